@@ -1,0 +1,41 @@
+#!/bin/sh
+# Makes sure the build tools are installed (Debian 12). As root it installs
+# what is missing with apt-get; otherwise it prints the command to run.
+#   build/install-tools.sh [build|test|browser]...
+set -eu
+pkgs=""
+need() { # need COMMAND PACKAGE
+  command -v "$1" >/dev/null 2>&1 || pkgs="$pkgs $2"
+}
+need_file() { # need_file PATH PACKAGE
+  [ -e "$1" ] || pkgs="$pkgs $2"
+}
+for what in "${@:-build}"; do
+  case $what in
+    build)
+      need cc gcc; need make make; need cmake cmake; need ninja ninja-build
+      need curl curl; need xz xz-utils; need patch patch; need python3 python3
+      need emcc emscripten; need node nodejs; need autoreconf autoconf
+      need libtoolize libtool; need pkg-config pkg-config ;;
+    test)
+      need clang clang; need_file /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev
+      need npm npm ;;
+    models)
+      need fasttext fasttext; need Rscript r-base-core
+      need_file /usr/lib/R/site-library/modeldata r-cran-modeldata
+      need_file /usr/lib/R/site-library/tm r-cran-tm ;;
+    browser)
+      need chromium chromium; need firefox-esr firefox-esr; need xvfb-run xvfb ;;
+  esac
+done
+[ -z "$pkgs" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "install-tools: installing$pkgs"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q $pkgs >/dev/null
+else
+  echo "install-tools: missing packages; run:" >&2
+  echo "  sudo apt-get install$pkgs" >&2
+  exit 1
+fi

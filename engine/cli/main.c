@@ -1,0 +1,143 @@
+/*
+ * sotto - command-line front end of the native engine.
+ *
+ *   sotto [--threads N] [--model ID:FORMAT:FILE]... COMMAND [ARGS]
+ *
+ *   capabilities          print what this build can do
+ *   request [FILE]        run JSON requests, one per line (FILE or stdin),
+ *                         printing one response (and any partials) per line
+ *
+ * Every command is a request to the same dispatcher the extension and the
+ * native host use, so the CLI shows exactly what they would get.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sotto.h"
+
+static void usage(FILE *f) {
+  fputs("usage: sotto [--threads N] [--model ID:FORMAT:FILE]... COMMAND [ARGS]\n"
+        "commands:\n"
+        "  capabilities     what this engine build can do\n"
+        "  request [FILE]   JSON requests, one per line, from FILE or stdin\n",
+        f);
+}
+
+/* Reads a whole file (or stdin for "-") into a NUL-terminated buffer. */
+static char *read_all(const char *path, size_t *size) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap + 1);
+  for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
+    n += got;
+    if (n == cap) {
+      char *grown = realloc(buf, cap * 2 + 1);
+      if (!grown) { free(buf); buf = NULL; break; }
+      buf = grown, cap *= 2;
+    }
+  }
+  if (f != stdin) fclose(f);
+  if (!buf) return NULL;
+  buf[n] = 0;
+  if (size) *size = n;
+  return buf;
+}
+
+static int print_partial(void *user, const char *json) {
+  (void)user;
+  puts(json);
+  fflush(stdout);
+  return 0;
+}
+
+/* Prints the response; returns 1 when it is an error reply. */
+static int print_response(char *out) {
+  if (!out) {
+    fputs("sotto: out of memory\n", stderr);
+    return 1;
+  }
+  int failed = strncmp(out, "{\"id\":", 6) == 0 && strstr(out, ",\"error\":{") != NULL;
+  puts(out);
+  sotto_string_free(out);
+  return failed;
+}
+
+static int add_model(sotto_context *ctx, const char *spec) {
+  char id[128], format[32];
+  const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+  if (!c2 || c1 - spec >= (long)sizeof id || c2 - c1 - 1 >= (long)sizeof format) {
+    fprintf(stderr, "sotto: --model wants ID:FORMAT:FILE, got \"%s\"\n", spec);
+    return -1;
+  }
+  snprintf(id, sizeof id, "%.*s", (int)(c1 - spec), spec);
+  snprintf(format, sizeof format, "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+  size_t size = 0;
+  char *data = read_all(c2 + 1, &size), *err = NULL;
+  if (!data) {
+    fprintf(stderr, "sotto: cannot read %s: %s\n", c2 + 1, strerror(errno));
+    return -1;
+  }
+  int rc = sotto_model_add(ctx, id, format, data, size, &err);
+  if (rc != 0) fprintf(stderr, "sotto: model %s (%s): %s\n", id, c2 + 1, err ? err : "failed");
+  sotto_string_free(err);
+  free(data);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  sotto_config cfg = {0};
+  int i = 1;
+  const char *models[64];
+  int n_models = 0;
+  for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+    if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+      cfg.threads = atoi(argv[++i]);
+    } else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc && n_models < 64) {
+      models[n_models++] = argv[++i];
+    } else if (strcmp(argv[i], "--help") == 0) {
+      usage(stdout);
+      return 0;
+    } else {
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (i >= argc) {
+    usage(stderr);
+    return 2;
+  }
+  sotto_context *ctx = sotto_context_create(&cfg);
+  if (!ctx) {
+    fputs("sotto: cannot initialise the engine\n", stderr);
+    return 1;
+  }
+  int rc = 0;
+  for (int m = 0; m < n_models && rc == 0; m++) rc = add_model(ctx, models[m]) ? 1 : 0;
+  const char *cmd = argv[i];
+  if (rc) {
+  } else if (strcmp(cmd, "capabilities") == 0) {
+    rc = print_response(sotto_request(ctx, "{\"op\":\"capabilities\"}"));
+  } else if (strcmp(cmd, "request") == 0) {
+    char *in = read_all(i + 1 < argc ? argv[i + 1] : "-", NULL);
+    if (!in) {
+      fprintf(stderr, "sotto: cannot read %s\n", i + 1 < argc ? argv[i + 1] : "stdin");
+      rc = 1;
+    }
+    for (char *line = in, *next; line && *line; line = next) {
+      next = strchr(line, '\n');
+      if (next) *next++ = 0;
+      else next = line + strlen(line);
+      if (strspn(line, " \t\r") == strlen(line)) continue;
+      rc |= print_response(sotto_request_stream(ctx, line, print_partial, NULL));
+    }
+    free(in);
+  } else {
+    usage(stderr);
+    rc = 2;
+  }
+  sotto_context_destroy(ctx);
+  return rc;
+}

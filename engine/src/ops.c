@@ -1,0 +1,149 @@
+/*
+ * ops.c - tensor primitives on XNNPACK.
+ *
+ * XNNPACK operators follow create -> reshape -> setup -> run. A linear layer
+ * keeps its operator (the packed weights are the expensive part); one-shot
+ * ops use XNNPACK's xnn_run_* helpers. An operator must not be run from two
+ * threads at once: callers that share a model serialise on it.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "ops.h"
+#include "xnnpack.h"
+
+static int xnn_fail(sotto_error *err, const char *what, enum xnn_status s) {
+  return sotto_error_set(err, s == xnn_status_out_of_memory ? "out_of_memory" : "internal",
+                         "XNNPACK %s failed (status %d)", what, (int)s);
+}
+
+int sotto_ops_init(sotto_error *err) {
+  /* xnn_initialize is idempotent and thread-safe after the first call. */
+  enum xnn_status s = xnn_initialize(NULL);
+  if (s != xnn_status_success) return xnn_fail(err, "initialisation", s);
+  return 0;
+}
+
+struct sotto_linear {
+  xnn_operator_t op;
+  size_t n_in, n_out;
+};
+
+static sotto_linear *linear_create(const float *w, const float *bias, size_t n_in,
+                                   size_t n_out, uint32_t flags, sotto_error *err) {
+  if (n_in == 0 || n_out == 0) {
+    sotto_error_set(err, "bad_request", "linear layer with an empty dimension");
+    return NULL;
+  }
+  sotto_linear *l = calloc(1, sizeof *l);
+  if (!l) {
+    sotto_error_set(err, "out_of_memory", "out of memory");
+    return NULL;
+  }
+  l->n_in = n_in;
+  l->n_out = n_out;
+  enum xnn_status s = xnn_create_fully_connected_nc_f32(
+      n_in, n_out, n_in, n_out, w, bias, -INFINITY, INFINITY, flags, NULL, NULL, &l->op);
+  if (s != xnn_status_success) {
+    xnn_fail(err, "fully-connected create", s);
+    free(l);
+    return NULL;
+  }
+  return l;
+}
+
+sotto_linear *sotto_linear_create(const float *w, const float *bias, size_t n_in,
+                                  size_t n_out, sotto_error *err) {
+  return linear_create(w, bias, n_in, n_out, 0, err);
+}
+
+int sotto_linear_run(sotto_linear *l, pthreadpool_t pool, const float *x, size_t rows,
+                     float *y, sotto_error *err) {
+  if (rows == 0) return 0;
+  enum xnn_status s = xnn_reshape_fully_connected_nc_f32(l->op, rows, pool);
+  if (s != xnn_status_success) return xnn_fail(err, "fully-connected reshape", s);
+  s = xnn_setup_fully_connected_nc_f32(l->op, x, y);
+  if (s != xnn_status_success) return xnn_fail(err, "fully-connected setup", s);
+  s = xnn_run_operator(l->op, pool);
+  if (s != xnn_status_success) return xnn_fail(err, "fully-connected run", s);
+  return 0;
+}
+
+void sotto_linear_destroy(sotto_linear *l) {
+  if (!l) return;
+  xnn_delete_operator(l->op);
+  free(l);
+}
+
+int sotto_matmul(pthreadpool_t pool, const float *a, const float *b, float *c, size_t m,
+                 size_t k, size_t n, sotto_error *err) {
+  /* b is [k x n] = the transpose of XNNPACK's default weight layout. */
+  sotto_linear *l = linear_create(b, NULL, k, n, XNN_FLAG_TRANSPOSE_WEIGHTS, err);
+  if (!l) return -1;
+  int rc = sotto_linear_run(l, pool, a, m, c, err);
+  sotto_linear_destroy(l);
+  return rc;
+}
+
+int sotto_softmax(pthreadpool_t pool, const float *x, float *y, size_t rows, size_t cols,
+                  sotto_error *err) {
+  if (rows == 0 || cols == 0) return 0;
+  xnn_operator_t op = NULL;
+  enum xnn_status s = xnn_create_softmax_nc_f32(0, &op);
+  if (s == xnn_status_success) s = xnn_reshape_softmax_nc_f32(op, cols, cols, cols, rows, pool);
+  if (s == xnn_status_success) s = xnn_setup_softmax_nc_f32(op, x, y);
+  if (s == xnn_status_success) s = xnn_run_operator(op, pool);
+  if (op) xnn_delete_operator(op);
+  return s == xnn_status_success ? 0 : xnn_fail(err, "softmax", s);
+}
+
+void sotto_layernorm(const float *x, const float *gamma, const float *beta, float *y,
+                     size_t rows, size_t cols, float eps) {
+  /* Two passes in double: rows are short (hidden size) and this keeps the
+   * result close to a double-precision reference. */
+  for (size_t r = 0; r < rows; r++) {
+    const float *xr = x + r * cols;
+    float *yr = y + r * cols;
+    double mean = 0, var = 0;
+    for (size_t i = 0; i < cols; i++) mean += xr[i];
+    mean /= (double)cols;
+    for (size_t i = 0; i < cols; i++) var += (xr[i] - mean) * (xr[i] - mean);
+    var /= (double)cols;
+    double inv = 1.0 / sqrt(var + eps);
+    for (size_t i = 0; i < cols; i++) {
+      double v = (xr[i] - mean) * inv;
+      yr[i] = (float)(v * (gamma ? gamma[i] : 1.0f) + (beta ? beta[i] : 0.0f));
+    }
+  }
+}
+
+int sotto_unary(pthreadpool_t pool, sotto_unary_op op, const float *x, float *y, size_t n,
+                sotto_error *err) {
+  static const enum xnn_unary_operator map[] = {
+      [SOTTO_UNARY_GELU] = xnn_unary_gelu,       [SOTTO_UNARY_TANH] = xnn_unary_tanh,
+      [SOTTO_UNARY_SIGMOID] = xnn_unary_sigmoid, [SOTTO_UNARY_EXP] = xnn_unary_exp,
+      [SOTTO_UNARY_SQRT] = xnn_unary_square_root, [SOTTO_UNARY_NEGATE] = xnn_unary_negate,
+      [SOTTO_UNARY_ABS] = xnn_unary_abs,         [SOTTO_UNARY_SQUARE] = xnn_unary_square,
+  };
+  if (n == 0) return 0;
+  enum xnn_status s = xnn_run_unary_elementwise_nc(
+      map[op], xnn_datatype_fp32, xnn_datatype_fp32, NULL, NULL, NULL, 0,
+      1, n, n, n, pool, x, y);
+  return s == xnn_status_success ? 0 : xnn_fail(err, "unary elementwise", s);
+}
+
+int sotto_binary(pthreadpool_t pool, sotto_binary_op op, const float *a,
+                 const size_t *shape_a, size_t rank_a, const float *b,
+                 const size_t *shape_b, size_t rank_b, float *out, sotto_error *err) {
+  static const enum xnn_binary_operator map[] = {
+      [SOTTO_BINARY_ADD] = xnn_binary_add,      [SOTTO_BINARY_SUB] = xnn_binary_subtract,
+      [SOTTO_BINARY_MUL] = xnn_binary_multiply, [SOTTO_BINARY_DIV] = xnn_binary_divide,
+      [SOTTO_BINARY_MAX] = xnn_binary_maximum,  [SOTTO_BINARY_MIN] = xnn_binary_minimum,
+  };
+  if (rank_a > XNN_MAX_TENSOR_DIMS || rank_b > XNN_MAX_TENSOR_DIMS)
+    return sotto_error_set(err, "bad_request", "at most %d dimensions", XNN_MAX_TENSOR_DIMS);
+  enum xnn_status s = xnn_run_binary_elementwise_nd(
+      map[op], xnn_datatype_fp32, NULL, NULL, NULL, 0, rank_a, shape_a, rank_b, shape_b,
+      a, b, out, pool);
+  return s == xnn_status_success ? 0 : xnn_fail(err, "binary elementwise", s);
+}

@@ -1,0 +1,56 @@
+/*
+ * ops.h - tensor primitives for model code, run through XNNPACK where it has
+ * the operator and in plain C where it does not (layer norm).
+ *
+ * All tensors are dense row-major f32. Functions return 0 on success and -1
+ * with *err set on failure (bad shape, out of memory, XNNPACK refusal).
+ * pool may be NULL (single thread).
+ */
+#ifndef SOTTO_OPS_H
+#define SOTTO_OPS_H
+
+#include <stddef.h>
+#include "internal.h"
+
+/* Must be called once before any other op (sotto_context_create does). */
+int sotto_ops_init(sotto_error *err);
+
+/* A linear layer y = x W^T + b with W stored [n_out x n_in] (PyTorch and GGUF
+ * layout). XNNPACK packs the weights once at creation; run it many times. */
+typedef struct sotto_linear sotto_linear;
+sotto_linear *sotto_linear_create(const float *w, const float *bias, size_t n_in,
+                                  size_t n_out, sotto_error *err);
+int sotto_linear_run(sotto_linear *l, pthreadpool_t pool, const float *x,
+                     size_t rows, float *y, sotto_error *err);
+void sotto_linear_destroy(sotto_linear *l);
+
+/* c[m x n] = a[m x k] b[k x n]; one-shot (packs b every call). */
+int sotto_matmul(pthreadpool_t pool, const float *a, const float *b, float *c,
+                 size_t m, size_t k, size_t n, sotto_error *err);
+
+/* Row-wise softmax over [rows x cols]; y may equal x. */
+int sotto_softmax(pthreadpool_t pool, const float *x, float *y, size_t rows,
+                  size_t cols, sotto_error *err);
+
+/* Row-wise layer norm: y = (x - mean) / sqrt(var + eps) * gamma + beta.
+ * gamma/beta may be NULL (1 and 0). y may equal x. */
+void sotto_layernorm(const float *x, const float *gamma, const float *beta,
+                     float *y, size_t rows, size_t cols, float eps);
+
+typedef enum {
+  SOTTO_UNARY_GELU, SOTTO_UNARY_TANH, SOTTO_UNARY_SIGMOID, SOTTO_UNARY_EXP,
+  SOTTO_UNARY_SQRT, SOTTO_UNARY_NEGATE, SOTTO_UNARY_ABS, SOTTO_UNARY_SQUARE
+} sotto_unary_op;
+int sotto_unary(pthreadpool_t pool, sotto_unary_op op, const float *x, float *y,
+                size_t n, sotto_error *err);
+
+typedef enum {
+  SOTTO_BINARY_ADD, SOTTO_BINARY_SUB, SOTTO_BINARY_MUL, SOTTO_BINARY_DIV,
+  SOTTO_BINARY_MAX, SOTTO_BINARY_MIN
+} sotto_binary_op;
+/* out = a (op) b with numpy broadcasting; shapes have at most 6 dims. */
+int sotto_binary(pthreadpool_t pool, sotto_binary_op op, const float *a,
+                 const size_t *shape_a, size_t rank_a, const float *b,
+                 const size_t *shape_b, size_t rank_b, float *out, sotto_error *err);
+
+#endif /* SOTTO_OPS_H */

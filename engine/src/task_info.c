@@ -1,0 +1,65 @@
+/*
+ * task_info.c - "capabilities" and "models.list": what this engine build can
+ * do, so the extension can route a request to the browser or the native host.
+ */
+#include <sodium.h>
+
+#include "internal.h"
+
+#ifndef __EMSCRIPTEN__
+#include <cpuinfo.h>
+#endif
+
+static const char *simd_name(void) {
+#if defined(__wasm_simd128__)
+  return "wasm-simd128";
+#elif defined(__EMSCRIPTEN__)
+  return "none";
+#else
+  if (!cpuinfo_initialize()) return "unknown";
+#if defined(__x86_64__) || defined(__i386__)
+  if (cpuinfo_has_x86_avx512f()) return "avx512f";
+  if (cpuinfo_has_x86_avx2()) return "avx2";
+  if (cpuinfo_has_x86_avx()) return "avx";
+  return "sse2";
+#elif defined(__aarch64__) || defined(__arm__)
+  return cpuinfo_has_arm_neon() ? "neon" : "none";
+#else
+  return "scalar";
+#endif
+#endif
+}
+
+cJSON *sotto_task_capabilities(sotto_context *ctx, const cJSON *req, sotto_stream *st,
+                               sotto_error *err) {
+  (void)req, (void)st, (void)err;
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddStringToObject(r, "engine", "sotto");
+  cJSON_AddStringToObject(r, "version", SOTTO_VERSION);
+  cJSON_AddStringToObject(r, "flavour", SOTTO_BUILD_FLAVOUR);
+  cJSON_AddStringToObject(r, "simd", simd_name());
+  cJSON_AddNumberToObject(r, "threads", ctx->threads);
+  cJSON_AddNumberToObject(r, "memory_budget", (double)ctx->memory_budget);
+  cJSON *v = cJSON_AddObjectToObject(r, "versions");
+  cJSON_AddStringToObject(v, "xnnpack", XNNPACK_VERSION);
+  cJSON_AddStringToObject(v, "libsodium", sodium_version_string());
+  cJSON_AddStringToObject(v, "cjson", cJSON_Version());
+  cJSON_AddItemToObject(r, "ops", sotto_api_ops());
+  return r;
+}
+
+cJSON *sotto_task_models_list(sotto_context *ctx, const cJSON *req, sotto_stream *st,
+                              sotto_error *err) {
+  (void)req, (void)st, (void)err;
+  cJSON *list = cJSON_CreateArray();
+  for (int i = 0; i < ctx->n_models; i++) {
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "id", ctx->models[i].id);
+    cJSON_AddStringToObject(m, "format", ctx->models[i].format);
+    cJSON_AddNumberToObject(m, "bytes", (double)ctx->models[i].bytes);
+    cJSON_AddItemToArray(list, m);
+  }
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddItemToObject(r, "models", list);
+  return r;
+}
