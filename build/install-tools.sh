@@ -16,16 +16,29 @@ for what in "${@:-build}"; do
       need cc gcc; need make make; need cmake cmake; need ninja ninja-build
       need curl curl; need xz xz-utils; need patch patch; need python3 python3
       need emcc emscripten; need node nodejs; need autoreconf autoconf
-      need libtoolize libtool; need pkg-config pkg-config ;;
+      need libtoolize libtool; need pkg-config pkg-config
+      need npm npm ;; # models/fetch-lid.sh: npm pack
     test)
       need clang clang; need_file /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev
-      need npm npm ;;
+      need npm npm
+      # tests/js/lid.test.mjs: Debian's fastText as the reference, and the
+      # translated debconf templates tests/lid/make-lid-set.py reads
+      need fasttext fasttext
+      for p in tzdata locales ca-certificates ucf; do
+        need_file /var/lib/dpkg/info/$p.templates $p
+      done
+      # tests/summarize/extract-reuters.py: the Reuters-21578 articles
+      need_file /usr/lib/R/site-library/tm r-cran-tm
+      # the store tests: Debian's reference argon2 and an independent reader
+      # of the store format (tests/store/open_store.py, PyNaCl)
+      need argon2 argon2; need_file /usr/lib/python3/dist-packages/nacl python3-nacl ;;
     models)
       need fasttext fasttext; need Rscript r-base-core
       need_file /usr/lib/R/site-library/modeldata r-cran-modeldata
       need_file /usr/lib/R/site-library/tm r-cran-tm ;;
     browser)
-      need chromium chromium; need firefox-esr firefox-esr; need xvfb-run xvfb ;;
+      need chromium chromium; need firefox-esr firefox-esr; need xvfb-run xvfb
+      need fasttext fasttext; need unzip unzip; need openssl openssl ;;
   esac
 done
 [ -z "$pkgs" ] && exit 0

@@ -6,6 +6,10 @@
  *   capabilities          print what this build can do
  *   request [FILE]        run JSON requests, one per line (FILE or stdin),
  *                         printing one response (and any partials) per line
+ *   summarize [--style key-points|tldr|headline] [--length short|medium|long] FILE|-
+ *                         summarize a UTF-8 text file (or stdin)
+ *   classify --task language|sentiment [--top-k N] [--models DIR] FILE|-
+ *                         label a text with the task's bundled fastText model
  *
  * Every command is a request to the same dispatcher the extension and the
  * native host use, so the CLI shows exactly what they would get.
@@ -15,13 +19,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cJSON.h"
 #include "sotto.h"
+
+#ifndef SOTTO_MODELS_DIR /* where the build put the bundled models */
+#define SOTTO_MODELS_DIR "out/models"
+#endif
 
 static void usage(FILE *f) {
   fputs("usage: sotto [--threads N] [--model ID:FORMAT:FILE]... COMMAND [ARGS]\n"
         "commands:\n"
         "  capabilities     what this engine build can do\n"
-        "  request [FILE]   JSON requests, one per line, from FILE or stdin\n",
+        "  request [FILE]   JSON requests, one per line, from FILE or stdin\n"
+        "  summarize [--style key-points|tldr|headline] [--length short|medium|long] FILE|-\n"
+        "  classify --task language|sentiment [--top-k N] [--models DIR] FILE|-\n"
+        "                   (models from DIR, $SOTTO_MODELS or " SOTTO_MODELS_DIR ")\n",
         f);
 }
 
@@ -87,6 +99,99 @@ static int add_model(sotto_context *ctx, const char *spec) {
   return rc;
 }
 
+/* sotto summarize [--style S] [--length L] FILE|-: one "summarize" request.
+ * Option values are passed through; the engine checks them. */
+static int summarize(sotto_context *ctx, int argc, char **argv) {
+  const char *style = NULL, *length = NULL, *path = NULL;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--style") == 0 && i + 1 < argc) style = argv[++i];
+    else if (strcmp(argv[i], "--length") == 0 && i + 1 < argc) length = argv[++i];
+    else if (!path && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) path = argv[i];
+    else path = NULL, i = argc;
+  }
+  if (!path) {
+    usage(stderr);
+    return 2;
+  }
+  char *text = read_all(path, NULL);
+  if (!text) {
+    fprintf(stderr, "sotto: cannot read %s\n", path);
+    return 1;
+  }
+  cJSON *req = cJSON_CreateObject();
+  cJSON_AddStringToObject(req, "op", "summarize");
+  cJSON_AddStringToObject(req, "text", text);
+  if (style) cJSON_AddStringToObject(req, "style", style);
+  if (length) cJSON_AddStringToObject(req, "length", length);
+  char *json = cJSON_PrintUnformatted(req);
+  cJSON_Delete(req);
+  free(text);
+  if (!json) {
+    fputs("sotto: out of memory\n", stderr);
+    return 1;
+  }
+  int rc = print_response(sotto_request(ctx, json));
+  cJSON_free(json);
+  return rc;
+}
+
+/* sotto classify --task T [--top-k N] [--models DIR] FILE|-: loads the
+ * task's default model from the models directory (unless --model already
+ * registered that id) and runs one "classify" request on the file's text. */
+static int classify(sotto_context *ctx, int argc, char **argv, const char **models,
+                    int n_models) {
+  const char *task = NULL, *top_k = "1", *dir = getenv("SOTTO_MODELS"), *path = NULL;
+  if (!dir || !*dir) dir = SOTTO_MODELS_DIR;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--task") == 0 && i + 1 < argc) task = argv[++i];
+    else if (strcmp(argv[i], "--top-k") == 0 && i + 1 < argc) top_k = argv[++i];
+    else if (strcmp(argv[i], "--models") == 0 && i + 1 < argc) dir = argv[++i];
+    else if (!path && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) path = argv[i];
+    else path = NULL, i = argc;
+  }
+  const char *id = !task ? NULL
+                   : strcmp(task, "language") == 0  ? "lid176"
+                   : strcmp(task, "sentiment") == 0 ? "sentiment-en"
+                                                    : NULL;
+  char *end;
+  double k = strtod(top_k, &end);
+  if (!path || !id || *end || !(k >= 1)) {
+    usage(stderr);
+    return 2;
+  }
+  int loaded = 0;
+  for (int m = 0; m < n_models; m++)
+    loaded |= strncmp(models[m], id, strlen(id)) == 0 && models[m][strlen(id)] == ':';
+  if (!loaded) {
+    char spec[4096];
+    snprintf(spec, sizeof spec, "%s:fasttext:%s/%s.ftz", id, dir, id);
+    if (add_model(ctx, spec) != 0) {
+      fputs("sotto: bundled models are built by `make models`\n", stderr);
+      return 1;
+    }
+  }
+  char *text = read_all(path, NULL);
+  if (!text) {
+    fprintf(stderr, "sotto: cannot read %s\n", path);
+    return 1;
+  }
+  cJSON *req = cJSON_CreateObject();
+  cJSON_AddStringToObject(req, "op", "classify");
+  cJSON_AddStringToObject(req, "task", task);
+  cJSON_AddStringToObject(req, "text", text);
+  cJSON_AddNumberToObject(req, "top_k", k);
+  char *json = cJSON_PrintUnformatted(req);
+  cJSON_Delete(req);
+  free(text);
+  if (!json) {
+    fputs("sotto: out of memory\n", stderr);
+    return 1;
+  }
+  int rc = print_response(sotto_request(ctx, json));
+  cJSON_free(json);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   sotto_config cfg = {0};
   int i = 1;
@@ -134,6 +239,10 @@ int main(int argc, char **argv) {
       rc |= print_response(sotto_request_stream(ctx, line, print_partial, NULL));
     }
     free(in);
+  } else if (strcmp(cmd, "summarize") == 0) {
+    rc = summarize(ctx, argc - i - 1, argv + i + 1);
+  } else if (strcmp(cmd, "classify") == 0) {
+    rc = classify(ctx, argc - i - 1, argv + i + 1, models, n_models);
   } else {
     usage(stderr);
     rc = 2;

@@ -23,6 +23,8 @@ static const struct {
     {"tensor.unary", sotto_task_tensor},
     {"tensor.binary", sotto_task_tensor},
     {"tensor.bench", sotto_task_tensor},
+    {"classify", sotto_task_classify},
+    {"summarize", sotto_task_summarize},
 };
 
 const char *sotto_json_str(const cJSON *req, const char *key, const char *dflt,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "model_fasttext.h"
 #include "ops.h"
 
 #ifdef __EMSCRIPTEN__
@@ -90,7 +91,7 @@ int sotto_model_remove(sotto_context *ctx, const char *id) {
 typedef int (*model_loader)(sotto_model *model, const uint8_t *data, size_t size,
                             sotto_error *err);
 static const struct { const char *format; model_loader load; } loaders[] = {
-    {NULL, NULL},
+    {"fasttext", sotto_fasttext_load},
 };
 
 static int set_err(char **err, const sotto_error *e) {

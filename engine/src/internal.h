@@ -82,5 +82,7 @@ cJSON *sotto_api_ops(void);
 cJSON *sotto_task_capabilities(sotto_context *ctx, const cJSON *req, sotto_stream *st, sotto_error *err);
 cJSON *sotto_task_tensor(sotto_context *ctx, const cJSON *req, sotto_stream *st, sotto_error *err);
 cJSON *sotto_task_models_list(sotto_context *ctx, const cJSON *req, sotto_stream *st, sotto_error *err);
+cJSON *sotto_task_classify(sotto_context *ctx, const cJSON *req, sotto_stream *st, sotto_error *err);
+cJSON *sotto_task_summarize(sotto_context *ctx, const cJSON *req, sotto_stream *st, sotto_error *err);
 
 #endif /* SOTTO_INTERNAL_H */

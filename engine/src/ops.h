@@ -5,12 +5,17 @@
  * All tensors are dense row-major f32. Functions return 0 on success and -1
  * with *err set on failure (bad shape, out of memory, XNNPACK refusal).
  * pool may be NULL (single thread).
+ *
+ * XNNPACK kernels may read (never write) up to 16 bytes past the end of an
+ * input: allocate inputs with SOTTO_PAD_FLOATS extra floats.
  */
 #ifndef SOTTO_OPS_H
 #define SOTTO_OPS_H
 
 #include <stddef.h>
 #include "internal.h"
+
+#define SOTTO_PAD_FLOATS 4
 
 /* Must be called once before any other op (sotto_context_create does). */
 int sotto_ops_init(sotto_error *err);

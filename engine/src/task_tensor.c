@@ -48,7 +48,7 @@ static int tensor_read(const cJSON *req, const char *key, tensor *t, int optiona
   if ((size_t)cJSON_GetArraySize(data) != t->n)
     return sotto_error_set(err, "bad_request", "\"%s\" data has %d values, shape needs %zu", key,
                            cJSON_GetArraySize(data), t->n);
-  t->data = malloc(t->n * sizeof(float));
+  t->data = malloc((t->n + SOTTO_PAD_FLOATS) * sizeof(float));
   if (!t->data) return sotto_error_set(err, "out_of_memory", "out of memory");
   i = 0;
   cJSON_ArrayForEach(d, data) {
@@ -88,13 +88,15 @@ static int cmp_double(const void *a, const void *b) {
 
 /* Times c = a b for the given shape; the median of the timed runs after two
  * warm-up runs (wasm code tiers up over the first runs). */
-static cJSON *bench(sotto_context *ctx, const cJSON *req, sotto_error *err) {
+static cJSON *bench(sotto_context *ctx, const cJSON *req, sotto_stream *st, sotto_error *err) {
   size_t m = (size_t)sotto_json_num(req, "m", 128, 1, 4096, err);
   size_t k = (size_t)sotto_json_num(req, "k", 768, 1, 8192, err);
   size_t n = (size_t)sotto_json_num(req, "n", 3072, 1, 16384, err);
   int iters = (int)sotto_json_num(req, "iterations", 10, 1, 1000, err);
+  int stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "stream"));
   if (err->code) return NULL;
-  float *a = malloc(m * k * sizeof(float)), *b = malloc(k * n * sizeof(float));
+  float *a = malloc((m * k + SOTTO_PAD_FLOATS) * sizeof(float));
+  float *b = malloc((k * n + SOTTO_PAD_FLOATS) * sizeof(float));
   float *c = malloc(m * n * sizeof(float));
   double *times = malloc((size_t)iters * sizeof(double));
   cJSON *out = NULL;
@@ -112,6 +114,12 @@ static cJSON *bench(sotto_context *ctx, const cJSON *req, sotto_error *err) {
     double t0 = sotto_now_ms();
     if (sotto_linear_run(l, ctx->pool, a, m, c, err) != 0) goto done;
     if (i >= 0) times[i] = (sotto_now_ms() - t0) / 1e3;
+    if (i >= 0 && stream) { /* progress after each timed run; the caller may cancel */
+      cJSON *p = cJSON_CreateObject();
+      cJSON_AddNumberToObject(p, "progress", (double)(i + 1) / iters);
+      cJSON_AddStringToObject(p, "stage", "bench");
+      if (sotto_stream_emit(st, p)) goto done;
+    }
   }
   qsort(times, (size_t)iters, sizeof(double), cmp_double);
   double med = times[iters / 2];
@@ -132,7 +140,7 @@ cJSON *sotto_task_tensor(sotto_context *ctx, const cJSON *req, sotto_stream *st,
                          sotto_error *err) {
   (void)st;
   const char *op = cJSON_GetObjectItemCaseSensitive(req, "op")->valuestring + strlen("tensor.");
-  if (strcmp(op, "bench") == 0) return bench(ctx, req, err);
+  if (strcmp(op, "bench") == 0) return bench(ctx, req, st, err);
 
   static const char *const unary_names[] = {"gelu", "tanh", "sigmoid", "exp",
                                             "sqrt", "negate", "abs", "square"};

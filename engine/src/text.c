@@ -1,0 +1,620 @@
+/*
+ * text.c - UTF-8 decoding, sentence splitting and word tokens.
+ *
+ * The sentence splitter is rule based, in the spirit of the Punkt and
+ * "golden rules" splitters but without trained data, and runs in one linear
+ * pass. A sentence ends:
+ *   - after '.', '!', '?', '...' or '…' (any run of them, e.g. "?!"), plus
+ *     any closing quotes and brackets (."  .)  ?»), when white space or the
+ *     end of the text follows and the next word does not start in lower case;
+ *     a '.' after an abbreviation (Mr., e.g., U.S., Inc., single initials)
+ *     ends a sentence only when a capitalised function word ("The", "He")
+ *     follows, and never before a digit ("No. 5", "Jan. 26");
+ *   - right after the sentence marks of scripts written without spaces after
+ *     them: CJK 。！？, Devanagari danda । ॥, Arabic ؟ ۔, Armenian ։,
+ *     Ethiopic ። ፧, Myanmar ။, Khmer ។, Greek ;
+ *   - at a blank line, form feed or U+2029 (paragraph breaks), always;
+ *   - at a single line break, except in hard-wrapped text (e-mail, wire
+ *     copy), where a line break is only a wrap when the next line starts in
+ *     lower case or its first word would not have fitted on the line before.
+ * Decimals (3.14), numbers with dots (1.000.000), host names and dotted
+ * acronyms need no rule of their own: no space follows their dots.
+ */
+#include "text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- UTF-8 ---- */
+
+size_t sotto_utf8_next(const unsigned char *s, size_t n, uint32_t *cp) {
+  unsigned c = s[0];
+  size_t len;
+  uint32_t v, min;
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80, v = c & 0x1F;
+  else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800, v = c & 0x0F;
+  else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000, v = c & 0x07;
+  else goto bad;
+  if (n < len) goto bad;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80) goto bad;
+    v = v << 6 | (s[i] & 0x3F);
+  }
+  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) goto bad;
+  *cp = v;
+  return len;
+bad:
+  *cp = SOTTO_UTF8_BAD;
+  return 1;
+}
+
+size_t sotto_utf8_put(uint32_t cp, char *out) {
+  unsigned char *o = (unsigned char *)out;
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = SOTTO_UTF8_BAD;
+  if (cp < 0x80) {
+    o[0] = (unsigned char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    o[0] = (unsigned char)(0xC0 | cp >> 6);
+    o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    o[0] = (unsigned char)(0xE0 | cp >> 12);
+    o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  o[0] = (unsigned char)(0xF0 | cp >> 18);
+  o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+  o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+  o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+/* ---- character classes ---- */
+
+/* Upper-case ranges: code points lo..hi, every step-th one, lower-case to
+ * cp + delta. Enough for the alphabets of Europe (Latin, Greek, Cyrillic),
+ * Armenian and Georgian; Unicode's full table is not needed for term
+ * statistics. */
+static const struct {
+  uint32_t lo, hi;
+  int32_t delta;
+  uint32_t step;
+} cases[] = {
+    {0x41, 0x5A, 32, 1},        {0xC0, 0xD6, 32, 1},       {0xD8, 0xDE, 32, 1},
+    {0x100, 0x12F, 1, 2},       {0x132, 0x137, 1, 2},      {0x139, 0x148, 1, 2},
+    {0x14A, 0x177, 1, 2},       {0x178, 0x178, -121, 1},   {0x179, 0x17E, 1, 2},
+    {0x1CD, 0x1DC, 1, 2},       {0x1DE, 0x1EF, 1, 2},      {0x1F8, 0x21F, 1, 2},
+    {0x222, 0x233, 1, 2},       {0x386, 0x386, 38, 1},     {0x388, 0x38A, 37, 1},
+    {0x38C, 0x38C, 64, 1},      {0x38E, 0x38F, 63, 1},     {0x391, 0x3A1, 32, 1},
+    {0x3A3, 0x3AB, 32, 1},      {0x3D8, 0x3EF, 1, 2},      {0x400, 0x40F, 80, 1},
+    {0x410, 0x42F, 32, 1},      {0x460, 0x481, 1, 2},      {0x48A, 0x4BF, 1, 2},
+    {0x4C0, 0x4C0, 15, 1},      {0x4C1, 0x4CE, 1, 2},      {0x4D0, 0x52F, 1, 2},
+    {0x531, 0x556, 48, 1},      {0x10A0, 0x10C5, 7264, 1}, {0x1E00, 0x1E95, 1, 2},
+    {0x1EA0, 0x1EFF, 1, 2},     {0x1F08, 0x1F0F, -8, 1},   {0x1F18, 0x1F1D, -8, 1},
+    {0x1F28, 0x1F2F, -8, 1},    {0x1F38, 0x1F3F, -8, 1},   {0x1F48, 0x1F4D, -8, 1},
+    {0x1F68, 0x1F6F, -8, 1},    {0xFF21, 0xFF3A, 32, 1},
+};
+
+uint32_t sotto_unicode_fold(uint32_t cp) {
+  if (cp < 0x80) return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
+  if (cp == 0x130) return 'i';      /* Turkish dotted capital I */
+  if (cp == 0x3C2) return 0x3C3;    /* Greek final sigma: same letter */
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    if (cp >= cases[i].lo && cp <= cases[i].hi && (cp - cases[i].lo) % cases[i].step == 0)
+      return (uint32_t)((int32_t)cp + cases[i].delta);
+  return cp;
+}
+
+int sotto_unicode_is_upper(uint32_t cp) {
+  return cp == 0x130 || (cp != 0x3C2 && sotto_unicode_fold(cp) != cp);
+}
+
+int sotto_unicode_is_lower(uint32_t cp) {
+  if (cp < 0x80) return cp >= 'a' && cp <= 'z';
+  /* lower-case letters without a capital in the table */
+  if (cp == 0xDF || cp == 0x138 || cp == 0x149 || cp == 0x17F || cp == 0x390 || cp == 0x3B0 ||
+      cp == 0x3C2)
+    return 1;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    uint32_t up = (uint32_t)((int32_t)cp - cases[i].delta);
+    if (up >= cases[i].lo && up <= cases[i].hi && (up - cases[i].lo) % cases[i].step == 0)
+      return 1;
+  }
+  return 0;
+}
+
+int sotto_unicode_is_space(uint32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x3000;
+}
+
+static int is_newline(uint32_t c) {
+  return (c >= 0x0A && c <= 0x0D) || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+
+/* Punctuation inside the blocks of alphabetic scripts below U+2000. */
+static int is_script_punct(uint32_t c) {
+  static const uint32_t ranges[][2] = {
+      {0x37E, 0x37E},   {0x387, 0x387},   {0x482, 0x482},   {0x55A, 0x55F},   {0x589, 0x58A},
+      {0x58D, 0x58F},   {0x5BE, 0x5BE},   {0x5C0, 0x5C0},   {0x5C3, 0x5C3},   {0x5C6, 0x5C6},
+      {0x5F3, 0x5F4},   {0x600, 0x60F},   {0x61B, 0x61F},   {0x66A, 0x66D},   {0x6D4, 0x6D4},
+      {0x6DD, 0x6DE},   {0x6E9, 0x6E9},   {0x6FD, 0x6FE},   {0x700, 0x70F},   {0x964, 0x965},
+      {0x970, 0x970},   {0xDF4, 0xDF4},   {0xE3F, 0xE3F},   {0xE4F, 0xE4F},   {0xE5A, 0xE5B},
+      {0xF04, 0xF14},   {0xF3A, 0xF3D},   {0xF85, 0xF85},   {0xFD0, 0xFD4},   {0x104A, 0x104F},
+      {0x10FB, 0x10FB}, {0x1360, 0x1368}, {0x166D, 0x166E}, {0x1680, 0x1680}, {0x169B, 0x169C},
+      {0x16EB, 0x16ED}, {0x17D4, 0x17DB}, {0x1800, 0x180F},
+  };
+  for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+    if (c >= ranges[i][0] && c <= ranges[i][1]) return 1;
+  return 0;
+}
+
+int sotto_unicode_is_word(uint32_t c) {
+  if (c < 0x80) return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+  if (c < 0xC0) return c == 0xAA || c == 0xB5 || c == 0xBA; /* controls, Latin-1 signs */
+  if (c == 0xD7 || c == 0xF7) return 0;                      /* multiplication, division */
+  if (c < 0x2000) return !is_script_punct(c);
+  if (c < 0x2C00) return 0; /* punctuation, symbols, arrows, maths, boxes, dingbats */
+  if (c < 0x2E00) return 1; /* Glagolitic, Coptic, Tifinagh, Ethiopic and Cyrillic ext. */
+  if (c < 0x2E80) return 0; /* supplemental punctuation */
+  if (c < 0x3000) return 1; /* CJK radicals */
+  if (c < 0x3040)           /* CJK symbols and punctuation: a few are letters */
+    return (c >= 0x3005 && c <= 0x3007) || (c >= 0x3021 && c <= 0x3029) ||
+           (c >= 0x3031 && c <= 0x3035) || c == 0x303B || c == 0x303C;
+  if (c == 0x30FB) return 0; /* katakana middle dot */
+  if (c < 0xD800) return 1;  /* kana, CJK, Yi, Hangul and more */
+  if (c < 0xF900) return 0;  /* surrogates, private use */
+  if (c < 0xFE00) return c != 0xFD3E && c != 0xFD3F;
+  if (c < 0xFE70) return 0;  /* variation selectors, vertical and small forms */
+  if (c < 0xFF00) return c != 0xFEFF;
+  if (c < 0xFFF0)
+    return (c >= 0xFF10 && c <= 0xFF19) || (c >= 0xFF21 && c <= 0xFF3A) ||
+           (c >= 0xFF41 && c <= 0xFF5A) || (c >= 0xFF66 && c <= 0xFFDC);
+  if (c < 0x10000) return 0;                   /* specials, U+FFFD */
+  if (c >= 0x1F000 && c < 0x1FC00) return 0;   /* emoji and pictographs */
+  return c < 0xE0000;                          /* not tags */
+}
+
+int sotto_unicode_is_ideograph(uint32_t c) {
+  return (c >= 0x2E80 && c <= 0x2FDF) || (c >= 0x3005 && c <= 0x3007) ||
+         (c >= 0x3021 && c <= 0x3029) || (c >= 0x3031 && c <= 0x3035) ||
+         (c >= 0x3040 && c <= 0x30FF && c != 0x30FB) || (c >= 0x3100 && c <= 0x312F) ||
+         (c >= 0x3190 && c <= 0x31BF) || (c >= 0x31F0 && c <= 0x31FF) ||
+         (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
+         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFF66 && c <= 0xFF9F) ||
+         (c >= 0x20000 && c <= 0x3FFFF);
+}
+
+/* 1: ends a sentence when white space follows ('.', '!', '?', '…', '‼');
+ * 2: ends a sentence by itself (scripts that need no space after it). */
+static int terminal_kind(uint32_t c) {
+  switch (c) {
+  case '.': case '!': case '?': case 0x2026: case 0x203C: case 0x2047: case 0x2048:
+  case 0x2049: case 0xFE52: case 0xFE56: case 0xFE57:
+    return 1;
+  case 0x3002: case 0xFF01: case 0xFF0E: case 0xFF1F: case 0xFF61: /* CJK */
+  case 0x0964: case 0x0965:                                        /* Devanagari danda */
+  case 0x061F: case 0x06D4:                                        /* Arabic, Urdu */
+  case 0x0589:                                                     /* Armenian */
+  case 0x1362: case 0x1367: case 0x1368:                           /* Ethiopic */
+  case 0x104B: case 0x17D4: case 0x17D5: case 0x037E: case 0x0700: case 0x1803:
+    return 2;
+  default:
+    return 0;
+  }
+}
+
+/* Closing quotes and brackets that stay with the sentence they end. */
+static int is_closer(uint32_t c) {
+  switch (c) {
+  case '"': case '\'': case ')': case ']': case '}':
+  case 0x2019: case 0x201D: case 0x2018: case 0x201C: case 0xBB: case 0xAB: case 0x203A:
+  case 0x3009: case 0x300B: case 0x300D: case 0x300F: case 0x3011: case 0x3015: case 0x3017:
+  case 0xFF09: case 0xFF3D: case 0xFF63:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* ---- the English function words ---- */
+
+/* Sorted (strcmp order) for binary search. */
+static const char *const stopwords[] = {
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and",
+    "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between",
+    "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during",
+    "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her",
+    "here", "hers", "herself", "him", "himself", "his", "how", "however", "i", "if", "in",
+    "into", "is", "it", "its", "itself", "just", "me", "might", "more", "most", "must", "my",
+    "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other",
+    "our", "ours", "ourselves", "out", "over", "own", "said", "same", "say", "says", "she",
+    "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them",
+    "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too",
+    "under", "until", "up", "upon", "us", "very", "was", "we", "were", "what", "when",
+    "where", "which", "while", "who", "whom", "why", "will", "with", "would", "yet", "you",
+    "your", "yours", "yourself", "yourselves",
+};
+
+int sotto_text_is_stopword(const char *token, size_t len) {
+  size_t lo = 0, hi = sizeof stopwords / sizeof stopwords[0];
+  if (len == 0 || len > 12) return 0;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    int c = strncmp(stopwords[mid], token, len);
+    if (c == 0) c = stopwords[mid][len] ? 1 : 0;
+    if (c == 0) return 1;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return 0;
+}
+
+/* ---- sentences ---- */
+
+/* Abbreviations that never end a sentence and ones that may (before a
+ * capitalised function word). Lower case, without the final dot. */
+static const char *const abbrev_never[] = {
+    "adm", "approx", "ca", "capt", "cf", "cmdr", "col", "cpl", "dr", "e.g", "gen", "gov",
+    "hon", "i.e", "lt", "maj", "messrs", "mlle", "mme", "mr", "mrs", "ms", "prof", "rep",
+    "rev", "sen", "sgt", "supt", "viz", "vs",
+};
+static const char *const abbrev_maybe[] = {
+    "al", "apr", "art", "assn", "aug", "ave", "blvd", "bros", "ch", "co", "corp", "dec",
+    "dept", "est", "etc", "feb", "fig", "figs", "fri", "inc", "jan", "jr", "jul", "jun",
+    "llc", "ltd", "mar", "mon", "mt", "no", "nos", "nov", "nr", "oct", "op", "p", "plc",
+    "pp", "pt", "rd", "sat", "sec", "sep", "sept", "sr", "st", "thu", "tue", "univ", "vol",
+    "vols", "wed", "yr", "yrs",
+};
+
+static int in_list(const char *w, const char *const *list, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(w, list[i]) == 0) return 1;
+  return 0;
+}
+
+enum { WORD_PLAIN, WORD_NEVER, WORD_MAYBE, WORD_LIST };
+
+typedef struct {
+  const unsigned char *s;
+  size_t n;
+  int wrapped;     /* hard-wrapped text: single line breaks are mostly wraps */
+  int indented;    /* ... whose paragraphs start with an indented line */
+  size_t width;    /* the longest line, in code points, when wrapped */
+  sotto_span *spans;
+  long count, cap;
+} splitter;
+
+static uint32_t at(const splitter *sp, size_t pos, size_t *len) {
+  uint32_t c;
+  *len = sotto_utf8_next(sp->s + pos, sp->n - pos, &c);
+  return c;
+}
+
+static int is_ascii_alpha(unsigned c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
+static int is_ascii_digit(unsigned c) { return c >= '0' && c <= '9'; }
+
+/* Classifies the word ending at the '.' at dot (the sentence began at
+ * start): an abbreviation, a list marker ("1." or "a." opening the
+ * sentence), or a plain word. */
+static int word_before(const splitter *sp, size_t start, size_t dot) {
+  const unsigned char *s = sp->s;
+  size_t ws = dot;
+  while (ws > start && dot - ws < 32 && s[ws - 1] != ' ' && s[ws - 1] != '\t' &&
+         s[ws - 1] != '\n' && s[ws - 1] != '\r')
+    ws--;
+  if (ws > start && dot - ws >= 32) return WORD_PLAIN;
+  while (ws < dot && (s[ws] == '"' || s[ws] == '\'' || s[ws] == '(' || s[ws] == '[' ||
+                      s[ws] == '{'))
+    ws++;
+  size_t len = dot - ws;
+  if (len == 0) return WORD_PLAIN;
+  /* Does the word open the sentence (nothing but white space before it)? */
+  size_t b = ws;
+  while (b > start && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\n' ||
+                       s[b - 1] == '\r'))
+    b--;
+  int opens = b == start;
+  int digits = 1;
+  for (size_t i = ws; i < dot; i++) digits &= is_ascii_digit(s[i]);
+  if (digits) return opens && len <= 3 ? WORD_LIST : WORD_PLAIN;
+  if (!is_ascii_alpha(s[dot - 1]) || len > 15) return WORD_PLAIN;
+  char w[16];
+  int dots = 0, seg = 0, short_segs = 1;
+  for (size_t i = 0; i < len; i++) {
+    unsigned c = s[ws + i];
+    if (c == '.') {
+      if (seg == 0 || seg > 2) short_segs = 0;
+      dots++, seg = 0;
+    } else if (is_ascii_alpha(c)) {
+      seg++;
+    } else {
+      return WORD_PLAIN;
+    }
+    w[i] = (char)(c | (c == '.' ? 0 : 32));
+  }
+  w[len] = 0;
+  if (seg > 2) short_segs = 0;
+  if (in_list(w, abbrev_never, sizeof abbrev_never / sizeof abbrev_never[0])) return WORD_NEVER;
+  if (len == 1) return opens ? WORD_LIST : WORD_MAYBE; /* an initial, or "a." in a list */
+  if (dots) return short_segs ? WORD_MAYBE : WORD_PLAIN; /* U.S., a.m., Ph.D. */
+  if (in_list(w, abbrev_maybe, sizeof abbrev_maybe / sizeof abbrev_maybe[0])) return WORD_MAYBE;
+  return WORD_PLAIN;
+}
+
+/* Whether the word at pos is a capitalised English function word. */
+static int starts_with_function_word(const splitter *sp, size_t pos) {
+  char w[16];
+  size_t len = 0;
+  while (pos + len < sp->n && len < sizeof w && is_ascii_alpha(sp->s[pos + len])) {
+    w[len] = (char)(sp->s[pos + len] | 32);
+    len++;
+  }
+  if (len == sizeof w || (pos + len < sp->n && sp->s[pos + len] >= 0x80)) return 0;
+  return sotto_text_is_stopword(w, len);
+}
+
+static size_t skip_space(const splitter *sp, size_t pos, int newlines) {
+  while (pos < sp->n) {
+    size_t len;
+    uint32_t c = at(sp, pos, &len);
+    if (!sotto_unicode_is_space(c) || (!newlines && is_newline(c))) break;
+    pos += len;
+  }
+  return pos;
+}
+
+/* The run of terminal marks at pos ends a sentence: returns the end of the
+ * sentence (after the marks and closers), or 0 when it does not end one.
+ * *run_end gets the end of the marks, so the caller looks at a run once. */
+static size_t sentence_end(const splitter *sp, size_t start, size_t pos, size_t *run_end) {
+  size_t p = pos, len, run = 0;
+  int kind = 1, only_dots = 1;
+  uint32_t c;
+  while (p < sp->n && (c = at(sp, p, &len), terminal_kind(c))) {
+    if (terminal_kind(c) == 2) kind = 2;
+    if (c != '.') only_dots = 0;
+    run++, p += len;
+  }
+  *run_end = p;
+  while (p < sp->n && (c = at(sp, p, &len), is_closer(c))) p += len;
+  if (kind == 2 || p == sp->n) return p;
+  if (!sotto_unicode_is_space(at(sp, p, &len))) return 0; /* 3.14, U.S.A, a.php?x */
+  size_t q = skip_space(sp, p, 1);
+  if (q == sp->n) return p;
+  uint32_t next = at(sp, q, &len);
+  if (sotto_unicode_is_lower(next)) return 0; /* "U.S. oil", "Why?" he asked */
+  if (!only_dots || run != 1) return p;
+  switch (word_before(sp, start, pos)) {
+  case WORD_NEVER: case WORD_LIST:
+    return 0;
+  case WORD_MAYBE:
+    if (next < 0x80 && is_ascii_digit(next)) return 0;
+    if (sotto_unicode_is_upper(next)) return starts_with_function_word(sp, q) ? p : 0;
+    return p;
+  default:
+    return p;
+  }
+}
+
+/* Hard-wrapped text: is the line break after a line of line_len code points
+ * ending in last_c (trailing space excluded) a wrap, with the next line
+ * starting at next? */
+static int is_wrap(const splitter *sp, size_t line_len, uint32_t last_c, size_t next) {
+  size_t p = skip_space(sp, next, 0), len, word = 0;
+  if (p == sp->n) return 0;
+  uint32_t c = at(sp, p, &len);
+  if (is_newline(c)) return 0;
+  if (sotto_unicode_is_lower(c)) return 1;
+  /* a list item starts a line of its own */
+  if (c == 0x2022 || c == '-' || c == '*' || c == 0x2013 || c == 0x2014 || c == 0x25CF)
+    return 0;
+  /* Where paragraphs are indented, an unindented line continues the one
+   * before unless that ended a sentence (wire copy's short first lines). */
+  if (sp->indented && p == next && !terminal_kind(last_c) && !is_closer(last_c) &&
+      last_c != ':')
+    return 1;
+  for (size_t q = p; q < sp->n; q += len, word++) {
+    c = at(sp, q, &len);
+    if (sotto_unicode_is_space(c)) break;
+  }
+  return line_len + 1 + word > sp->width;
+}
+
+static int push(splitter *sp, size_t start, size_t end) {
+  if (sp->count == sp->cap) {
+    long cap = sp->cap ? sp->cap * 2 : 64;
+    sotto_span *grown = realloc(sp->spans, (size_t)cap * sizeof *grown);
+    if (!grown) return -1;
+    sp->spans = grown, sp->cap = cap;
+  }
+  sp->spans[sp->count].start = start;
+  sp->spans[sp->count].end = end;
+  sp->count++;
+  return 0;
+}
+
+/* Adds text[start, end) as sentences: trimmed, a leading bullet dropped,
+ * kept only with a word character, and cut when too long. */
+static int emit(splitter *sp, size_t start, size_t end) {
+  while (start < end) {
+    size_t len, p;
+    uint32_t c;
+    start = skip_space(sp, start, 1);
+    if (start >= end) return 0;
+    c = at(sp, start, &len);
+    if ((c == 0x2022 || c == 0x2023 || c == 0x25E6 || c == 0x25AA || c == 0x25CF ||
+         c == 0x25A0 || c == '-' || c == '*' || c == 0x2013 || c == 0x2014) &&
+        start + len < end && sotto_unicode_is_space(at(sp, start + len, &p)))
+      start = skip_space(sp, start + len, 1);
+    size_t stop = end, cut = 0, last = start;
+    int word = 0;
+    for (p = start; p < end; p += len) {
+      c = at(sp, p, &len);
+      if (p + len - start > SOTTO_SENTENCE_MAX) { /* too long: cut at a space */
+        stop = cut > start ? cut : p > start ? p : p + len;
+        break;
+      }
+      if (sotto_unicode_is_space(c)) {
+        cut = p;
+      } else {
+        last = p + len;
+        word |= sotto_unicode_is_word(c);
+      }
+    }
+    if (stop == end && word && push(sp, start, last) != 0) return -1;
+    if (stop != end) {
+      size_t e = start; /* trim the cut piece */
+      int w = 0;
+      for (p = start; p < stop; p += len) {
+        c = at(sp, p, &len);
+        if (!sotto_unicode_is_space(c)) e = p + len, w |= sotto_unicode_is_word(c);
+      }
+      if (w && push(sp, start, e) != 0) return -1;
+    }
+    start = stop;
+  }
+  return 0;
+}
+
+/* First pass: is the text hard-wrapped? At least three lines, the longest
+ * 40 to 100 characters, and at least half of them over 60 % of that. */
+static void detect_wrap(splitter *sp) {
+  size_t hist[102] = {0}, lines = 0, indented = 0, col = 0, last = 0, width = 0, len;
+  for (size_t p = 0; p <= sp->n; p += len) {
+    uint32_t c = p < sp->n ? at(sp, p, &len) : (len = 1, '\n');
+    if (is_newline(c)) {
+      if (last) {
+        lines++;
+        hist[last > 101 ? 101 : last]++;
+        if (last > width) width = last;
+      }
+      col = last = 0;
+    } else {
+      if (col == 0 && (c == '\t' || (c == ' ' && p + 1 < sp->n && sp->s[p + 1] == ' ')))
+        indented++;
+      col++;
+      if (!sotto_unicode_is_space(c)) last = col;
+    }
+  }
+  sp->width = width;
+  sp->indented = indented > 0 && indented * 10 >= lines;
+  sp->wrapped = 0;
+  if (lines < 3 || width < 40 || width > 100) return;
+  size_t long_lines = 0;
+  for (size_t w = width * 6 / 10; w <= width; w++) long_lines += hist[w];
+  sp->wrapped = long_lines * 2 >= lines;
+}
+
+long sotto_text_sentences(const char *text, size_t n, sotto_span **spans) {
+  splitter sp = {(const unsigned char *)text, n, 0, 0, 0, NULL, 0, 0};
+  *spans = NULL;
+  if (!text) return 0;
+  detect_wrap(&sp);
+  size_t start = 0, pos = 0, col = 0, last = 0, len;
+  uint32_t last_c = 0; /* the line's last character other than space */
+  while (pos < n) {
+    uint32_t c = at(&sp, pos, &len);
+    if (is_newline(c)) {
+      size_t after = pos + len;
+      if (c == '\r' && after < n && text[after] == '\n') after++;
+      size_t q = skip_space(&sp, after, 0);
+      int paragraph = c == 0x0C || c == 0x2029 || (q < n && is_newline(at(&sp, q, &len)));
+      if (paragraph || !sp.wrapped || !is_wrap(&sp, last, last_c, after)) {
+        if (emit(&sp, start, pos) != 0) goto oom;
+        start = after;
+      }
+      pos = after, col = last = 0, last_c = 0;
+      continue;
+    }
+    if (terminal_kind(c)) {
+      size_t run_end, end = sentence_end(&sp, start, pos, &run_end);
+      if (end && emit(&sp, start, end) != 0) goto oom;
+      if (end) start = end;
+      else end = run_end;
+      for (; pos < end; pos += len) last_c = at(&sp, pos, &len), last = ++col; /* marks, closers */
+      continue;
+    }
+    col++;
+    if (!sotto_unicode_is_space(c)) last = col, last_c = c;
+    pos += len;
+  }
+  if (emit(&sp, start, n) != 0) goto oom;
+  *spans = sp.spans;
+  return sp.count;
+oom:
+  free(sp.spans);
+  return -1;
+}
+
+int sotto_text_is_complete(const char *s, size_t n) {
+  size_t p = n > 32 ? n - 32 : 0, len; /* a mark and its closers are near the end */
+  uint32_t last = 0;
+  for (; p < n; p += len) {
+    uint32_t c;
+    len = sotto_utf8_next((const unsigned char *)s + p, n - p, &c);
+    if (!is_closer(c) && !sotto_unicode_is_space(c)) last = c;
+  }
+  return terminal_kind(last) != 0;
+}
+
+/* ---- cleaned copies and tokens ---- */
+
+char *sotto_text_clean(const char *s, size_t n, size_t *out_len) {
+  char *out = malloc(3 * n + 1); /* a bad byte grows to U+FFFD's 3 bytes */
+  size_t o = 0, len;
+  int space = 0;
+  if (!out) return NULL;
+  for (size_t p = 0; p < n; p += len) {
+    uint32_t c;
+    len = sotto_utf8_next((const unsigned char *)s + p, n - p, &c);
+    if (c == 0x200B || c == 0xFEFF) continue;
+    if (sotto_unicode_is_space(c) || c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0)) {
+      space = 1;
+      continue;
+    }
+    if (space && o) out[o++] = ' ';
+    space = 0;
+    o += sotto_utf8_put(c, out + o);
+  }
+  out[o] = 0;
+  if (out_len) *out_len = o;
+  return out;
+}
+
+int sotto_text_tokens(const char *s, size_t n, sotto_token_fn fn, void *user) {
+  char tok[SOTTO_TOKEN_MAX + 4];
+  size_t t = 0, len;
+  int rc, digit = 0; /* the last character taken was an ASCII digit */
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t p = 0; p < n; p += len) {
+    uint32_t c;
+    len = sotto_utf8_next(u + p, n - p, &c);
+    if (sotto_unicode_is_ideograph(c)) {
+      if (t && (rc = fn(user, tok, t)) != 0) return rc;
+      t = sotto_utf8_put(c, tok);
+      if ((rc = fn(user, tok, t)) != 0) return rc;
+      t = 0, digit = 0;
+    } else if (sotto_unicode_is_word(c)) {
+      char b[4];
+      size_t k = sotto_utf8_put(sotto_unicode_fold(c), b);
+      if (t + k <= SOTTO_TOKEN_MAX) memcpy(tok + t, b, k), t += k;
+      digit = c < 0x80 && is_ascii_digit(c);
+    } else if ((c == '.' || c == ',') && digit && p + 1 < n && is_ascii_digit(u[p + 1])) {
+      if (t + 1 <= SOTTO_TOKEN_MAX) tok[t++] = (char)c; /* 3.14, 155,221 */
+    } else {
+      if (t && (rc = fn(user, tok, t)) != 0) return rc;
+      t = 0, digit = 0;
+    }
+  }
+  return t ? fn(user, tok, t) : 0;
+}

@@ -1,0 +1,160 @@
+// native.js - the client of sotto-host, the native engine, over native
+// messaging. The protocol is the engine's own: request objects with an id,
+// answered by {"id","partial"} messages and one {"id","result"|"error","stats"}.
+// Replies too big for one native message (1 MB host->browser) arrive as
+// {"id","chunk":"<part of the reply's JSON>","last":bool} pieces.
+import { api } from './settings.js';
+
+export const HOST_NAME = 'org.sotto.host';
+export const INSTALL_HINT = 'Install the native host with one command from a sotto checkout: ' +
+  '`make install-host` (or `native-host/install.sh`), then try again.';
+const IDLE_MS = 30_000; // an open port keeps Chrome's service worker alive
+
+export class HostError extends Error {
+  constructor(code, message, hint) {
+    super(message);
+    this.code = code;
+    if (hint) this.hint = hint;
+  }
+}
+
+// Chrome and Firefox word the same failures differently.
+export function hostError(message) {
+  const m = String(message ?? '');
+  if (/not found|no such native application|not installed/i.test(m)) {
+    return new HostError('host_missing', 'The sotto native host is not installed.', INSTALL_HINT);
+  }
+  if (/forbidden|not allowed|permission/i.test(m)) {
+    return new HostError('host_forbidden', 'The sotto native host does not allow this extension.',
+      'Reinstall it so it lists this extension: `make install-host` (or `native-host/install.sh`).');
+  }
+  return new HostError('host_failed', `The sotto native host stopped: ${m || 'it exited'}.`,
+    'Check that `sotto-host` runs, or reinstall it with `make install-host`.');
+}
+
+function base64(bytes) {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+export async function sha256Hex(bytes) {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return [...d].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class NativeHost {
+  #port = null;
+  #pending = new Map();
+  #seq = 0;
+  #idle = null;
+  #hello = null; // the host's hello (version, models) for the open port
+
+  #connect() {
+    let port;
+    try {
+      port = api.runtime.connectNative(HOST_NAME);
+    } catch (e) {
+      throw hostError(e.message);
+    }
+    port.onMessage.addListener((m) => this.#onMessage(m));
+    port.onDisconnect.addListener((p) => {
+      const err = hostError((p ?? port).error?.message ?? api.runtime.lastError?.message);
+      if (this.#port === port) {
+        this.#port = null;
+        this.#hello = null;
+      }
+      for (const req of this.#pending.values()) req.reject(err);
+      this.#pending.clear();
+    });
+    this.#port = port;
+    return port;
+  }
+
+  #onMessage(m) {
+    const req = this.#pending.get(m?.id);
+    if (!req) return;
+    if ('partial' in m) return void req.onPartial?.(m);
+    if ('chunk' in m) {
+      req.chunks.push(m.chunk);
+      if (!m.last) return;
+      try {
+        m = JSON.parse(req.chunks.join(''));
+      } catch {
+        m = { id: m.id, error: { code: 'bad_reply', message: 'the host sent a broken chunked reply' } };
+      }
+    }
+    this.#pending.delete(req.id);
+    this.#armIdle();
+    req.resolve(m);
+  }
+
+  #armIdle() {
+    clearTimeout(this.#idle);
+    if (this.#pending.size === 0) this.#idle = setTimeout(() => this.disconnect(), IDLE_MS);
+  }
+
+  // Sends one request; resolves with the host's final message (which may
+  // carry an error from the engine); rejects with a HostError when the host
+  // cannot be reached or dies.
+  request(req, onPartial) {
+    clearTimeout(this.#idle);
+    const port = this.#port ?? this.#connect();
+    const id = `n${++this.#seq}`;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { id, resolve, reject, onPartial, chunks: [] });
+      try {
+        port.postMessage({ ...req, id });
+      } catch (e) {
+        this.#pending.delete(id);
+        reject(hostError(e.message));
+      }
+    }).then((m) => ({ ...m, id: req.id }));
+  }
+
+  // A host op that must succeed: resolves with its result, throws its error.
+  async op(req) {
+    const r = await this.request({ id: req.op, ...req });
+    if (r.error) throw new HostError(r.error.code, r.error.message);
+    return r.result;
+  }
+
+  async hello() {
+    this.#hello ??= this.op({ op: 'hello' }).catch((e) => { this.#hello = null; throw e; });
+    return this.#hello;
+  }
+
+  // Makes sure the host's store holds this exact model (same id and sha256),
+  // installing it from bytes the extension has (getBytes) when it does not.
+  // Chunks follow the host's own size limit. Returns true when it installed.
+  async ensureModel(m, getBytes, onProgress) {
+    const hello = await this.hello();
+    if ((hello.models ?? []).some((x) => x.id === m.id && !x.error && (!m.sha256 || x.sha256 === m.sha256))) return false;
+    const bytes = await getBytes();
+    const sha256 = m.sha256 ?? await sha256Hex(bytes);
+    const step = Math.min(hello.limits?.install_chunk_bytes ?? (1 << 20), 1 << 20);
+    await this.op({ op: 'models.install.begin', model: m.id, format: m.format, sha256, size: bytes.length,
+      task: m.task, source: 'sotto extension', runs_in: m.runs_in });
+    try {
+      const chunks = Math.max(1, Math.ceil(bytes.length / step));
+      for (let seq = 0; seq < chunks; seq++) {
+        const part = bytes.subarray(seq * step, (seq + 1) * step);
+        await this.op({ op: 'models.install.chunk', model: m.id, seq, data: base64(part) });
+        onProgress?.(Math.min((seq + 1) * step, bytes.length), bytes.length);
+      }
+      await this.op({ op: 'models.install.end', model: m.id });
+    } catch (e) {
+      await this.op({ op: 'models.install.abort', model: m.id }).catch(() => {});
+      throw e;
+    }
+    this.#hello = null; // its model list changed
+    return true;
+  }
+
+  disconnect() {
+    clearTimeout(this.#idle);
+    this.#port?.disconnect();
+    this.#port = null;
+    this.#hello = null;
+  }
+}

@@ -1,0 +1,165 @@
+// panel.js - the results view. Injected into the page as a content script,
+// it shows a panel (in its own shadow root, so the page's styles cannot
+// reach it) that the background fills as answers stream in. results.html
+// loads the same file to show a job on an extension page instead.
+// Classic script, safe to inject more than once.
+(() => {
+  if (globalThis.sottoPanel) return;
+  const api = globalThis.browser ?? globalThis.chrome;
+  const inPage = !/^(chrome|moz)-extension:$/.test(location.protocol);
+
+  const CSS = `
+    :host { all: initial; }
+    .panel { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2733;
+      background: #fff; border: 1px solid #c9d3de; border-radius: 10px; box-shadow: 0 8px 28px rgba(20,40,70,.22);
+      width: 380px; max-height: calc(100vh - 32px); overflow: auto; box-sizing: border-box; }
+    .page .panel { position: fixed; top: 16px; right: 16px; z-index: 2147483647; }
+    header { display: flex; align-items: center; gap: 8px; padding: 10px 14px; border-bottom: 1px solid #e3e9ef;
+      background: #2e5a88; color: #fff; border-radius: 10px 10px 0 0; }
+    header b { flex: 1; font-size: 15px; }
+    button { font: inherit; cursor: pointer; border-radius: 6px; border: 1px solid #c9d3de; background: #f4f7fa;
+      color: #1d2733; padding: 3px 10px; }
+    header button { background: transparent; color: #fff; border-color: rgba(255,255,255,.5); }
+    section { padding: 10px 14px; border-bottom: 1px solid #eef2f6; }
+    h3 { margin: 0 0 6px; font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: #52667a; }
+    ul { margin: 0; padding-left: 18px; }
+    li { margin: 3px 0; }
+    .labels li { list-style: none; margin-left: -18px; display: flex; gap: 8px; align-items: center; }
+    .bar { height: 6px; background: #2e5a88; border-radius: 3px; }
+    .meta { margin-top: 6px; font-size: 12px; color: #6a7b8c; }
+    .error { color: #9b1c1c; }
+    .hint { margin-top: 4px; font-size: 13px; background: #fff7e0; border: 1px solid #f0d890; border-radius: 6px; padding: 6px 8px; }
+    code { font-family: ui-monospace, monospace; background: #eef2f6; padding: 1px 4px; border-radius: 4px; }
+    .running { color: #6a7b8c; font-style: italic; }
+    footer { padding: 8px 14px; font-size: 12px; color: #6a7b8c; display: flex; gap: 8px; align-items: center; }
+    footer span { flex: 1; }
+  `;
+
+  const TITLES = {
+    'summarize-selection': 'Summary of the selection',
+    'summarize-page': 'Summary of the page',
+    'classify-selection': 'Classification of the selection',
+  };
+
+  function el(tag, attrs = {}, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v);
+    }
+    for (const k of kids.flat()) if (k !== null && k !== undefined) e.append(k);
+    return e;
+  }
+
+  // Inline `code` spans in hints, as text nodes (never HTML from outside).
+  function withCode(text) {
+    return String(text).split('`').map((part, i) => (i % 2 ? el('code', {}, part) : part));
+  }
+
+  // The engine's answers, shown without knowing every op's shape: a summary
+  // (text or sentences), or labels with probabilities.
+  // Key points are a list; a tldr or headline is one paragraph.
+  function sentencesOf(result) {
+    if (!result) return [];
+    if (Array.isArray(result.sentences) && (result.style ?? 'key-points') === 'key-points') {
+      return result.sentences.map((s) => (typeof s === 'string' ? s : s.text));
+    }
+    if (typeof result.summary === 'string') return [result.summary];
+    return [];
+  }
+  function labelsOf(result) {
+    const list = result?.labels ?? result?.predictions ?? result?.classes;
+    return Array.isArray(list) ? list.map((l) => ({ label: l.label ?? l.name, prob: l.prob ?? l.probability ?? l.score })) : [];
+  }
+  function partialText(p) {
+    if (typeof p === 'string') return p;
+    return p?.sentence?.text ?? p?.sentence ?? p?.text ?? '';
+  }
+  function progressOf(partials) {
+    const last = [...(partials ?? [])].reverse().find((p) => typeof p?.progress === 'number');
+    return last ? `Working… ${Math.round(last.progress * 100)}%${last.stage ? ` (${last.stage})` : ''}` : 'Working…';
+  }
+
+  function stepText(step) {
+    const sents = sentencesOf(step.result);
+    if (sents.length) return sents.join('\n');
+    const labels = labelsOf(step.result);
+    if (labels.length) return labels.map((l) => `${l.label} ${(l.prob * 100).toFixed(1)}%`).join(', ');
+    return '';
+  }
+
+  function renderStep(step) {
+    const body = [];
+    if (step.status === 'running') {
+      const partial = (step.partials ?? []).map(partialText).filter(Boolean);
+      body.push(partial.length ? el('ul', { class: 'partial' }, partial.map((s) => el('li', {}, s)))
+        : el('div', { class: 'running' }, progressOf(step.partials)));
+    } else if (step.status === 'error') {
+      body.push(el('div', { class: 'error', 'data-code': step.error?.code ?? '' }, step.error?.message ?? 'Failed.'));
+      if (step.error?.hint) body.push(el('div', { class: 'hint' }, withCode(step.error.hint)));
+      if (step.error?.code === 'cache_locked') {
+        body.push(el('button', { class: 'unlock', onclick: () => api.runtime.sendMessage({ type: 'open-options' }) }, 'Unlock…'));
+      }
+      if (step.error?.redownload) {
+        body.push(el('button', { class: 'redownload', onclick: () => api.runtime.sendMessage({ type: 'open-options' }) }, 'Re-download…'));
+      }
+    } else {
+      const sents = sentencesOf(step.result);
+      const labels = labelsOf(step.result);
+      if (sents.length) body.push(el('ul', { class: 'summary' }, sents.map((s) => el('li', {}, s))));
+      else if (labels.length) {
+        body.push(el('ul', { class: 'labels' }, labels.map((l) => el('li', {},
+          el('span', { class: 'label' }, String(l.label).replace(/^__label__/, '')),
+          el('span', { class: 'bar', style: `width:${Math.max(2, Math.round(l.prob * 120))}px` }),
+          el('span', { class: 'prob' }, `${(l.prob * 100).toFixed(1)}%`)))));
+      } else body.push(el('pre', {}, JSON.stringify(step.result, null, 1)));
+    }
+    const meta = [];
+    if (step.model) meta.push(`model ${step.model}`);
+    if (step.where) meta.push(`ran in ${step.where === 'native' ? 'native host' : 'browser'}` +
+      (step.stats?.threads ? ` (${step.stats.threads} thread${step.stats.threads > 1 ? 's' : ''})` : ''));
+    if (step.ms !== undefined) meta.push(`${step.ms} ms`);
+    return el('section', { class: `step ${step.status}`, 'data-task': step.task, 'data-where': step.where ?? '' },
+      el('h3', {}, step.title ?? step.task), body,
+      meta.length ? el('div', { class: 'meta', title: step.reason ?? '' }, meta.join(' · ')) : null);
+  }
+
+  function render(root, job, { onClose } = {}) {
+    const copyAll = () => {
+      const text = job.steps.map((s) => `${s.title}:\n${stepText(s)}`).join('\n\n');
+      navigator.clipboard.writeText(text).catch(() => {});
+    };
+    const panel = el('div', { class: 'panel', 'data-status': job.status, 'data-job': job.id },
+      el('header', {}, el('b', {}, TITLES[job.kind] ?? 'sotto'),
+        el('button', { class: 'copy', onclick: copyAll, title: 'Copy the results' }, 'Copy'),
+        onClose ? el('button', { class: 'close', onclick: onClose, title: 'Close' }, '×') : null),
+      job.steps.map(renderStep),
+      job.error ? el('section', { class: 'step error' },
+        el('div', { class: 'error', 'data-code': job.error.code ?? '' }, job.error.message),
+        job.error.hint ? el('div', { class: 'hint' }, withCode(job.error.hint)) : null) : null,
+      el('footer', {}, el('span', {}, job.status === 'running' ? 'Working on your device…'
+        : `${job.status === 'done' ? 'Done' : 'Stopped'} in ${job.ms} ms${job.source?.words ? ` · ${job.source.words} words` : ''}` +
+          (job.steps.some((s) => s.where === 'native') ? ' · ran on this computer' : ' · ran in this browser'))));
+    root.replaceChildren(el('style', {}, CSS), panel);
+  }
+
+  let host = null, shadow = null;
+  function showInPage(job) {
+    if (!host || !host.isConnected) {
+      host = document.createElement('sotto-results');
+      shadow = host.attachShadow({ mode: 'open' });
+      document.documentElement.append(host);
+    }
+    const wrap = document.createElement('div');
+    wrap.className = 'page';
+    render(wrap, job, { onClose: () => { host.remove(); host = null; } });
+    shadow.replaceChildren(wrap);
+  }
+
+  globalThis.sottoPanel = { render, stepText };
+  if (inPage) {
+    api.runtime.onMessage.addListener((m) => {
+      if (m?.type === 'sotto-job' && m.job) showInPage(m.job);
+    });
+  }
+})();

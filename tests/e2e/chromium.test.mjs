@@ -1,0 +1,186 @@
+// The extension in real Chromium (Debian's, headless, through playwright-core):
+// the engine in the offscreen document's worker with threads, the context
+// menu handlers fired through contextMenus.onClicked.dispatch on a page from
+// the local test server, the native host, installs and the encrypted cache.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { launchChromium, startServer, hostBinary, hostManifest, waitFor, sha256, fasttextPredict, artifacts, CHROMIUM, dist } from './helpers.mjs';
+import * as flows from './flows.mjs';
+
+const ready = fs.existsSync(CHROMIUM) && fs.existsSync(path.join(dist, 'chrome/manifest.json'));
+const skip = !ready && 'needs chromium and make extension';
+const skipModels = skip || (!flows.haveModels && 'needs the bundled models (make models)');
+
+let browser, server, drv;
+const timings = {};
+
+before(async () => {
+  if (skip) return;
+  server = await startServer(flows.routes());
+  const t0 = Date.now();
+  browser = await launchChromium();
+  timings.launch_ms = Date.now() - t0;
+  const page = await browser.ctx.newPage();
+  const manifestPath = path.join(browser.profile, 'NativeMessagingHosts/org.sotto.host.json');
+  drv = {
+    page,
+    base: server.base,
+    bg: (fn, arg) => browser.sw.evaluate(
+      new Function('arg', `return (${fn.toString()})({ sotto: globalThis.sotto, api: chrome }, arg)`), arg),
+    async menu(info) {
+      // The tab the test page is in: found by URL, or (for pages whose URL
+      // the extension may not see) as the active tab.
+      await page.bringToFront();
+      const tab = await browser.sw.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url === url) ??
+        (await chrome.tabs.query({ active: true, lastFocusedWindow: true }))[0], page.url());
+      assert.ok(tab, 'the test page is a tab');
+      await browser.sw.evaluate(([info, tab]) => chrome.contextMenus.onClicked.dispatch(info, tab), [info, tab]);
+    },
+    async openExtensionPage(file) {
+      const p = await browser.ctx.newPage();
+      await p.goto(`chrome-extension://${browser.id}/${file}`);
+      return p;
+    },
+    async setHost(on) {
+      if (on) {
+        fs.mkdirSync(path.dirname(manifestPath), { recursive: true });
+        fs.writeFileSync(manifestPath, JSON.stringify(hostManifest('chrome', hostBinary)));
+      } else {
+        fs.rmSync(manifestPath, { force: true });
+      }
+      await browser.sw.evaluate(() => globalThis.sotto.host.disconnect());
+    },
+  };
+});
+
+after(async () => {
+  if (timings.cold_first_summary_ms !== undefined) {
+    console.log(`chromium: cold start to first summary of a ${timings.words}-word page: ${timings.cold_first_summary_ms} ms ` +
+      `(browser launch ${timings.launch_ms} ms, click to summary ${timings.click_to_summary_ms} ms, engine ${timings.engine_ms} ms)`);
+  }
+  await browser?.close();
+  await server?.close();
+});
+
+test('chromium: the context menu items exist', { skip }, async () => {
+  const titles = await drv.bg(({ api }) => new Promise((resolve) => {
+    // Chromium has no getAll for menus; creating an existing id fails, which proves it exists.
+    const ids = ['summarize-selection', 'summarize-page', 'classify-selection'];
+    const found = [];
+    let n = 0;
+    for (const id of ids) {
+      api.contextMenus.create({ id, title: 'probe' }, () => {
+        if (api.runtime.lastError) found.push(id); else api.contextMenus.remove(id);
+        if (++n === ids.length) resolve(found);
+      });
+    }
+  }));
+  assert.deepEqual(titles.sort(), ['classify-selection', 'summarize-page', 'summarize-selection']);
+});
+
+test('chromium: summarize page, cold, in the browser (threads, offscreen)', { skip: skipModels }, async () => {
+  const t0 = Date.now();
+  const job = await flows.checkSummarizePage(drv, 'chromium');
+  timings.words = job.source.words;
+  timings.click_to_summary_ms = job.first_ms;
+  timings.engine_ms = job.steps[0].stats?.ms;
+  timings.cold_first_summary_ms = timings.launch_ms + (Date.now() - t0);
+  assert.equal(job.steps[0].stats.ran, 'wasm');
+});
+
+test('chromium: the engine worker runs threaded in a cross-origin isolated document', { skip }, async () => {
+  const { status } = await flows.checkCapabilities(drv, { flavour: 'wasm-simd-threads', threads: 2 });
+  assert.equal(status.crossOriginIsolated, true);
+});
+
+test('chromium: summarize selection', { skip: skipModels }, () => flows.checkSummarizeSelection(drv, 'chromium'));
+
+let browserResults;
+test('chromium: classify selection (language, sentiment) in the browser', { skip: skipModels }, async () => {
+  browserResults = await flows.checkClassify(drv, 'chromium');
+});
+
+test('chromium: native routing with the host absent shows how to install it', { skip: skipModels }, () => flows.checkHostMissing(drv, 'chromium'));
+
+test('chromium: a low memory budget sends the same requests to sotto-host', { skip: skipModels || flows.haveHostNote }, async () => {
+  await flows.checkNativeRouting(drv, 'chromium', browserResults);
+});
+
+test('chromium: install a model with progress, then refuse a tampered cache entry', { skip: skipModels }, () => flows.checkInstallAndTamper(drv, 'chromium'));
+
+test('chromium: a passphrase locks the model cache until it is given', { skip: skipModels }, () => flows.checkPassphrase(drv, 'chromium'));
+
+test('chromium: stopping the service worker keeps the engine warm', { skip: skipModels }, async () => {
+  await drv.page.goto(`${drv.base}/mixed.html`);
+  const warm = await flows.runMenu(drv, 'classify-selection', { selectionText: await flows.select(drv.page, 'fr') });
+  assert.equal(warm.status, 'done');
+  const before = await browser.sw.evaluate(() => globalThis.sotto.started);
+  const cdp = await browser.ctx.newCDPSession(drv.page);
+  const versions = new Map();
+  cdp.on('ServiceWorker.workerVersionUpdated', (e) => { for (const v of e.versions) versions.set(v.versionId, v); });
+  await cdp.send('ServiceWorker.enable');
+  const running = await waitFor(() => [...versions.values()].find((v) => v.scriptURL.includes(browser.id) && v.runningStatus === 'running'), 5000, 'the worker');
+  await cdp.send('ServiceWorker.stopWorker', { versionId: running.versionId });
+  await waitFor(() => versions.get(running.versionId)?.runningStatus === 'stopped', 5000, 'the worker to stop');
+  // An extension page's message starts it again, fresh.
+  const results = await drv.openExtensionPage('src/results.html');
+  await waitFor(() => versions.get(running.versionId)?.runningStatus === 'running', 5000, 'the worker to restart');
+  browser.sw = browser.ctx.serviceWorkers()[0];
+  const after = await waitFor(() => browser.sw.evaluate(() => globalThis.sotto?.started).catch(() => null), 10000, 'the new worker');
+  assert.ok(after > before, 'a new service worker instance');
+  await results.close();
+  // The offscreen engine kept its models: nothing is loaded again.
+  const status = await drv.bg(({ sotto }) => sotto.engine.call({ type: 'status' }));
+  assert.ok(status.models.some((m) => m.id === 'lid176'), 'lid176 is still loaded');
+  await drv.page.goto(`${drv.base}/mixed.html`);
+  const text = await flows.select(drv.page, 'de');
+  const job = await flows.runMenu(drv, 'classify-selection', { selectionText: text });
+  assert.equal(job.status, 'done');
+  assert.equal(job.steps[0].where, 'browser');
+  assert.equal(job.steps[0].stats.models_loaded, 0, 'no model had to be loaded again');
+});
+
+test('chromium: install a model from a local file (its sha256 computed)', { skip: skipModels }, async () => {
+  const opts = await drv.openExtensionPage('src/options.html');
+  await waitFor(() => opts.evaluate(() => globalThis.sottoOptions?.ready === true), 15000, 'the options page');
+  await opts.check('input[name=from][value=file]');
+  await opts.setInputFiles('input[name=file]', flows.MODELS['sentiment-en']);
+  await opts.fill('input[name=id]', 'sentiment-file');
+  await opts.selectOption('select[name=task]', 'sentiment');
+  await opts.click('button[type=submit]');
+  const last = await waitFor(() => opts.evaluate(() => globalThis.sottoInstallEvents.find((e) => e.phase === 'done' || e.phase === 'error') ?? null), 30000, 'the install');
+  assert.equal(last.phase, 'done', JSON.stringify(last));
+  const meta = await drv.bg(async ({ api }) => (await api.storage.local.get('installed')).installed['sentiment-file']);
+  assert.equal(meta.sha256, sha256(flows.MODELS['sentiment-en']));
+  assert.equal(meta.bytes, fs.statSync(flows.MODELS['sentiment-en']).size);
+  await opts.close();
+  await flows.setSettings(drv, { models: { sentiment: 'sentiment-file' } });
+  try {
+    await drv.page.goto(`${drv.base}/mixed.html`);
+    const text = await flows.select(drv.page, 'pos');
+    const job = await flows.runMenu(drv, 'classify-selection', { selectionText: text });
+    assert.equal(job.steps[1].model, 'sentiment-file');
+    assert.deepEqual(job.steps[1].result.labels.map((l) => l.label), fasttextPredict(flows.MODELS['sentiment-en'], text, 2).map((l) => l.label));
+  } finally {
+    await flows.setSettings(drv, { models: {} });
+  }
+});
+
+test('chromium: a page the extension cannot touch gets the results page instead', { skip: skipModels }, async () => {
+  await drv.page.goto('chrome://version');
+  const opened = browser.ctx.waitForEvent('page', { timeout: 15000 });
+  const text = 'The lighthouse keeper trimmed the wicks every evening. Storms cut the rock off from the shore for weeks. ' +
+    'Inspectors checked the lens, the brass and the log book. A light that failed could cost lives.';
+  const job = await flows.runMenu(drv, 'summarize-selection', { selectionText: text });
+  assert.equal(job.status, 'done');
+  assert.equal(job.panel, false);
+  const results = await opened;
+  assert.match(results.url(), new RegExp(`/src/results\\.html#${job.id}$`));
+  await results.waitForSelector('.panel[data-status=done]');
+  const shown = await results.locator('.panel').innerText();
+  assert.ok(shown.includes(job.steps[0].result.sentences[0].text));
+  await results.screenshot({ path: path.join(artifacts, 'chromium-results-page.png') });
+  await results.close();
+});

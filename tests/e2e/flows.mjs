@@ -1,0 +1,396 @@
+// The end-to-end checks both browsers go through, written once against a
+// small driver (chromium.test.mjs and firefox.test.mjs make one):
+//   drv.bg(fn, arg)     runs fn({ sotto, api }, arg) in the background
+//   drv.menu(info)      fires the context-menu handler for the test page's tab
+//   drv.page            the test page (a real tab)
+//   drv.openExtensionPage(file)   an extension page (options, results)
+//   drv.setHost(on)     registers or removes the native host for this profile
+// Expected answers come from independent tools: Debian's fasttext for
+// classification, the native CLI for summaries (same request, other build),
+// sha256 from node's crypto for downloads.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { artifacts, out, root, fasttextPredict, nativeRequest, sha256, waitFor, hostBinary } from './helpers.mjs';
+
+export const MODELS = {
+  lid176: path.join(out, 'models/lid176.ftz'),
+  'sentiment-en': path.join(out, 'models/sentiment-en.ftz'),
+};
+// SOTTO_E2E_TRACE=1 prints when each step of a check starts.
+const t0 = Date.now();
+const trace = (what) => { if (process.env.SOTTO_E2E_TRACE) console.log(`# ${Date.now() - t0} ms: ${what}`); };
+
+export const haveModels = Object.values(MODELS).every((f) => fs.existsSync(f));
+export const haveHost = fs.existsSync(hostBinary);
+
+// A page with text to select in several languages and moods.
+export const MIXED_PAGE = `<!doctype html><meta charset="utf-8"><title>Mixed texts</title>
+<body style="font: 17px/1.5 Georgia, serif; max-width: 640px; margin: 40px">
+<h1>Letters to the editor</h1>
+<p id="fr">Le petit village se trouve au bord de la rivière, entre les collines couvertes de vignes. Chaque matin, les habitants se retrouvent au marché pour acheter du pain frais et discuter des nouvelles de la semaine.</p>
+<p id="de">Die Bibliothek der Stadt wurde im letzten Jahr renoviert und bietet jetzt einen großen Lesesaal, in dem Schüler und Studenten bis spät in den Abend hinein arbeiten können.</p>
+<p id="pos">I absolutely loved this film. The acting was wonderful, the story was moving and beautifully told, and the music was perfect. One of the best movies I have seen in years, and I would happily watch it again.</p>
+<p id="neg">This was a terrible movie. The plot made no sense, the dialogue was awful and boring, and the acting was the worst I have seen in a long time. A complete waste of two hours and I regret paying for it.</p>
+</body>`;
+
+export function routes(base = {}) {
+  return {
+    '/article.html': path.join(root, 'extension/demo/article.html'),
+    '/mixed.html': () => Buffer.from(MIXED_PAGE),
+    '/models/lid-copy.ftz': MODELS.lid176,
+    ...base,
+  };
+}
+
+// Selects the element's text in the page and returns it, as the browser
+// would pass it as info.selectionText.
+export async function select(page, id) {
+  return page.evaluate((id) => {
+    const r = document.createRange();
+    r.selectNodeContents(document.getElementById(id));
+    const s = getSelection();
+    s.removeAllRanges();
+    s.addRange(r);
+    return s.toString();
+  }, id);
+}
+
+// Fires a menu item and waits for its job to finish; returns the job with
+// its input text.
+export async function runMenu(drv, menuItemId, info = {}) {
+  const before = await drv.bg(({ sotto }) => [...sotto.jobs.keys()]);
+  const t0 = Date.now();
+  await drv.menu({ menuItemId, ...info });
+  const job = await waitFor(() => drv.bg(({ sotto }, before) => {
+    const j = [...sotto.jobs.values()].find((x) => !before.includes(x.id));
+    return j && j.status !== 'running' ? j : null;
+  }, before), 120000, `${menuItemId} to finish`);
+  job.wall_ms = Date.now() - t0;
+  return job;
+}
+
+// The panel the page shows for a job, read from its (open) shadow root.
+export async function panelOf(page) {
+  return page.evaluate(() => {
+    const root = document.querySelector('sotto-results')?.shadowRoot;
+    const panel = root?.querySelector('.panel');
+    if (!panel) return null;
+    return {
+      status: panel.dataset.status,
+      text: panel.innerText,
+      steps: [...panel.querySelectorAll('section.step')].map((s) => ({
+        task: s.dataset.task, where: s.dataset.where, text: s.innerText,
+        errorCode: s.querySelector('.error')?.dataset.code ?? null,
+        redownload: !!s.querySelector('button.redownload'),
+      })),
+    };
+  });
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+}
+
+function labels(step) {
+  return step.result.labels.map((l) => ({ label: l.label, prob: l.prob }));
+}
+
+function assertLabelsMatch(got, want, what) {
+  assert.equal(got.length, want.length, `${what}: label count`);
+  got.forEach((g, i) => {
+    assert.equal(g.label, want[i].label, `${what}: label ${i}`);
+    // fasttext prints six significant digits
+    assert.ok(Math.abs(g.prob - want[i].prob) <= 1e-4, `${what}: prob ${g.prob} vs ${want[i].prob}`);
+  });
+}
+
+export async function setSettings(drv, patch) {
+  await drv.bg(async ({ api }, patch) => {
+    const { settings = {} } = await api.storage.local.get('settings');
+    await api.storage.local.set({ settings: { ...settings, ...patch } });
+  }, patch);
+}
+
+// ---- the checks ----
+
+export async function checkCapabilities(drv, { flavour, threads }) {
+  const reply = await drv.bg(({ sotto }) => sotto.engine.call({ type: 'request', req: { id: 'c1', op: 'capabilities' }, models: [] }));
+  assert.equal(reply.id, 'c1');
+  assert.equal(reply.result.engine, 'sotto');
+  assert.equal(reply.result.flavour, flavour);
+  assert.equal(reply.result.simd, 'wasm-simd128');
+  assert.ok(reply.result.threads >= threads, `threads ${reply.result.threads} >= ${threads}`);
+  assert.ok(reply.result.ops.includes('summarize') && reply.result.ops.includes('classify'), 'the engine has the text ops');
+  const status = await drv.bg(({ sotto }) => sotto.engine.call({ type: 'status' }));
+  return { caps: reply.result, status };
+}
+
+export async function checkSummarizePage(drv, name) {
+  await drv.page.goto(`${drv.base}/article.html`);
+  const job = await runMenu(drv, 'summarize-page', { pageUrl: `${drv.base}/article.html` });
+  const step = job.steps[0];
+  assert.equal(job.status, 'done', JSON.stringify(job.error ?? step.error));
+  assert.equal(step.where, 'browser');
+  assert.ok(job.source.words >= 2000, `a 2,000-word page (${job.source.words})`);
+  // Readability kept the article and dropped the navigation and sidebar.
+  assert.match(job.input, /^For most of history, a ship approaching a coast/);
+  assert.doesNotMatch(job.input, /Subscribe|Newsletter|Most read/);
+  // The same request to the native engine picks the same sentences.
+  const native = nativeRequest({ id: 'n', op: 'summarize', text: job.input, style: 'key-points', length: 'short' });
+  assert.deepEqual(step.result.sentences.map((s) => s.text), native.result.sentences.map((s) => s.text));
+  const html = fs.readFileSync(path.join(root, 'extension/demo/article.html'), 'utf8').replace(/\s+/g, ' ');
+  for (const s of step.result.sentences) assert.ok(html.includes(s.text.slice(0, 60)), `from the article: ${s.text}`);
+  const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
+  assert.match(panel.text, /model extractive/);
+  assert.match(panel.text, /ran in browser/);
+  assert.ok(panel.text.includes(step.result.sentences[0].text));
+  await shot(drv.page, `${name}-summarize-page`);
+  return job;
+}
+
+export async function checkSummarizeSelection(drv, name) {
+  await drv.page.goto(`${drv.base}/article.html`);
+  const text = await drv.page.evaluate(() => {
+    const ps = [...document.querySelectorAll('article p')].slice(8, 14);
+    const r = document.createRange();
+    r.setStartBefore(ps[0]);
+    r.setEndAfter(ps.at(-1));
+    getSelection().removeAllRanges();
+    getSelection().addRange(r);
+    return getSelection().toString();
+  });
+  const job = await runMenu(drv, 'summarize-selection', { selectionText: text, pageUrl: `${drv.base}/article.html` });
+  assert.equal(job.status, 'done', JSON.stringify(job.steps[0].error));
+  const native = nativeRequest({ id: 'n', op: 'summarize', text, style: 'key-points', length: 'short' });
+  assert.deepEqual(job.steps[0].result.sentences.map((s) => s.text), native.result.sentences.map((s) => s.text));
+  for (const s of job.steps[0].result.sentences) assert.ok(text.replace(/\s+/g, ' ').includes(s.text), 'from the selection');
+  await shot(drv.page, `${name}-summarize-selection`);
+}
+
+export async function checkClassify(drv, name, { where = 'browser', shotName = `${name}-classify-selection` } = {}) {
+  await drv.page.goto(`${drv.base}/mixed.html`);
+  const results = {};
+  for (const [id, lang] of [['fr', 'fr'], ['de', 'de'], ['pos', 'en'], ['neg', 'en']]) {
+    const text = await select(drv.page, id);
+    const job = await runMenu(drv, 'classify-selection', { selectionText: text, pageUrl: `${drv.base}/mixed.html` });
+    assert.equal(job.status, 'done', JSON.stringify(job.steps.map((s) => s.error)));
+    const [language, sentiment] = job.steps;
+    assert.equal(language.where, where);
+    assert.equal(sentiment.where, where);
+    assert.equal(language.model, 'lid176');
+    assert.equal(language.result.labels[0].label, lang, `${id} is ${lang}`);
+    assertLabelsMatch(labels(language), fasttextPredict(MODELS.lid176, text, 3), `${id} language`);
+    assertLabelsMatch(labels(sentiment), fasttextPredict(MODELS['sentiment-en'], text, 2), `${id} sentiment`);
+    results[id] = { language: labels(language), sentiment: labels(sentiment), stats: [language.stats, sentiment.stats] };
+    if (id === 'pos') {
+      const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
+      assert.match(panel.text, where === 'native' ? /ran in native host/ : /ran in browser/);
+      await shot(drv.page, shotName);
+    }
+  }
+  assert.notEqual(results.pos.sentiment[0].label, results.neg.sentiment[0].label, 'opposite reviews get opposite sentiments');
+  return results;
+}
+
+export async function checkHostMissing(drv, name) {
+  await drv.setHost(false);
+  await setSettings(drv, { routing: 'native' });
+  try {
+    await drv.page.goto(`${drv.base}/mixed.html`);
+    const text = await select(drv.page, 'fr');
+    const job = await runMenu(drv, 'classify-selection', { selectionText: text, pageUrl: `${drv.base}/mixed.html` });
+    assert.equal(job.status, 'error');
+    assert.equal(job.steps[0].error.code, 'host_missing');
+    assert.match(job.steps[0].error.hint, /make install-host/);
+    const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'error' ? p : null; }, 10000, 'the panel');
+    assert.match(panel.text, /native host is not installed/);
+    assert.match(panel.text, /make install-host/);
+    assert.doesNotMatch(panel.text, /at \w+ \(|Error:|stack/i, 'no stack trace');
+    await shot(drv.page, `${name}-host-missing`);
+  } finally {
+    await setSettings(drv, { routing: 'auto' });
+  }
+}
+
+// With a budget too small for the classifiers, the same requests go to
+// the real sotto-host and give the same answers as in the browser.
+export async function checkNativeRouting(drv, name, browserResults) {
+  await drv.setHost(true);
+  await setSettings(drv, { budgetMiB: 0.01 });
+  try {
+    const nativeResults = await checkClassify(drv, name, { where: 'native', shotName: `${name}-classify-native` });
+    for (const id of Object.keys(browserResults)) {
+      assertLabelsMatch(nativeResults[id].language, browserResults[id].language, `${id}: native vs browser language`);
+      assertLabelsMatch(nativeResults[id].sentiment, browserResults[id].sentiment, `${id}: native vs browser sentiment`);
+      assert.equal(nativeResults[id].stats[0].ran, 'native');
+    }
+  } finally {
+    await setSettings(drv, { budgetMiB: 1024 });
+  }
+}
+
+// Installs a model from the test server through the options page: progress
+// events, sha256 check, sealed into the cache; then uses it; then tampers
+// with the cache entry and expects it refused with a re-download offer.
+export async function checkInstallAndTamper(drv, name) {
+  trace('open options');
+  const opts = await drv.openExtensionPage('src/options.html');
+  await waitFor(() => opts.evaluate(() => globalThis.sottoOptions?.ready === true), 15000, 'the options page');
+  const url = `${drv.base}/models/lid-copy.ftz`;
+  const want = sha256(MODELS.lid176);
+  const size = fs.statSync(MODELS.lid176).size;
+
+  trace('wrong sha');
+  // A wrong sha256 is refused and nothing is installed.
+  const bad = await opts.evaluate(async ([url]) => {
+    const r = await globalThis.sottoOptions.install({ id: 'lid-bad', task: 'language', format: 'fasttext', url, sha256: '0'.repeat(64) })
+      .then(() => 'installed', (e) => e.message);
+    const api = globalThis.browser ?? globalThis.chrome;
+    return { r, installed: Object.keys((await api.storage.local.get('installed')).installed ?? {}) };
+  }, [url]);
+  assert.match(bad.r, /sha256 differs/);
+  assert.ok(!bad.installed.includes('lid-bad'));
+
+  trace('form install');
+  // Through the form, as a user would.
+  await opts.evaluate(([url, want]) => {
+    const f = document.getElementById('install');
+    f.url.value = url;
+    f.id.value = 'lid-copy';
+    f.task.value = 'language';
+    f.format.value = 'fasttext';
+    f.sha256.value = want;
+    globalThis.sottoInstallEvents.length = 0;
+    f.querySelector('button[type=submit]').click();
+  }, [url, want]);
+  const events = await waitFor(() => opts.evaluate(() => {
+    const ev = globalThis.sottoInstallEvents;
+    return ev.some((e) => e.phase === 'done' || e.phase === 'error') ? ev : null;
+  }), 60000, 'the install');
+  assert.equal(events.at(-1).phase, 'done', JSON.stringify(events.at(-1)));
+  const dl = events.filter((e) => e.phase === 'download');
+  assert.ok(dl.length >= 3, `progress events (${dl.length})`);
+  for (let i = 1; i < dl.length; i++) assert.ok(dl[i].done >= dl[i - 1].done, 'progress only grows');
+  assert.equal(dl.at(-1).done, size);
+  assert.equal(dl.at(-1).total, size);
+  await waitFor(() => opts.evaluate(() => document.querySelector('tr[data-model="lid-copy"]') !== null), 5000, 'the model list');
+  await opts.screenshot({ path: path.join(artifacts, `${name}-options-installed.png`), fullPage: true });
+
+  trace('check ciphertext');
+  // The cache holds ciphertext, not the model.
+  const stored = await opts.evaluate(async () => {
+    const db = await new Promise((res, rej) => { const r = indexedDB.open('sotto-models'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+    const rec = await new Promise((res) => { const r = db.transaction('models').objectStore('models').get('lid-copy'); r.onsuccess = () => res(r.result); });
+    const bytes = new Uint8Array(await rec.sealed.arrayBuffer());
+    db.close();
+    return { magic: String.fromCharCode(...bytes.slice(0, 8)), size: bytes.length, head: [...bytes.slice(68, 68 + 64)] };
+  });
+  assert.equal(stored.magic, 'SOTTOSTR');
+  assert.ok(stored.size > size);
+  const plainHead = [...fs.readFileSync(MODELS.lid176).subarray(0, 64)];
+  assert.notDeepEqual(stored.head, plainHead);
+
+  trace('classify installed');
+  // Classify with the installed copy: the same answer as the bundled model.
+  await setSettings(drv, { models: { language: 'lid-copy' } });
+  await drv.page.goto(`${drv.base}/mixed.html`);
+  const text = await select(drv.page, 'de');
+  let job = await runMenu(drv, 'classify-selection', { selectionText: text, pageUrl: `${drv.base}/mixed.html` });
+  assert.equal(job.steps[0].model, 'lid-copy');
+  assert.equal(job.steps[0].status, 'done', JSON.stringify(job.steps[0].error));
+  assertLabelsMatch(labels(job.steps[0]), fasttextPredict(MODELS.lid176, text, 3), 'installed copy');
+
+  trace('tamper');
+  // Flip one byte of ciphertext in the middle of the entry.
+  await opts.evaluate(async () => {
+    const db = await new Promise((res, rej) => { const r = indexedDB.open('sotto-models'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+    const rec = await new Promise((res) => { const r = db.transaction('models').objectStore('models').get('lid-copy'); r.onsuccess = () => res(r.result); });
+    const bytes = new Uint8Array(await rec.sealed.arrayBuffer());
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    rec.sealed = new Blob([bytes]);
+    await new Promise((res, rej) => { const t = db.transaction('models', 'readwrite'); t.objectStore('models').put(rec); t.oncomplete = res; t.onerror = () => rej(t.error); });
+    db.close();
+  });
+  await drv.bg(({ sotto }) => sotto.engine.call({ type: 'unload', model: 'lid-copy' }));
+  job = await runMenu(drv, 'classify-selection', { selectionText: text, pageUrl: `${drv.base}/mixed.html` });
+  assert.equal(job.steps[0].status, 'error');
+  assert.equal(job.steps[0].error.code, 'tampered');
+  assert.equal(job.steps[0].error.redownload, 'lid-copy');
+  const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'error' ? p : null; }, 10000, 'the panel');
+  const step = panel.steps.find((s) => s.task === 'language');
+  assert.equal(step.errorCode, 'tampered');
+  assert.ok(step.redownload, 'a re-download button');
+  assert.match(step.text, /integrity check/);
+  await shot(drv.page, `${name}-tampered`);
+
+  trace('redownload');
+  // The options page marks it damaged and re-downloads it.
+  await opts.evaluate(() => { globalThis.sottoOptions = null; setTimeout(() => location.reload(), 0); });
+  await waitFor(() => opts.evaluate(() => globalThis.sottoOptions?.ready === true).catch(() => false), 15000, 'the options page');
+  const row = await waitFor(() => opts.evaluate(() => document.querySelector('tr[data-model="lid-copy"]')?.innerText ?? null), 5000, 'the row');
+  assert.match(row, /damaged \(tampered\)/);
+  await opts.evaluate(() => { globalThis.sottoInstallEvents.length = 0; document.querySelector('tr[data-model="lid-copy"] button.redownload').click(); });
+  const again = await waitFor(() => opts.evaluate(() => globalThis.sottoInstallEvents.find((e) => e.phase === 'done' || e.phase === 'error') ?? null), 60000, 'the re-download');
+  assert.equal(again.phase, 'done');
+  job = await runMenu(drv, 'classify-selection', { selectionText: text, pageUrl: `${drv.base}/mixed.html` });
+  assert.equal(job.steps[0].status, 'done', 'works again after the re-download');
+  await setSettings(drv, { models: {} });
+  await opts.close();
+}
+
+export const haveHostNote = haveHost ? false : `no native host build at ${path.relative(root, hostBinary)}`;
+
+// A passphrase protects the cache: entries are re-encrypted under the
+// derived key, the key is forgotten when the browser session ends (session
+// storage cleared here), requests then ask for the passphrase, a wrong one
+// is refused and the right one unlocks.
+export async function checkPassphrase(drv, name) {
+  const opts = await drv.openExtensionPage('src/options.html');
+  await waitFor(() => opts.evaluate(() => globalThis.sottoOptions?.ready === true), 15000, 'the options page');
+  const url = `${drv.base}/models/lid-copy.ftz`;
+  await opts.evaluate(([url, sha]) => globalThis.sottoOptions.install({ id: 'lid-pass', task: 'language', format: 'fasttext', url, sha256: sha }),
+    [url, sha256(MODELS.lid176)]);
+  const randomKey = await drv.bg(async ({ api }) => (await api.storage.local.get('cacheKey')).cacheKey);
+  assert.ok(randomKey);
+  await opts.evaluate(() => globalThis.sottoOptions.setPassphrase('correct horse battery'));
+  const stored = await drv.bg(async ({ api }) => ({ ...(await api.storage.local.get(['cacheKey', 'cacheLock'])), session: (await api.storage.session.get('cacheKey')).cacheKey }));
+  assert.equal(stored.cacheKey, undefined, 'no key left in local storage');
+  assert.ok(stored.cacheLock.salt && stored.cacheLock.check);
+  assert.ok(stored.session && stored.session !== randomKey);
+
+  await setSettings(drv, { models: { language: 'lid-pass' } });
+  try {
+    await drv.page.goto(`${drv.base}/mixed.html`);
+    const text = await select(drv.page, 'fr');
+    await drv.bg(({ sotto }) => sotto.engine.call({ type: 'unload', model: 'lid-pass' }));
+    let job = await runMenu(drv, 'classify-selection', { selectionText: text });
+    assert.equal(job.steps[0].model, 'lid-pass');
+    assert.equal(job.steps[0].status, 'done', JSON.stringify(job.steps[0].error));
+
+    // The browser restarts: the session key is gone.
+    await drv.bg(async ({ api, sotto }) => { await api.storage.session.remove('cacheKey'); await sotto.engine.call({ type: 'unload', model: 'lid-pass' }); });
+    job = await runMenu(drv, 'classify-selection', { selectionText: text });
+    assert.equal(job.steps[0].error?.code, 'cache_locked');
+    assert.match(job.steps[0].error.hint, /passphrase/);
+    const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'error' ? p : null; }, 10000, 'the panel');
+    assert.match(panel.text, /model cache is locked/);
+    await shot(drv.page, `${name}-cache-locked`);
+
+    const wrong = await opts.evaluate(() => globalThis.sottoOptions.unlock('wrong horse battery').then(() => 'unlocked', (e) => e.message));
+    assert.equal(wrong, 'wrong passphrase');
+    await opts.evaluate(() => globalThis.sottoOptions.unlock('correct horse battery'));
+    job = await runMenu(drv, 'classify-selection', { selectionText: text });
+    assert.equal(job.steps[0].status, 'done', 'unlocked');
+    assertLabelsMatch(labels(job.steps[0]), fasttextPredict(MODELS.lid176, text, 3), 'after unlocking');
+
+    // And back to a random key, entries re-encrypted again.
+    await opts.evaluate(() => globalThis.sottoOptions.useRandomKey());
+    await drv.bg(({ sotto }) => sotto.engine.call({ type: 'unload', model: 'lid-pass' }));
+    job = await runMenu(drv, 'classify-selection', { selectionText: text });
+    assert.equal(job.steps[0].status, 'done', 'random key again');
+  } finally {
+    await setSettings(drv, { models: {} });
+    await opts.close();
+  }
+}

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Builds every tests/fuzz/fuzz_*.c as a libFuzzer program (clang, ASan and
+# UBSan) against the engine sources and the native build's static libraries,
+# then runs each for SECONDS from its corpus in out/fuzz/corpus/NAME. A
+# target's seeds come from tests/fuzz/NAME.seeds.sh CORPUS_DIR when present.
+#   tests/fuzz/run.sh [SECONDS] [NAME...]      (needs `make native` first)
+set -eu
+secs=${1:-60}
+[ $# -gt 0 ] && shift
+OUT=${OUT:-out}
+B=$OUT/fuzz
+D=$OUT/deps/src
+N=$OUT/native
+CC=${FUZZ_CC:-clang}
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+# The engine's include paths and definitions, as engine/CMakeLists.txt sets them.
+CFLAGS="-std=c11 -g -O1 $SAN -Iengine/include -Iengine/src -I$D/cjson -I$D/pthreadpool/include
+  -I$D/xnnpack/include -I$D/cpuinfo/include -I$OUT/sodium/native/include
+  -D_POSIX_C_SOURCE=200809L -DSOTTO_BUILD_FLAVOUR=\"native\" -DXNNPACK_VERSION=\"4ea82e5\""
+LIBS="$N/xnnpack/libXNNPACK.a $N/xnnpack/libmicrokernels-prod.a $N/cpuinfo/libcpuinfo.a
+  $N/pthreadpool/libpthreadpool.a $OUT/sodium/native/lib/libsodium.a -lpthread -lm"
+for lib in $LIBS; do
+  case $lib in -*) ;; *) [ -f "$lib" ] || { echo "fuzz: $lib missing: run make native" >&2; exit 1; } ;; esac
+done
+
+mkdir -p "$B/obj"
+objs=""
+for src in engine/src/*.c "$D/cjson/cJSON.c"; do
+  obj="$B/obj/$(basename "$src" .c).o"
+  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find engine/src -name '*.h' -newer "$obj")" ]; then
+    $CC $CFLAGS -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
+  fi
+  objs="$objs $obj"
+done
+
+names=${*:-$(for f in tests/fuzz/fuzz_*.c; do basename "$f" .c; done)}
+for name in $names; do
+  echo "fuzz: building $name"
+  $CC $CFLAGS -fsanitize=fuzzer "tests/fuzz/$name.c" $objs $LIBS -o "$B/$name"
+  corpus="$B/corpus/$name"
+  mkdir -p "$corpus"
+  if [ -x "tests/fuzz/$name.seeds.sh" ]; then "tests/fuzz/$name.seeds.sh" "$corpus"; fi
+  echo "fuzz: running $name for ${secs}s"
+  # -rss_limit_mb: the engine may legitimately hold a model several times
+  # its file size; -max_len keeps inputs near the seed models' sizes.
+  "$B/$name" "$corpus" -max_total_time="$secs" -rss_limit_mb=4096 -max_len=1048576 \
+    -print_final_stats=1 -artifact_prefix="$B/$name-" 2>&1 | tail -n 25
+done
