@@ -44,9 +44,12 @@ wasm-mt: deps $(OUT)/sodium/wasm-mt/lib/libsodium.a
 	  -DSOTTO_SODIUM=$(abspath $(OUT)/sodium/wasm-mt) >/dev/null
 	$(call LOCK,wasm-mt) env $(EMENV) cmake --build $(OUT)/wasm-mt -j $(JOBS) --target sotto_wasm
 
+# Each fuzz target runs this long inside `make test` (longer: `make fuzz`).
+TEST_FUZZ_SECONDS ?= 20
 test: all
 	@build/install-tools.sh test browser
 	$(MAKE) test-c test-js test-e2e
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 test-c:
 	cd $(OUT)/native && ctest --output-on-failure
@@ -56,6 +59,8 @@ test-js:
 
 bench: all
 	$(NODE) --no-liftoff tests/bench/matmul.mjs
+	$(NODE) --no-liftoff tests/bench/lid.mjs
+	$(NODE) --no-liftoff tests/bench/summarize.mjs
 
 # Chromium with the extension and the native host (registered in a temporary
 # profile) on the demo article; headless when there is no display.
