@@ -174,7 +174,6 @@ if [[ $SEARCH == 1 ]]; then
   CONFIG=${GRID[$sel_i]}
   echo "best cross-validated accuracy: $(ratio "$best_n" "$NTRAIN")"
   echo "selected (first within $TOLERANCE): $CONFIG ($(ratio "${NCORR[sel_i]}" "$NTRAIN"))"
-
 else
   CONFIG=$DEFAULT_CONFIG
   echo "== search skipped; using: $CONFIG, cutoff $DEFAULT_CUTOFF"

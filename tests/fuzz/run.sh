@@ -43,6 +43,14 @@ for name in $names; do
   echo "fuzz: running $name for ${secs}s"
   # -rss_limit_mb: the engine may legitimately hold a model several times
   # its file size; -max_len keeps inputs near the seed models' sizes.
+  log="$B/$name.log"
+  status=0
   "$B/$name" "$corpus" -max_total_time="$secs" -rss_limit_mb=4096 -max_len=1048576 \
-    -print_final_stats=1 -artifact_prefix="$B/$name-" 2>&1 | tail -n 25
+    -print_final_stats=1 -artifact_prefix="$B/$name-" > "$log" 2>&1 || status=$?
+  tail -n 25 "$log"
+  if [ "$status" != 0 ]; then
+    echo "fuzz: $name failed (exit $status); input saved as $B/$name-*, log $log" >&2
+    failed=1
+  fi
 done
+exit ${failed:-0}
