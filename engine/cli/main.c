@@ -99,6 +99,28 @@ static int add_model(sotto_context *ctx, const char *spec) {
   return rc;
 }
 
+/* Adds the text of FILE (or stdin for "-") to req, runs it and prints the
+ * response. Takes ownership of req. */
+static int request_with_text(sotto_context *ctx, cJSON *req, const char *path) {
+  char *text = read_all(path, NULL);
+  if (!text) {
+    fprintf(stderr, "sotto: cannot read %s\n", path);
+    cJSON_Delete(req);
+    return 1;
+  }
+  cJSON_AddStringToObject(req, "text", text);
+  free(text);
+  char *json = cJSON_PrintUnformatted(req);
+  cJSON_Delete(req);
+  if (!json) {
+    fputs("sotto: out of memory\n", stderr);
+    return 1;
+  }
+  int rc = print_response(sotto_request(ctx, json));
+  cJSON_free(json);
+  return rc;
+}
+
 /* sotto summarize [--style S] [--length L] FILE|-: one "summarize" request.
  * Option values are passed through; the engine checks them. */
 static int summarize(sotto_context *ctx, int argc, char **argv) {
@@ -113,26 +135,11 @@ static int summarize(sotto_context *ctx, int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  char *text = read_all(path, NULL);
-  if (!text) {
-    fprintf(stderr, "sotto: cannot read %s\n", path);
-    return 1;
-  }
   cJSON *req = cJSON_CreateObject();
   cJSON_AddStringToObject(req, "op", "summarize");
-  cJSON_AddStringToObject(req, "text", text);
   if (style) cJSON_AddStringToObject(req, "style", style);
   if (length) cJSON_AddStringToObject(req, "length", length);
-  char *json = cJSON_PrintUnformatted(req);
-  cJSON_Delete(req);
-  free(text);
-  if (!json) {
-    fputs("sotto: out of memory\n", stderr);
-    return 1;
-  }
-  int rc = print_response(sotto_request(ctx, json));
-  cJSON_free(json);
-  return rc;
+  return request_with_text(ctx, req, path);
 }
 
 /* sotto classify --task T [--top-k N] [--models DIR] FILE|-: loads the
@@ -170,26 +177,11 @@ static int classify(sotto_context *ctx, int argc, char **argv, const char **mode
       return 1;
     }
   }
-  char *text = read_all(path, NULL);
-  if (!text) {
-    fprintf(stderr, "sotto: cannot read %s\n", path);
-    return 1;
-  }
   cJSON *req = cJSON_CreateObject();
   cJSON_AddStringToObject(req, "op", "classify");
   cJSON_AddStringToObject(req, "task", task);
-  cJSON_AddStringToObject(req, "text", text);
   cJSON_AddNumberToObject(req, "top_k", k);
-  char *json = cJSON_PrintUnformatted(req);
-  cJSON_Delete(req);
-  free(text);
-  if (!json) {
-    fputs("sotto: out of memory\n", stderr);
-    return 1;
-  }
-  int rc = print_response(sotto_request(ctx, json));
-  cJSON_free(json);
-  return rc;
+  return request_with_text(ctx, req, path);
 }
 
 int main(int argc, char **argv) {
