@@ -106,7 +106,7 @@ if [[ ${1:-} == __cv ]]; then
   # shellcheck disable=SC2046
   fasttext supervised -input "$data/cv/fold$k.train.txt" -output "$m" -verbose 0 $(supervised_args "$cfg")
   correct "$m.bin" "$data/cv/fold$k.valid.txt" >"$m.correct"
-  rm -f "$m.bin"
+  rm -f "$m.bin" "$m.vec"
   exit 0
 fi
 if [[ ${1:-} == __q ]]; then
@@ -118,7 +118,7 @@ if [[ ${1:-} == __q ]]; then
   # shellcheck disable=SC2046
   fasttext quantize -input "$data/cv/fold$k.train.txt" -output "$m" -verbose 0 $(quantize_args "$cfg" "$cut")
   correct "$m.ftz" "$data/cv/fold$k.valid.txt" >"$m.correct"
-  rm -f "$m.bin" "$m.ftz"
+  rm -f "$m.bin" "$m.vec" "$m.ftz"
   exit 0
 fi
 
