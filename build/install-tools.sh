@@ -29,6 +29,9 @@ for what in "${@:-build}"; do
       done
       # tests/summarize/extract-reuters.py: the Reuters-21578 articles
       need_file /usr/lib/R/site-library/tm r-cran-tm
+      # tests/js/sentiment.test.mjs: the held-out reviews, exported with R
+      need Rscript r-base-core
+      need_file /usr/lib/R/site-library/modeldata r-cran-modeldata
       # the store tests: Debian's reference argon2 and an independent reader
       # of the store format (tests/store/open_store.py, PyNaCl)
       need argon2 argon2; need_file /usr/lib/python3/dist-packages/nacl python3-nacl ;;
