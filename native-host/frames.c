@@ -159,12 +159,11 @@ int host_send(host *h, const cJSON *id, const char *json) {
   return rc;
 }
 
-int host_send_error(host *h, const cJSON *id, const char *code, const char *message) {
+/* Sends {"id":id,key:item}; takes ownership of item. */
+static int send_reply(host *h, const cJSON *id, const char *key, cJSON *item) {
   cJSON *r = cJSON_CreateObject();
   cJSON_AddItemToObject(r, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-  cJSON *e = cJSON_AddObjectToObject(r, "error");
-  cJSON_AddStringToObject(e, "code", code);
-  cJSON_AddStringToObject(e, "message", message);
+  cJSON_AddItemToObject(r, key, item);
   char *s = cJSON_PrintUnformatted(r);
   cJSON_Delete(r);
   int rc = s ? host_send(h, id, s) : -1;
@@ -172,15 +171,15 @@ int host_send_error(host *h, const cJSON *id, const char *code, const char *mess
   return rc;
 }
 
+int host_send_error(host *h, const cJSON *id, const char *code, const char *message) {
+  cJSON *e = cJSON_CreateObject();
+  cJSON_AddStringToObject(e, "code", code);
+  cJSON_AddStringToObject(e, "message", message);
+  return send_reply(h, id, "error", e);
+}
+
 int host_send_result(host *h, const cJSON *id, cJSON *result) {
-  cJSON *r = cJSON_CreateObject();
-  cJSON_AddItemToObject(r, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-  cJSON_AddItemToObject(r, "result", result);
-  char *s = cJSON_PrintUnformatted(r);
-  cJSON_Delete(r);
-  int rc = s ? host_send(h, id, s) : -1;
-  cJSON_free(s);
-  return rc;
+  return send_reply(h, id, "result", result);
 }
 
 int host_feed(host *h, const uint8_t *p, size_t n) {
