@@ -171,9 +171,9 @@ static int send_reply(host *h, const cJSON *id, const char *key, cJSON *item) {
   return rc;
 }
 
-int host_send_error(host *h, const cJSON *id, const char *code, const char *message) {
+int host_send_error(host *h, const cJSON *id, sotto_status status, const char *message) {
   cJSON *e = cJSON_CreateObject();
-  cJSON_AddStringToObject(e, "code", code);
+  cJSON_AddStringToObject(e, "code", sotto_status_code(status));
   cJSON_AddStringToObject(e, "message", message);
   return send_reply(h, id, "error", e);
 }
@@ -200,18 +200,18 @@ int host_feed(host *h, const uint8_t *p, size_t n) {
       uint32_t len;
       memcpy(&len, io->hdr, 4);
       if (len == 0) {
-        host_send_error(h, NULL, "bad_frame", "empty message");
+        host_send_error(h, NULL, SOTTO_BAD_FRAME, "empty message");
       } else if (len >= 0x80000000u) {
         snprintf(msg, sizeof msg, "impossible message length %u; closing", len);
-        host_send_error(h, NULL, "bad_frame", msg);
+        host_send_error(h, NULL, SOTTO_BAD_FRAME, msg);
         io->broken = 1;
       } else if (len > io->cfg.max_in) {
         snprintf(msg, sizeof msg, "a message of %u bytes is over the limit of %zu; skipped", len,
                  io->cfg.max_in);
-        host_send_error(h, NULL, "too_large", msg);
+        host_send_error(h, NULL, SOTTO_TOO_LARGE, msg);
         io->skip = len;
       } else if (!(io->msg = malloc((size_t)len + 1))) {
-        host_send_error(h, NULL, "out_of_memory", "no memory for the message; skipped");
+        host_send_error(h, NULL, SOTTO_OUT_OF_MEMORY, "no memory for the message; skipped");
         io->skip = len;
       } else {
         io->msg_len = len;

@@ -60,7 +60,7 @@ struct host {
   char caller[256];
   host_store store;
   int store_ok;
-  host_err store_err;
+  sotto_error store_err;
   /* jobs */
   pthread_mutex_t lock;
   pthread_cond_t cv;
@@ -81,17 +81,6 @@ struct host {
 };
 
 struct host_io *host_io(host *h) { return &h->io; }
-
-int host_fail(host_err *e, const char *code, const char *fmt, ...) {
-  if (e) {
-    e->code = code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
 
 static FILE *log_file;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -134,11 +123,11 @@ static int job_answer(job *j, const char *json) {
   return now;
 }
 
-static int job_answer_error(job *j, const char *code, const char *message) {
+static int job_answer_error(job *j, sotto_status status, const char *message) {
   cJSON *r = cJSON_CreateObject();
   cJSON_AddItemToObject(r, "id", cJSON_Duplicate(j->id, 1));
   cJSON *e = cJSON_AddObjectToObject(r, "error");
-  cJSON_AddStringToObject(e, "code", code);
+  cJSON_AddStringToObject(e, "code", sotto_status_code(status));
   cJSON_AddStringToObject(e, "message", message);
   char *s = cJSON_PrintUnformatted(r);
   cJSON_Delete(r);
@@ -153,7 +142,7 @@ static int job_partial(void *user, const char *json) {
   struct host_io *io = host_io(j->h);
   pthread_mutex_lock(&io->out_lock);
   int stop = j->answered || io->out_dead;
-  if (!stop) stop = host_send_locked(j->h, j->id, json) != 0;
+  if (!stop && json) stop = host_send_locked(j->h, j->id, json) != 0;
   pthread_mutex_unlock(&io->out_lock);
   return stop;
 }
@@ -211,7 +200,7 @@ static void model_stale(host *h, const char *id) {
 static const char *task_model(host *h, const char *task) {
   if (!h->store_ok) return NULL;
   if (!h->task_models) {
-    host_err e = {0};
+    sotto_error e = {0};
     cJSON *list = store_list(&h->store, &e);
     if (!list) return NULL; /* e.g. locked: ask again next time */
     h->task_models = cJSON_CreateObject();
@@ -231,7 +220,7 @@ static const char *task_model(host *h, const char *task) {
 /* With m->run held: loads the model into the engine when it is not there or
  * stale. The plaintext reaches the engine only after the whole file has been
  * authenticated. */
-static int model_ready(host *h, loaded_model *m, host_err *e) {
+static int model_ready(host *h, loaded_model *m, sotto_error *e) {
   pthread_mutex_lock(&h->load_lock);
   int need = !m->loaded || m->stale;
   pthread_mutex_unlock(&h->load_lock);
@@ -243,20 +232,16 @@ static int model_ready(host *h, loaded_model *m, host_err *e) {
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int rc = store_load(&h->store, m->id, &plain, &len, &manifest, e);
   if (rc == 0) {
-    const char *format = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(manifest, "format"));
-    char *err = NULL;
     pthread_rwlock_wrlock(&h->engine_lock);
-    rc = sotto_model_add(h->ctx, m->id, format, plain, len, &err);
+    /* the engine takes the plaintext: no second copy of the model */
+    rc = sotto_model_add(h->ctx, m->id, plain, len, SOTTO_MODEL_TAKE, e) == SOTTO_OK ? 0 : -1;
+    plain = NULL;
     pthread_rwlock_unlock(&h->engine_lock);
-    if (rc != 0) {
-      const char *colon = err ? strstr(err, ": ") : NULL;
-      host_fail(e, "model_load_failed", "model \"%s\": %s", m->id, colon ? colon + 2 : "cannot load");
-    } else {
+    if (rc == 0) {
       clock_gettime(CLOCK_MONOTONIC, &t1);
       host_log("loaded model %s (%zu bytes, %.0f ms)", m->id, len,
                (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     }
-    sotto_string_free(err);
   } else if (m->loaded) { /* gone or damaged on disk: drop the old copy too */
     pthread_rwlock_wrlock(&h->engine_lock);
     sotto_model_remove(h->ctx, m->id);
@@ -281,10 +266,10 @@ static void job_run(host *h, job *j) {
   loaded_model *m = j->model[0] ? model_entry(h, j->model) : NULL;
   if (m) {
     pthread_mutex_lock(&m->run);
-    host_err e = {0};
+    sotto_error e = {0};
     if (model_ready(h, m, &e) != 0) {
       pthread_mutex_unlock(&m->run);
-      job_answer_error(j, e.code ? e.code : "internal", e.message);
+      job_answer_error(j, e.status ? e.status : SOTTO_INTERNAL, e.message);
       return;
     }
   }
@@ -293,7 +278,7 @@ static void job_run(host *h, job *j) {
   pthread_rwlock_unlock(&h->engine_lock);
   if (m) pthread_mutex_unlock(&m->run);
   if (out) job_answer(j, out);
-  else job_answer_error(j, "out_of_memory", "out of memory");
+  else job_answer_error(j, SOTTO_OUT_OF_MEMORY, "out of memory");
   sotto_string_free(out);
 }
 
@@ -332,29 +317,29 @@ static const char *const host_ops[] = {"hello", "models.list", "models.install.b
                                        "store.unlock"};
 
 static int req_str(const cJSON *req, const char *key, int required, const char **out,
-                   host_err *e) {
+                   sotto_error *e) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
   *out = NULL;
-  if (!v || cJSON_IsNull(v)) return required ? host_fail(e, "bad_request", "\"%s\" is required", key) : 0;
-  if (!cJSON_IsString(v)) return host_fail(e, "bad_request", "\"%s\" must be a string", key);
+  if (!v || cJSON_IsNull(v)) return required ? sotto_error_set(e, SOTTO_BAD_REQUEST, "\"%s\" is required", key) : 0;
+  if (!cJSON_IsString(v)) return sotto_error_set(e, SOTTO_BAD_REQUEST, "\"%s\" must be a string", key);
   *out = v->valuestring;
   return 0;
 }
 
-static int req_model(const cJSON *req, const char **id, host_err *e) {
+static int req_model(const cJSON *req, const char **id, sotto_error *e) {
   if (req_str(req, "model", 1, id, e) != 0) return -1;
   if (!sotto_store_id_valid(*id))
-    return host_fail(e, "bad_request", "model ids are [a-z0-9][a-z0-9._-]{0,63}");
+    return sotto_error_set(e, SOTTO_BAD_REQUEST, "model ids are [a-z0-9][a-z0-9._-]{0,63}");
   return 0;
 }
 
-static int need_store(host *h, host_err *e) {
+static int need_store(host *h, sotto_error *e) {
   if (h->store_ok) return 0;
   *e = h->store_err;
   return -1;
 }
 
-static cJSON *op_models_list(host *h, host_err *e) {
+static cJSON *op_models_list(host *h, sotto_error *e) {
   if (need_store(h, e) != 0) return NULL;
   cJSON *list = store_list(&h->store, e);
   if (!list) return NULL;
@@ -371,7 +356,7 @@ static cJSON *op_models_list(host *h, host_err *e) {
   return r;
 }
 
-static cJSON *op_hello(host *h, host_err *e) {
+static cJSON *op_hello(host *h, sotto_error *e) {
   cJSON *r = cJSON_CreateObject();
   cJSON_AddStringToObject(r, "host", HOST_NAME);
   cJSON_AddStringToObject(r, "version", sotto_version());
@@ -393,10 +378,10 @@ static cJSON *op_hello(host *h, host_err *e) {
   cJSON_AddNumberToObject(lim, "max_jobs", h->io.cfg.max_jobs);
   cJSON_AddNumberToObject(lim, "workers", h->n_workers);
   cJSON *st = cJSON_AddObjectToObject(r, "store");
-  host_err le = {0};
+  sotto_error le = {0};
   cJSON *models = op_models_list(h, &le);
   cJSON_AddStringToObject(st, "mode", h->store.passphrase_mode ? "passphrase" : "key");
-  cJSON_AddBoolToObject(st, "locked", le.code && strcmp(le.code, "store_locked") == 0);
+  cJSON_AddBoolToObject(st, "locked", le.status == SOTTO_STORE_LOCKED);
   if (models) {
     cJSON_AddItemToObject(r, "models", cJSON_DetachItemFromObjectCaseSensitive(models, "models"));
     cJSON_Delete(models);
@@ -415,7 +400,7 @@ static install_slot *install_find(host *h, const char *id) {
   return NULL;
 }
 
-static cJSON *op_install_begin(host *h, const cJSON *req, host_err *e) {
+static cJSON *op_install_begin(host *h, const cJSON *req, sotto_error *e) {
   const char *id, *format, *sha, *task, *source, *runs_in;
   const cJSON *size = cJSON_GetObjectItemCaseSensitive(req, "size");
   if (need_store(h, e) != 0 || req_model(req, &id, e) != 0 ||
@@ -425,9 +410,9 @@ static cJSON *op_install_begin(host *h, const cJSON *req, host_err *e) {
     return NULL;
   if (!cJSON_IsNumber(size) || size->valuedouble < 0 || size->valuedouble > 9007199254740992.0 ||
       size->valuedouble != (double)(uint64_t)size->valuedouble)
-    return host_fail(e, "bad_request", "\"size\" must be the model's size in bytes"), NULL;
+    return sotto_error_set(e, SOTTO_BAD_REQUEST, "\"size\" must be the model's size in bytes"), NULL;
   char lower[65];
-  if (strlen(sha) != 64) return host_fail(e, "bad_request", "\"sha256\" must be 64 hex digits"), NULL;
+  if (strlen(sha) != 64) return sotto_error_set(e, SOTTO_BAD_REQUEST, "\"sha256\" must be 64 hex digits"), NULL;
   for (int i = 0; i <= 64; i++) lower[i] = (char)(sha[i] >= 'A' && sha[i] <= 'F' ? sha[i] + 32 : sha[i]);
   install_slot *slot = install_find(h, id);
   if (slot) { /* a restarted download replaces the unfinished one */
@@ -436,7 +421,7 @@ static cJSON *op_install_begin(host *h, const cJSON *req, host_err *e) {
   }
   for (int i = 0; !slot && i < MAX_INSTALLS; i++)
     if (!h->installs[i].in) slot = &h->installs[i];
-  if (!slot) return host_fail(e, "busy", "%d installs are already in progress", MAX_INSTALLS), NULL;
+  if (!slot) return sotto_error_set(e, SOTTO_BUSY, "%d installs are already in progress", MAX_INSTALLS), NULL;
   cJSON *m = cJSON_CreateObject();
   cJSON_AddStringToObject(m, "id", id);
   cJSON_AddStringToObject(m, "format", format);
@@ -460,11 +445,11 @@ static cJSON *op_install_begin(host *h, const cJSON *req, host_err *e) {
 }
 
 /* The install a chunk/end/abort names; an error in it ends the install. */
-static install_slot *install_of(host *h, const cJSON *req, host_err *e) {
+static install_slot *install_of(host *h, const cJSON *req, sotto_error *e) {
   const char *id;
   if (req_model(req, &id, e) != 0) return NULL;
   install_slot *slot = install_find(h, id);
-  if (!slot) host_fail(e, "no_install", "no install of \"%s\" is in progress", id);
+  if (!slot) sotto_error_set(e, SOTTO_NO_INSTALL, "no install of \"%s\" is in progress", id);
   return slot;
 }
 
@@ -473,18 +458,18 @@ static void install_drop(install_slot *slot) {
   slot->in = NULL;
 }
 
-static cJSON *op_install_chunk(host *h, const cJSON *req, host_err *e) {
+static cJSON *op_install_chunk(host *h, const cJSON *req, sotto_error *e) {
   install_slot *slot = install_of(h, req, e);
   if (!slot) return NULL;
   const cJSON *seq = cJSON_GetObjectItemCaseSensitive(req, "seq");
   const cJSON *data = cJSON_GetObjectItemCaseSensitive(req, "data");
   if (!cJSON_IsNumber(seq) || seq->valuedouble != slot->next_seq) {
-    host_fail(e, "bad_sequence", "expected chunk %.0f; the install is aborted", slot->next_seq);
+    sotto_error_set(e, SOTTO_BAD_SEQUENCE, "expected chunk %.0f; the install is aborted", slot->next_seq);
     install_drop(slot);
     return NULL;
   }
   if (!cJSON_IsString(data)) {
-    host_fail(e, "bad_request", "\"data\" (base64) is required; the install is aborted");
+    sotto_error_set(e, SOTTO_BAD_REQUEST, "\"data\" (base64) is required; the install is aborted");
     install_drop(slot);
     return NULL;
   }
@@ -493,7 +478,7 @@ static cJSON *op_install_chunk(host *h, const cJSON *req, host_err *e) {
   if (!bin || sodium_base642bin(bin, b64 / 4 * 3 + 3, data->valuestring, b64, NULL, &len, NULL,
                                 sodium_base64_VARIANT_ORIGINAL) != 0) {
     free(bin);
-    host_fail(e, "bad_request", "\"data\" is not base64; the install is aborted");
+    sotto_error_set(e, SOTTO_BAD_REQUEST, "\"data\" is not base64; the install is aborted");
     install_drop(slot);
     return NULL;
   }
@@ -511,7 +496,7 @@ static cJSON *op_install_chunk(host *h, const cJSON *req, host_err *e) {
   return r;
 }
 
-static cJSON *op_install_end(host *h, const cJSON *req, host_err *e) {
+static cJSON *op_install_end(host *h, const cJSON *req, sotto_error *e) {
   install_slot *slot = install_of(h, req, e);
   if (!slot) return NULL;
   char id[65];
@@ -530,7 +515,7 @@ static cJSON *op_install_end(host *h, const cJSON *req, host_err *e) {
   return r;
 }
 
-static cJSON *op_install_abort(host *h, const cJSON *req, host_err *e) {
+static cJSON *op_install_abort(host *h, const cJSON *req, sotto_error *e) {
   install_slot *slot = install_of(h, req, e);
   if (!slot) return NULL;
   cJSON *r = cJSON_CreateObject();
@@ -540,7 +525,7 @@ static cJSON *op_install_abort(host *h, const cJSON *req, host_err *e) {
   return r;
 }
 
-static cJSON *op_delete(host *h, const cJSON *req, host_err *e) {
+static cJSON *op_delete(host *h, const cJSON *req, sotto_error *e) {
   const char *id;
   if (need_store(h, e) != 0 || req_model(req, &id, e) != 0) return NULL;
   if (store_delete(&h->store, id, e) != 0) return NULL;
@@ -551,7 +536,7 @@ static cJSON *op_delete(host *h, const cJSON *req, host_err *e) {
   return r;
 }
 
-static cJSON *op_unlock(host *h, const cJSON *req, host_err *e) {
+static cJSON *op_unlock(host *h, const cJSON *req, sotto_error *e) {
   const char *pass;
   if (need_store(h, e) != 0 || req_str(req, "passphrase", 1, &pass, e) != 0) return NULL;
   if (store_unlock(&h->store, pass, strlen(pass), e) != 0) return NULL;
@@ -560,10 +545,10 @@ static cJSON *op_unlock(host *h, const cJSON *req, host_err *e) {
   return r;
 }
 
-static cJSON *op_cancel(host *h, const cJSON *req, host_err *e) {
+static cJSON *op_cancel(host *h, const cJSON *req, sotto_error *e) {
   const cJSON *target = cJSON_GetObjectItemCaseSensitive(req, "target");
   if (!cJSON_IsString(target) && !cJSON_IsNumber(target))
-    return host_fail(e, "bad_request", "\"target\" must be the id of a request"), NULL;
+    return sotto_error_set(e, SOTTO_BAD_REQUEST, "\"target\" must be the id of a request"), NULL;
   char *key = cJSON_PrintUnformatted(target);
   job *found = NULL, *queued = NULL;
   pthread_mutex_lock(&h->lock);
@@ -580,7 +565,7 @@ static cJSON *op_cancel(host *h, const cJSON *req, host_err *e) {
   /* A running job is answered now; its worker sees it answered and stops
    * at its next partial result (or drops its result). The answer is sent
    * under the job lock so the worker cannot free the job meanwhile. */
-  int cancelled = found && job_answer_error(found, "cancelled", "the request was cancelled");
+  int cancelled = found && job_answer_error(found, SOTTO_CANCELLED, "the request was cancelled");
   pthread_mutex_unlock(&h->lock);
   job_free(queued);
   cJSON_free(key);
@@ -593,7 +578,7 @@ static cJSON *op_cancel(host *h, const cJSON *req, host_err *e) {
 /* ---- one message from the browser ---- */
 
 void host_message(host *h, uint8_t *msg, size_t len) {
-  host_err e = {0};
+  sotto_error e = {0};
   cJSON *req = NULL, *result = NULL;
   const cJSON *id = NULL;
   int utf8 = host_utf8_valid(msg, len);
@@ -602,27 +587,27 @@ void host_message(host *h, uint8_t *msg, size_t len) {
   while (req && end < (const char *)msg + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
     end++;
   if (!req || end != (const char *)msg + len) {
-    host_send_error(h, NULL, utf8 ? "bad_json" : "bad_utf8",
+    host_send_error(h, NULL, utf8 ? SOTTO_BAD_JSON : SOTTO_BAD_UTF8,
                     utf8 ? "the message is not valid JSON" : "the message is not valid UTF-8");
     goto done;
   }
   id = cJSON_GetObjectItemCaseSensitive(req, "id");
   if (!cJSON_IsObject(req)) {
-    host_send_error(h, NULL, "bad_request", "a request must be a JSON object");
+    host_send_error(h, NULL, SOTTO_BAD_REQUEST, "a request must be a JSON object");
     goto done;
   }
   if (id && !((cJSON_IsString(id) && strlen(id->valuestring) <= HOST_ID_MAX) ||
               cJSON_IsNumber(id) || cJSON_IsNull(id))) {
-    host_send_error(h, NULL, "bad_request", "\"id\" must be a number or a string of up to 256 bytes");
+    host_send_error(h, NULL, SOTTO_BAD_REQUEST, "\"id\" must be a number or a string of up to 256 bytes");
     goto done;
   }
   if (!utf8) {
-    host_send_error(h, id, "bad_utf8", "the message is not valid UTF-8");
+    host_send_error(h, id, SOTTO_BAD_UTF8, "the message is not valid UTF-8");
     goto done;
   }
   const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "op");
   if (!cJSON_IsString(op)) {
-    host_send_error(h, id, "bad_request", "\"op\" (a string) is required");
+    host_send_error(h, id, SOTTO_BAD_REQUEST, "\"op\" (a string) is required");
     goto done;
   }
   const char *o = op->valuestring;
@@ -639,21 +624,21 @@ void host_message(host *h, uint8_t *msg, size_t len) {
   else handled = 0;
   if (handled) {
     if (result) host_send_result(h, id, result);
-    else host_send_error(h, id, e.code ? e.code : "internal", e.message);
+    else host_send_error(h, id, e.status ? e.status : SOTTO_INTERNAL, e.message);
     goto done;
   }
 
   /* An engine request: checked here, run by a worker. */
   const cJSON *model = cJSON_GetObjectItemCaseSensitive(req, "model");
   if (model && !cJSON_IsNull(model) && (!cJSON_IsString(model) || !sotto_store_id_valid(model->valuestring))) {
-    host_send_error(h, id, "bad_request", "\"model\" must be a model id: [a-z0-9][a-z0-9._-]{0,63}");
+    host_send_error(h, id, SOTTO_BAD_REQUEST, "\"model\" must be a model id: [a-z0-9][a-z0-9._-]{0,63}");
     goto done;
   }
   job *j = calloc(1, sizeof *j);
   if (!j || !(j->id = id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull()) ||
       !(j->id_key = cJSON_PrintUnformatted(j->id))) {
     job_free(j);
-    host_send_error(h, id, "out_of_memory", "out of memory");
+    host_send_error(h, id, SOTTO_OUT_OF_MEMORY, "out of memory");
     goto done;
   }
   j->h = h;
@@ -669,7 +654,7 @@ void host_message(host *h, uint8_t *msg, size_t len) {
   }
   if (!j->text || (tm && !model)) {
     job_free(j);
-    host_send_error(h, id, "out_of_memory", "out of memory");
+    host_send_error(h, id, SOTTO_OUT_OF_MEMORY, "out of memory");
     goto done;
   }
   if (cJSON_IsString(model)) snprintf(j->model, sizeof j->model, "%s", model->valuestring);
@@ -679,12 +664,12 @@ void host_message(host *h, uint8_t *msg, size_t len) {
     goto done;
   }
   pthread_mutex_lock(&h->lock);
-  const char *refuse = NULL;
+  sotto_status refuse = SOTTO_OK;
   job **tail = &h->jobs;
   for (; *tail; tail = &(*tail)->next)
     if (!cJSON_IsNull(j->id) && strcmp((*tail)->id_key, j->id_key) == 0)
-      refuse = "duplicate_id";
-  if (!refuse && h->n_jobs >= h->io.cfg.max_jobs) refuse = "busy";
+      refuse = SOTTO_DUPLICATE_ID;
+  if (!refuse && h->n_jobs >= h->io.cfg.max_jobs) refuse = SOTTO_BUSY;
   if (!refuse) {
     *tail = j;
     h->n_jobs++;
@@ -693,7 +678,7 @@ void host_message(host *h, uint8_t *msg, size_t len) {
   pthread_mutex_unlock(&h->lock);
   if (refuse) {
     char m[128];
-    if (refuse[0] == 'b')
+    if (refuse == SOTTO_BUSY)
       snprintf(m, sizeof m, "%d requests are in progress; try again later", h->io.cfg.max_jobs);
     else
       snprintf(m, sizeof m, "a request with this id is still in progress");
@@ -751,7 +736,7 @@ void host_finish(host *h) {
   if (!h) return;
   if (h->io.msg || h->io.hdr_len) {
     host_log("input ended inside a message");
-    host_send_error(h, NULL, "bad_frame", "the input ended inside a message");
+    host_send_error(h, NULL, SOTTO_BAD_FRAME, "the input ended inside a message");
   }
   free(h->io.msg);
   h->io.msg = NULL;

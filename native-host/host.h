@@ -31,17 +31,7 @@
 #define HOST_MAX_OUT_MIN 1024u
 #define HOST_ID_MAX 256                   /* longest request id echoed back, in bytes */
 
-/* ---- errors: a stable code and a message, as in engine replies ---- */
-typedef struct host_err {
-  const char *code;
-  char message[384];
-} host_err;
-
-int host_fail(host_err *e, const char *code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+/* Errors are the engine's (sotto_error, sotto_error_set, sotto.h). */
 
 void host_log(const char *fmt, ...)
 #if defined(__GNUC__)
@@ -65,31 +55,31 @@ typedef struct host_store {
 
 /* Finds the store's folders (XDG / macOS), creates them 0700 and removes
  * temp files left by installs that died. */
-int store_setup(host_store *s, host_err *e);
+int store_setup(host_store *s, sotto_error *e);
 void store_cleanup(host_store *s);
 /* Makes the key available: reads the key file, creating a random key on
  * first use; a passphrase store stays locked until store_unlock. */
-int store_key(host_store *s, host_err *e);
-int store_unlock(host_store *s, const char *passphrase, size_t len, host_err *e);
+int store_key(host_store *s, sotto_error *e);
+int store_unlock(host_store *s, const char *passphrase, size_t len, sotto_error *e);
 /* Creates a passphrase key file; fails when a key file already exists. */
-int store_init_passphrase(host_store *s, const char *passphrase, size_t len, host_err *e);
+int store_init_passphrase(host_store *s, const char *passphrase, size_t len, sotto_error *e);
 
 /* [{id, format, task, size, sha256, source, runs_in}] or {id, error} for a
  * file that cannot be read. */
-cJSON *store_list(host_store *s, host_err *e);
+cJSON *store_list(host_store *s, sotto_error *e);
 int store_exists(host_store *s, const char *id);
 /* Decrypts and verifies a whole model; *plain is freed with free(). */
 int store_load(host_store *s, const char *id, uint8_t **plain, size_t *len, cJSON **manifest,
-               host_err *e);
-int store_delete(host_store *s, const char *id, host_err *e);
+               sotto_error *e);
+int store_delete(host_store *s, const char *id, sotto_error *e);
 
 typedef struct store_install store_install;
 /* manifest: {id, format, size, sha256, task?, source?}. Writes to a locked
  * temp file in the store folder; only store_install_end makes it a model
  * (fsync + rename), so a crash never leaves half a model. */
-store_install *store_install_begin(host_store *s, const cJSON *manifest, host_err *e);
-int store_install_write(store_install *in, const void *data, size_t len, host_err *e);
-int store_install_end(store_install *in, host_err *e); /* frees in */
+store_install *store_install_begin(host_store *s, const cJSON *manifest, sotto_error *e);
+int store_install_write(store_install *in, const void *data, size_t len, sotto_error *e);
+int store_install_end(store_install *in, sotto_error *e); /* frees in */
 void store_install_abort(store_install *in);          /* frees in */
 uint64_t store_install_done(const store_install *in);
 uint64_t store_install_total(const store_install *in);
@@ -130,7 +120,7 @@ int host_send(host *h, const cJSON *id, const char *json);
 /* Same, with the output lock already held. */
 int host_send_locked(host *h, const cJSON *id, const char *json);
 /* {"id":id,"error":{"code":..,"message":..}} */
-int host_send_error(host *h, const cJSON *id, const char *code, const char *message);
+int host_send_error(host *h, const cJSON *id, sotto_status status, const char *message);
 /* {"id":id,"result":result}; takes ownership of result. */
 int host_send_result(host *h, const cJSON *id, cJSON *result);
 

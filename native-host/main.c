@@ -179,7 +179,7 @@ static int serve(const char *caller) {
 /* ---- the command line ---- */
 
 static int store_open(host_store *s) {
-  host_err e = {0};
+  sotto_error e = {0};
   if (sotto_store_init() != 0 || store_setup(s, &e) != 0) {
     fprintf(stderr, "sotto-host: %s\n", e.message);
     return -1;
@@ -187,8 +187,8 @@ static int store_open(host_store *s) {
   return 0;
 }
 
-static int report(const host_err *e) {
-  fprintf(stderr, "sotto-host: %s (%s)\n", e->message, e->code ? e->code : "error");
+static int report(const sotto_error *e) {
+  fprintf(stderr, "sotto-host: %s (%s)\n", e->message, sotto_status_code(e->status));
   return 1;
 }
 
@@ -256,7 +256,7 @@ static int models_add(host_store *s, int argc, char **argv) {
   cJSON_AddStringToObject(m, "sha256", shahex);
   if (source) cJSON_AddStringToObject(m, "source", source);
   if (runs_in) cJSON_AddStringToObject(m, "runs_in", runs_in);
-  host_err e = {0};
+  sotto_error e = {0};
   store_install *in = store_install_begin(s, m, &e);
   cJSON_Delete(m);
   if (!in) {
@@ -278,7 +278,7 @@ static int models_add(host_store *s, int argc, char **argv) {
   }
   close(fd);
   if (rc == 0 && n < 0) {
-    host_fail(&e, "io_error", "cannot read %s: %s", file, strerror(errno));
+    sotto_error_set(&e, SOTTO_IO_ERROR, "cannot read %s: %s", file, strerror(errno));
     rc = 1;
   }
   if (rc != 0) {
@@ -291,7 +291,7 @@ static int models_add(host_store *s, int argc, char **argv) {
 }
 
 static int models_list(host_store *s, int json) {
-  host_err e = {0};
+  sotto_error e = {0};
   cJSON *list = store_list(s, &e);
   if (!list) return report(&e);
   if (json) {
@@ -320,7 +320,7 @@ static int models_list(host_store *s, int json) {
 }
 
 static int models_verify(host_store *s, const char *id) {
-  host_err e = {0};
+  sotto_error e = {0};
   uint8_t *plain = NULL;
   size_t len = 0;
   cJSON *m = NULL;
@@ -344,7 +344,7 @@ static int store_init_cmd(host_store *s) {
     line[strcspn(line, "\r\n")] = 0;
     pass = line;
   }
-  host_err e = {0};
+  sotto_error e = {0};
   int rc = store_init_passphrase(s, pass, strlen(pass), &e);
   sodium_memzero(line, sizeof line);
   if (rc != 0) return report(&e);
@@ -374,7 +374,7 @@ int main(int argc, char **argv) {
   if (store_open(&s) != 0) return 1;
   const char *what = argv[1], *cmd = argv[2];
   int rc = 2;
-  host_err e = {0};
+  sotto_error e = {0};
   if (strcmp(what, "store") == 0 && strcmp(cmd, "path") == 0) {
     printf("models %s\nkey %s\n", s.dir, s.key_path);
     rc = 0;

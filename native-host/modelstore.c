@@ -46,22 +46,22 @@
 #define KEY_FILE_MAX 1024
 #define BROWSER_MODEL_MAX (1ull << 30) /* larger models run natively only */
 
-static int path_join(char *out, size_t n, host_err *e, const char *fmt, ...)
+static int path_join(char *out, size_t n, sotto_error *e, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
-static int path_join(char *out, size_t n, host_err *e, const char *fmt, ...) {
+static int path_join(char *out, size_t n, sotto_error *e, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   int k = vsnprintf(out, n, fmt, ap);
   va_end(ap);
-  if (k < 0 || (size_t)k >= n) return host_fail(e, "io_error", "path too long");
+  if (k < 0 || (size_t)k >= n) return sotto_error_set(e, SOTTO_IO_ERROR, "path too long");
   return 0;
 }
 
 /* mkdir -p, new folders 0700. */
-static int mkdirs(const char *path, host_err *e) {
+static int mkdirs(const char *path, sotto_error *e) {
   char p[4096];
   if (path_join(p, sizeof p, e, "%s", path) != 0) return -1;
   for (char *c = p + 1;; c++) {
@@ -69,7 +69,7 @@ static int mkdirs(const char *path, host_err *e) {
       char saved = *c;
       *c = 0;
       if (mkdir(p, 0700) != 0 && errno != EEXIST)
-        return host_fail(e, "io_error", "cannot create %s: %s", p, strerror(errno));
+        return sotto_error_set(e, SOTTO_IO_ERROR, "cannot create %s: %s", p, strerror(errno));
       *c = saved;
       if (!saved) break;
     }
@@ -86,11 +86,11 @@ static const char *home_dir(void) {
 
 /* An XDG base directory: the variable when it holds an absolute path (the
  * spec says relative ones are to be ignored), else HOME/fallback. */
-static int xdg_dir(char *out, size_t n, const char *var, const char *fallback, host_err *e) {
+static int xdg_dir(char *out, size_t n, const char *var, const char *fallback, sotto_error *e) {
   const char *v = getenv(var);
   if (v && v[0] == '/') return path_join(out, n, e, "%s", v);
   const char *home = home_dir();
-  if (!home) return host_fail(e, "io_error", "cannot find the home folder");
+  if (!home) return sotto_error_set(e, SOTTO_IO_ERROR, "cannot find the home folder");
   return path_join(out, n, e, "%s/%s", home, fallback);
 }
 
@@ -137,13 +137,13 @@ static void remove_stale_temps(const char *dir) {
   closedir(d);
 }
 
-int store_setup(host_store *s, host_err *e) {
+int store_setup(host_store *s, sotto_error *e) {
   memset(s, 0, sizeof *s);
   pthread_mutex_init(&s->lock, NULL);
   char cfg[4096];
 #ifdef __APPLE__
   const char *home = home_dir();
-  if (!home) return host_fail(e, "io_error", "cannot find the home folder");
+  if (!home) return sotto_error_set(e, SOTTO_IO_ERROR, "cannot find the home folder");
   if (path_join(cfg, sizeof cfg, e, "%s/Library/Application Support/sotto", home) != 0 ||
       path_join(s->dir, sizeof s->dir, e, "%s/models", cfg) != 0)
     return -1;
@@ -169,7 +169,7 @@ void store_cleanup(host_store *s) {
 
 /* ---- the key ---- */
 
-static int key_parse(host_store *s, const char *text, host_err *e) {
+static int key_parse(host_store *s, const char *text, sotto_error *e) {
   char hex[65] = "", salt[33] = "", check[33] = "";
   unsigned ops = 0, mem = 0;
   if (sscanf(text, "sotto-store-key 1 key %64[0-9a-f]", hex) == 1 && strlen(hex) == 64) {
@@ -189,14 +189,14 @@ static int key_parse(host_store *s, const char *text, host_err *e) {
     s->key_state = KEY_LOCKED;
     return 0;
   }
-  return host_fail(e, "bad_key_file", "%s is not a sotto key file", s->key_path);
+  return sotto_error_set(e, SOTTO_BAD_KEY_FILE, "%s is not a sotto key file", s->key_path);
 }
 
 /* Reads the key file: 0 = read, 1 = there is none, -1 = error. */
-static int key_read(host_store *s, host_err *e) {
+static int key_read(host_store *s, sotto_error *e) {
   int fd = open(s->key_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT) return 1;
-  if (fd < 0) return host_fail(e, "io_error", "cannot open %s: %s", s->key_path, strerror(errno));
+  if (fd < 0) return sotto_error_set(e, SOTTO_IO_ERROR, "cannot open %s: %s", s->key_path, strerror(errno));
   struct stat st;
   char text[KEY_FILE_MAX + 1];
   ssize_t n = -1;
@@ -208,7 +208,7 @@ static int key_read(host_store *s, host_err *e) {
     n = read(fd, text, KEY_FILE_MAX);
   }
   close(fd);
-  if (n < 0) return host_fail(e, "bad_key_file", "cannot read the key file %s", s->key_path);
+  if (n < 0) return sotto_error_set(e, SOTTO_BAD_KEY_FILE, "cannot read the key file %s", s->key_path);
   text[n] = 0;
   int rc = key_parse(s, text, e);
   sodium_memzero(text, sizeof text);
@@ -218,21 +218,21 @@ static int key_read(host_store *s, host_err *e) {
 /* Creates the key file with text, never replacing one: it is written to a
  * temp file, then hard-linked into place (which fails if a key file appeared
  * meanwhile, e.g. made by a second host process). 1 = one already exists. */
-static int key_write(host_store *s, const char *text, host_err *e) {
+static int key_write(host_store *s, const char *text, sotto_error *e) {
   char dir[4096], tmp[4200];
   snprintf(dir, sizeof dir, "%s", s->key_path);
   *strrchr(dir, '/') = 0;
   uint32_t r = randombytes_random();
   snprintf(tmp, sizeof tmp, "%s/.store.key.%ld.%08x.tmp", dir, (long)getpid(), r);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return host_fail(e, "io_error", "cannot create %s: %s", tmp, strerror(errno));
+  if (fd < 0) return sotto_error_set(e, SOTTO_IO_ERROR, "cannot create %s: %s", tmp, strerror(errno));
   flock(fd, LOCK_EX);
   int rc = 0;
   if (write_all(fd, (const uint8_t *)text, strlen(text)) != 0 || fsync(fd) != 0)
-    rc = host_fail(e, "io_error", "cannot write %s: %s", tmp, strerror(errno));
+    rc = sotto_error_set(e, SOTTO_IO_ERROR, "cannot write %s: %s", tmp, strerror(errno));
   else if (link(tmp, s->key_path) != 0)
     rc = errno == EEXIST ? 1
-                         : host_fail(e, "io_error", "cannot create %s: %s", s->key_path,
+                         : sotto_error_set(e, SOTTO_IO_ERROR, "cannot create %s: %s", s->key_path,
                                      strerror(errno));
   unlink(tmp);
   close(fd);
@@ -240,7 +240,7 @@ static int key_write(host_store *s, const char *text, host_err *e) {
   return rc;
 }
 
-int store_key(host_store *s, host_err *e) {
+int store_key(host_store *s, sotto_error *e) {
   pthread_mutex_lock(&s->lock);
   int rc = 0;
   if (s->key_state == KEY_UNKNOWN) {
@@ -272,25 +272,25 @@ int store_key(host_store *s, host_err *e) {
     }
   }
   if (rc == 0 && s->key_state == KEY_LOCKED)
-    rc = host_fail(e, "store_locked", "the model store is locked: it needs its passphrase");
+    rc = sotto_error_set(e, SOTTO_STORE_LOCKED, "the model store is locked: it needs its passphrase");
   pthread_mutex_unlock(&s->lock);
   return rc ? -1 : 0;
 }
 
-int store_unlock(host_store *s, const char *passphrase, size_t len, host_err *e) {
+int store_unlock(host_store *s, const char *passphrase, size_t len, sotto_error *e) {
   pthread_mutex_lock(&s->lock);
   int rc = 0;
   if (s->key_state == KEY_UNKNOWN) rc = key_read(s, e) == 0 ? 0 : -1;
   if (rc == 0 && !s->passphrase_mode)
-    rc = host_fail(e, "bad_request", "the model store uses a key file, not a passphrase");
+    rc = sotto_error_set(e, SOTTO_BAD_REQUEST, "the model store uses a key file, not a passphrase");
   if (rc == 0) {
     uint8_t key[SOTTO_STORE_KEYBYTES], check[16];
     if (sotto_store_key_from_passphrase(key, passphrase, len, s->salt, s->ops, s->mem_kib) != 0) {
-      rc = host_fail(e, "out_of_memory", "cannot derive the key from the passphrase");
+      rc = sotto_error_set(e, SOTTO_OUT_OF_MEMORY, "cannot derive the key from the passphrase");
     } else {
       sotto_store_key_check(key, check);
       if (sodium_memcmp(check, s->check, sizeof check) != 0) {
-        rc = host_fail(e, "wrong_passphrase", "wrong passphrase");
+        rc = sotto_error_set(e, SOTTO_WRONG_PASSPHRASE, "wrong passphrase");
       } else {
         memcpy(s->key, key, sizeof key);
         s->key_state = KEY_READY;
@@ -302,14 +302,14 @@ int store_unlock(host_store *s, const char *passphrase, size_t len, host_err *e)
   return rc;
 }
 
-int store_init_passphrase(host_store *s, const char *passphrase, size_t len, host_err *e) {
-  if (len < 8) return host_fail(e, "bad_request", "the passphrase must have at least 8 characters");
+int store_init_passphrase(host_store *s, const char *passphrase, size_t len, sotto_error *e) {
+  if (len < 8) return sotto_error_set(e, SOTTO_BAD_REQUEST, "the passphrase must have at least 8 characters");
   sotto_store_init();
   uint8_t key[SOTTO_STORE_KEYBYTES], salt[SOTTO_STORE_SALTBYTES], check[16];
   randombytes_buf(salt, sizeof salt);
   uint32_t ops = 2, mem = 65536; /* libsodium's INTERACTIVE limits: about 0.1 s */
   if (sotto_store_key_from_passphrase(key, passphrase, len, salt, ops, mem) != 0)
-    return host_fail(e, "out_of_memory", "cannot derive the key from the passphrase");
+    return sotto_error_set(e, SOTTO_OUT_OF_MEMORY, "cannot derive the key from the passphrase");
   sotto_store_key_check(key, check);
   char text[256], hs[33], hc[33];
   sodium_bin2hex(hs, sizeof hs, salt, sizeof salt);
@@ -317,7 +317,7 @@ int store_init_passphrase(host_store *s, const char *passphrase, size_t len, hos
   snprintf(text, sizeof text, "sotto-store-key 1\nargon2id %s %u %u %s\n", hs, ops, mem, hc);
   pthread_mutex_lock(&s->lock);
   int rc = key_write(s, text, e);
-  if (rc == 1) rc = host_fail(e, "key_exists", "%s already exists", s->key_path);
+  if (rc == 1) rc = sotto_error_set(e, SOTTO_KEY_EXISTS, "%s already exists", s->key_path);
   if (rc == 0) {
     memcpy(s->key, key, sizeof key);
     memcpy(s->salt, salt, sizeof salt);
@@ -333,9 +333,9 @@ int store_init_passphrase(host_store *s, const char *passphrase, size_t len, hos
 
 /* ---- models ---- */
 
-static int model_path(host_store *s, const char *id, char *out, size_t n, host_err *e) {
+static int model_path(host_store *s, const char *id, char *out, size_t n, sotto_error *e) {
   if (!sotto_store_id_valid(id))
-    return host_fail(e, "bad_request", "model ids are [a-z0-9][a-z0-9._-]{0,63}");
+    return sotto_error_set(e, SOTTO_BAD_REQUEST, "model ids are [a-z0-9][a-z0-9._-]{0,63}");
   return path_join(out, n, e, "%s/%s.sotto", s->dir, id);
 }
 
@@ -345,24 +345,25 @@ int store_exists(host_store *s, const char *id) {
   return model_path(s, id, p, sizeof p, NULL) == 0 && stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int open_model(host_store *s, const char *id, host_err *e) {
+static int open_model(host_store *s, const char *id, sotto_error *e) {
   char p[4200];
   if (model_path(s, id, p, sizeof p, e) != 0) return -1;
   int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT)
-    host_fail(e, "model_not_found", "no model \"%s\" is installed", id);
+    sotto_error_set(e, SOTTO_MODEL_NOT_FOUND, "no model \"%s\" is installed", id);
   else if (fd < 0)
-    host_fail(e, "io_error", "cannot open %s: %s", p, strerror(errno));
+    sotto_error_set(e, SOTTO_IO_ERROR, "cannot open %s: %s", p, strerror(errno));
   return fd;
 }
 
-static int store_error(host_err *e, sotto_store *st, const char *id) {
-  return host_fail(e, sotto_store_error_code(st) ? sotto_store_error_code(st) : "internal",
-                   "model \"%s\": %s", id, sotto_store_error(st) ? sotto_store_error(st) : "failed");
+static int store_error(sotto_error *e, sotto_store *st, const char *id) {
+  const sotto_error *se = sotto_store_error(st);
+  return sotto_error_set(e, se->status ? se->status : SOTTO_INTERNAL, "model \"%s\": %s", id,
+                         se->message[0] ? se->message : "failed");
 }
 
 /* Reads a model file's manifest only (its header and first message). */
-static cJSON *peek_manifest(host_store *s, const char *id, host_err *e) {
+static cJSON *peek_manifest(host_store *s, const char *id, sotto_error *e) {
   int fd = open_model(s, id, e);
   if (fd < 0) return NULL;
   sotto_store *st = sotto_store_open_begin(s->key);
@@ -371,10 +372,10 @@ static cJSON *peek_manifest(host_store *s, const char *id, host_err *e) {
   ssize_t n = 0;
   while (st && !sotto_store_manifest(st) && (n = read(fd, buf, sizeof buf)) > 0)
     if (sotto_store_update(st, buf, (size_t)n) != 0) break;
-  if (!st) host_fail(e, "out_of_memory", "out of memory");
+  if (!st) sotto_error_set(e, SOTTO_OUT_OF_MEMORY, "out of memory");
   else if (sotto_store_manifest(st)) m = cJSON_Parse(sotto_store_manifest(st));
-  else if (sotto_store_error_code(st)) store_error(e, st, id);
-  else if (n < 0) host_fail(e, "io_error", "cannot read model \"%s\": %s", id, strerror(errno));
+  else if (sotto_store_error(st)->status) store_error(e, st, id);
+  else if (n < 0) sotto_error_set(e, SOTTO_IO_ERROR, "cannot read model \"%s\": %s", id, strerror(errno));
   else if (sotto_store_finish(st) != 0) store_error(e, st, id);
   sotto_store_free(st);
   close(fd);
@@ -385,10 +386,10 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-cJSON *store_list(host_store *s, host_err *e) {
+cJSON *store_list(host_store *s, sotto_error *e) {
   if (store_key(s, e) != 0) return NULL;
   DIR *d = opendir(s->dir);
-  if (!d) return host_fail(e, "io_error", "cannot list %s: %s", s->dir, strerror(errno)), NULL;
+  if (!d) return sotto_error_set(e, SOTTO_IO_ERROR, "cannot list %s: %s", s->dir, strerror(errno)), NULL;
   char **ids = NULL;
   size_t n = 0, cap = 0;
   struct dirent *de;
@@ -410,13 +411,13 @@ cJSON *store_list(host_store *s, host_err *e) {
   if (n) qsort(ids, n, sizeof *ids, cmp_str);
   cJSON *list = cJSON_CreateArray();
   for (size_t i = 0; i < n; i++) {
-    host_err me = {0};
+    sotto_error me = {0};
     cJSON *m = peek_manifest(s, ids[i], &me);
     if (!m) {
       m = cJSON_CreateObject();
       cJSON_AddStringToObject(m, "id", ids[i]);
       cJSON *err = cJSON_AddObjectToObject(m, "error");
-      cJSON_AddStringToObject(err, "code", me.code ? me.code : "internal");
+      cJSON_AddStringToObject(err, "code", sotto_status_code(me.status ? me.status : SOTTO_INTERNAL));
       cJSON_AddStringToObject(err, "message", me.message);
     } else if (!cJSON_GetObjectItemCaseSensitive(m, "runs_in")) {
       double size = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "size"));
@@ -430,7 +431,7 @@ cJSON *store_list(host_store *s, host_err *e) {
 }
 
 int store_load(host_store *s, const char *id, uint8_t **plain, size_t *len, cJSON **manifest,
-               host_err *e) {
+               sotto_error *e) {
   *plain = NULL, *len = 0;
   if (manifest) *manifest = NULL;
   if (store_key(s, e) != 0) return -1;
@@ -441,14 +442,14 @@ int store_load(host_store *s, const char *id, uint8_t **plain, size_t *len, cJSO
   size_t have = 0, size = 0;
   int rc = -1;
   if (!st || !buf) {
-    host_fail(e, "out_of_memory", "out of memory");
+    sotto_error_set(e, SOTTO_OUT_OF_MEMORY, "out of memory");
     goto done;
   }
   for (;;) {
     ssize_t n = read(fd, buf, 1 << 20);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      host_fail(e, "io_error", "cannot read model \"%s\": %s", id, strerror(errno));
+      sotto_error_set(e, SOTTO_IO_ERROR, "cannot read model \"%s\": %s", id, strerror(errno));
       goto done;
     }
     if (n == 0 ? sotto_store_finish(st) != 0 : sotto_store_update(st, buf, (size_t)n) != 0) {
@@ -460,7 +461,7 @@ int store_load(host_store *s, const char *id, uint8_t **plain, size_t *len, cJSO
       double sz = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "size"));
       cJSON_Delete(m);
       if (!(sz >= 0 && sz < (double)SIZE_MAX / 2) || !(out = malloc((size_t)sz + 1))) {
-        host_fail(e, "out_of_memory", "no memory for model \"%s\" (%.0f bytes)", id, sz);
+        sotto_error_set(e, SOTTO_OUT_OF_MEMORY, "no memory for model \"%s\" (%.0f bytes)", id, sz);
         goto done;
       }
       size = (size_t)sz;
@@ -469,7 +470,7 @@ int store_load(host_store *s, const char *id, uint8_t **plain, size_t *len, cJSO
     const uint8_t *p = sotto_store_output(st, &got);
     if (got) {
       if (!out || got > size - have) { /* cannot happen: the store checks sizes */
-        host_fail(e, "tampered", "model \"%s\" has more data than its manifest says", id);
+        sotto_error_set(e, SOTTO_TAMPERED, "model \"%s\" has more data than its manifest says", id);
         goto done;
       }
       memcpy(out + have, p, got);
@@ -489,12 +490,12 @@ done:
   return rc;
 }
 
-int store_delete(host_store *s, const char *id, host_err *e) {
+int store_delete(host_store *s, const char *id, sotto_error *e) {
   char p[4200];
   if (model_path(s, id, p, sizeof p, e) != 0) return -1;
   if (unlink(p) != 0) {
-    if (errno == ENOENT) return host_fail(e, "model_not_found", "no model \"%s\" is installed", id);
-    return host_fail(e, "io_error", "cannot delete %s: %s", p, strerror(errno));
+    if (errno == ENOENT) return sotto_error_set(e, SOTTO_MODEL_NOT_FOUND, "no model \"%s\" is installed", id);
+    return sotto_error_set(e, SOTTO_IO_ERROR, "cannot delete %s: %s", p, strerror(errno));
   }
   fsync_dir(s->dir);
   return 0;
@@ -515,46 +516,43 @@ uint64_t store_install_done(const store_install *in) { return in->done; }
 uint64_t store_install_total(const store_install *in) { return in->total; }
 const char *store_install_id(const store_install *in) { return in->id; }
 
-static int install_flush(store_install *in, host_err *e) {
+static int install_flush(store_install *in, sotto_error *e) {
   size_t n;
   const uint8_t *p = sotto_store_output(in->seal, &n);
   if (n && write_all(in->fd, p, n) != 0)
-    return host_fail(e, errno == ENOSPC ? "no_space" : "io_error", "cannot write %s: %s", in->tmp,
+    return sotto_error_set(e, errno == ENOSPC ? SOTTO_NO_SPACE : SOTTO_IO_ERROR, "cannot write %s: %s", in->tmp,
                      strerror(errno));
   return 0;
 }
 
-store_install *store_install_begin(host_store *s, const cJSON *manifest, host_err *e) {
+store_install *store_install_begin(host_store *s, const cJSON *manifest, sotto_error *e) {
   if (store_key(s, e) != 0) return NULL;
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(manifest, "id");
   const cJSON *size = cJSON_GetObjectItemCaseSensitive(manifest, "size");
   if (!cJSON_IsString(id) || !sotto_store_id_valid(id->valuestring))
-    return host_fail(e, "bad_request", "model ids are [a-z0-9][a-z0-9._-]{0,63}"), NULL;
+    return sotto_error_set(e, SOTTO_BAD_REQUEST, "model ids are [a-z0-9][a-z0-9._-]{0,63}"), NULL;
   if (!cJSON_IsNumber(size) || size->valuedouble < 0)
-    return host_fail(e, "bad_request", "\"size\" must be the model's size in bytes"), NULL;
+    return sotto_error_set(e, SOTTO_BAD_REQUEST, "\"size\" must be the model's size in bytes"), NULL;
   store_install *in = calloc(1, sizeof *in);
-  char *json = cJSON_PrintUnformatted(manifest), *err = NULL;
+  char *json = cJSON_PrintUnformatted(manifest);
   if (!in || !json) {
     free(in), cJSON_free(json);
-    return host_fail(e, "out_of_memory", "out of memory"), NULL;
+    return sotto_error_set(e, SOTTO_OUT_OF_MEMORY, "out of memory"), NULL;
   }
   in->s = s;
   in->fd = -1;
   in->total = (uint64_t)size->valuedouble;
   snprintf(in->id, sizeof in->id, "%s", id->valuestring);
-  in->seal = sotto_store_seal_begin(s->key, json, 0, &err);
+  in->seal = sotto_store_seal_begin(s->key, json, 0, e);
   cJSON_free(json);
   if (!in->seal) {
-    const char *colon = err ? strstr(err, ": ") : NULL;
-    host_fail(e, "bad_request", "%s", colon ? colon + 2 : "cannot start sealing");
-    free(err);
     free(in);
     return NULL;
   }
   struct statvfs vfs;
   if (statvfs(s->dir, &vfs) == 0 &&
       (double)vfs.f_bavail * (double)vfs.f_frsize < (double)in->total * 1.01 + 65536) {
-    host_fail(e, "no_space", "not enough free space for %llu bytes in %s",
+    sotto_error_set(e, SOTTO_NO_SPACE, "not enough free space for %llu bytes in %s",
               (unsigned long long)in->total, s->dir);
     goto failed;
   }
@@ -564,7 +562,7 @@ store_install *store_install_begin(host_store *s, const cJSON *manifest, host_er
     goto failed;
   in->fd = open(in->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (in->fd < 0) {
-    host_fail(e, "io_error", "cannot create %s: %s", in->tmp, strerror(errno));
+    sotto_error_set(e, SOTTO_IO_ERROR, "cannot create %s: %s", in->tmp, strerror(errno));
     goto failed;
   }
   /* The lock tells other hosts' clean-up this file is alive; a clean-up
@@ -572,7 +570,7 @@ store_install *store_install_begin(host_store *s, const cJSON *manifest, host_er
   struct stat a, b;
   if (flock(in->fd, LOCK_EX) != 0 || fstat(in->fd, &a) != 0 || stat(in->tmp, &b) != 0 ||
       a.st_ino != b.st_ino) {
-    host_fail(e, "io_error", "cannot lock %s", in->tmp);
+    sotto_error_set(e, SOTTO_IO_ERROR, "cannot lock %s", in->tmp);
     goto failed;
   }
   if (install_flush(in, e) != 0) goto failed;
@@ -582,21 +580,21 @@ failed:
   return NULL;
 }
 
-int store_install_write(store_install *in, const void *data, size_t len, host_err *e) {
+int store_install_write(store_install *in, const void *data, size_t len, sotto_error *e) {
   if (sotto_store_update(in->seal, data, len) != 0) return store_error(e, in->seal, in->id);
   in->done += len;
   return install_flush(in, e);
 }
 
-int store_install_end(store_install *in, host_err *e) {
+int store_install_end(store_install *in, sotto_error *e) {
   int rc = -1;
   if (sotto_store_finish(in->seal) != 0) {
     store_error(e, in->seal, in->id);
   } else if (install_flush(in, e) == 0) {
     if (fsync(in->fd) != 0)
-      host_fail(e, "io_error", "cannot write %s: %s", in->tmp, strerror(errno));
+      sotto_error_set(e, SOTTO_IO_ERROR, "cannot write %s: %s", in->tmp, strerror(errno));
     else if (rename(in->tmp, in->path) != 0)
-      host_fail(e, "io_error", "cannot rename %s: %s", in->tmp, strerror(errno));
+      sotto_error_set(e, SOTTO_IO_ERROR, "cannot rename %s: %s", in->tmp, strerror(errno));
     else
       rc = 0, in->tmp[0] = 0, fsync_dir(in->s->dir);
   }

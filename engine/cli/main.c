@@ -1,7 +1,7 @@
 /*
  * sotto - command-line front end of the native engine.
  *
- *   sotto [--threads N] [--model ID:FORMAT:FILE]... COMMAND [ARGS]
+ *   sotto [--threads N] [--model ID=FILE]... COMMAND [ARGS]
  *
  *   capabilities          print what this build can do
  *   request [FILE]        run JSON requests, one per line (FILE or stdin),
@@ -27,7 +27,7 @@
 #endif
 
 static void usage(FILE *f) {
-  fputs("usage: sotto [--threads N] [--model ID:FORMAT:FILE]... COMMAND [ARGS]\n"
+  fputs("usage: sotto [--threads N] [--model ID=FILE]... COMMAND [ARGS]\n"
         "commands:\n"
         "  capabilities     what this engine build can do\n"
         "  request [FILE]   JSON requests, one per line, from FILE or stdin\n"
@@ -60,6 +60,7 @@ static char *read_all(const char *path, size_t *size) {
 
 static int print_partial(void *user, const char *json) {
   (void)user;
+  if (!json) return 0; /* a cancellation checkpoint: the CLI never cancels */
   puts(json);
   fflush(stdout);
   return 0;
@@ -77,26 +78,22 @@ static int print_response(char *out) {
   return failed;
 }
 
+/* --model ID=FILE: registers FILE (mapped, used in place) under ID. */
 static int add_model(sotto_context *ctx, const char *spec) {
-  char id[128], format[32];
-  const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-  if (!c2 || c1 - spec >= (long)sizeof id || c2 - c1 - 1 >= (long)sizeof format) {
-    fprintf(stderr, "sotto: --model wants ID:FORMAT:FILE, got \"%s\"\n", spec);
+  const char *eq = strchr(spec, '=');
+  char id[SOTTO_MODEL_ID_BYTES];
+  if (!eq || eq == spec || eq - spec >= (long)sizeof id || !eq[1]) {
+    fprintf(stderr, "sotto: --model wants ID=FILE, got \"%s\"\n", spec);
     return -1;
   }
-  snprintf(id, sizeof id, "%.*s", (int)(c1 - spec), spec);
-  snprintf(format, sizeof format, "%.*s", (int)(c2 - c1 - 1), c1 + 1);
-  size_t size = 0;
-  char *data = read_all(c2 + 1, &size), *err = NULL;
-  if (!data) {
-    fprintf(stderr, "sotto: cannot read %s: %s\n", c2 + 1, strerror(errno));
+  snprintf(id, sizeof id, "%.*s", (int)(eq - spec), spec);
+  sotto_error err = {0};
+  if (sotto_model_add_file(ctx, id, eq + 1, &err) != SOTTO_OK) {
+    fprintf(stderr, "sotto: model %s (%s): %s: %s\n", id, eq + 1, sotto_status_code(err.status),
+            err.message);
     return -1;
   }
-  int rc = sotto_model_add(ctx, id, format, data, size, &err);
-  if (rc != 0) fprintf(stderr, "sotto: model %s (%s): %s\n", id, c2 + 1, err ? err : "failed");
-  sotto_string_free(err);
-  free(data);
-  return rc;
+  return 0;
 }
 
 /* Adds the text of FILE (or stdin for "-") to req, runs it and prints the
@@ -168,10 +165,10 @@ static int classify(sotto_context *ctx, int argc, char **argv, const char **mode
   }
   int loaded = 0;
   for (int m = 0; m < n_models; m++)
-    loaded |= strncmp(models[m], id, strlen(id)) == 0 && models[m][strlen(id)] == ':';
+    loaded |= strncmp(models[m], id, strlen(id)) == 0 && models[m][strlen(id)] == '=';
   if (!loaded) {
     char spec[4096];
-    snprintf(spec, sizeof spec, "%s:fasttext:%s/%s.ftz", id, dir, id);
+    snprintf(spec, sizeof spec, "%s=%s/%s.ftz", id, dir, id);
     if (add_model(ctx, spec) != 0) {
       fputs("sotto: bundled models are built by `make models`\n", stderr);
       return 1;

@@ -25,6 +25,95 @@ extern "C" {
 
 #define SOTTO_VERSION "0.1.0"
 
+/* ==== status codes =====================================================
+ *
+ * One list for every layer: the engine's C API, its JSON replies
+ * ({"error":{"code":"bad_request","message":"..."}}), the native host and
+ * the extension all report failures with these codes, so the same bad input
+ * gives the same code wherever it runs. The string form (sotto_status_code)
+ * is the stable one that programs match on; the numbers may grow.
+ */
+#define SOTTO_STATUS_LIST(X)                                                          \
+  X(SOTTO_OK, "ok")                                                                     \
+  /* requests */                                                                        \
+  X(SOTTO_BAD_JSON, "bad_json")                 /* the request is not JSON */           \
+  X(SOTTO_BAD_REQUEST, "bad_request")           /* a field is missing or wrong */       \
+  X(SOTTO_UNKNOWN_OP, "unknown_op")                                                     \
+  X(SOTTO_EMPTY_TEXT, "empty_text")             /* nothing to work on */                \
+  X(SOTTO_TOO_LARGE, "too_large")               /* input over a stated limit */         \
+  X(SOTTO_CANCELLED, "cancelled")                                                       \
+  /* models */                                                                          \
+  X(SOTTO_MODEL_NOT_FOUND, "model_not_found")   /* no model under that id */            \
+  X(SOTTO_BAD_MODEL, "bad_model")               /* damaged or inconsistent file */      \
+  X(SOTTO_UNSUPPORTED_MODEL, "unsupported_model") /* valid, but not for this */         \
+  X(SOTTO_UNSUPPORTED_FORMAT, "unsupported_format") /* not a format sotto reads */      \
+  X(SOTTO_OVER_BUDGET, "over_budget")           /* over the memory budget */            \
+  /* resources */                                                                       \
+  X(SOTTO_OUT_OF_MEMORY, "out_of_memory")                                               \
+  X(SOTTO_IO_ERROR, "io_error")                                                         \
+  X(SOTTO_NO_SPACE, "no_space")                                                         \
+  X(SOTTO_BUSY, "busy")                         /* too many requests at once */         \
+  /* the encrypted store (sotto_store_*) */                                             \
+  X(SOTTO_NOT_A_STORE_FILE, "not_a_store_file")                                         \
+  X(SOTTO_UNSUPPORTED_VERSION, "unsupported_version")                                   \
+  X(SOTTO_WRONG_KEY, "wrong_key")                                                       \
+  X(SOTTO_TAMPERED, "tampered")                                                         \
+  X(SOTTO_TRUNCATED, "truncated")                                                       \
+  X(SOTTO_SHA256_MISMATCH, "sha256_mismatch")                                           \
+  X(SOTTO_SIZE_MISMATCH, "size_mismatch")                                               \
+  /* the native host's store and protocol */                                            \
+  X(SOTTO_STORE_LOCKED, "store_locked")         /* passphrase not given yet */          \
+  X(SOTTO_WRONG_PASSPHRASE, "wrong_passphrase")                                         \
+  X(SOTTO_BAD_KEY_FILE, "bad_key_file")                                                 \
+  X(SOTTO_KEY_EXISTS, "key_exists")                                                     \
+  X(SOTTO_BAD_FRAME, "bad_frame")               /* a native message cut or oversized */ \
+  X(SOTTO_BAD_UTF8, "bad_utf8")                                                         \
+  X(SOTTO_BAD_SEQUENCE, "bad_sequence")         /* install chunks out of order */       \
+  X(SOTTO_NO_INSTALL, "no_install")             /* no install of that id under way */   \
+  X(SOTTO_DUPLICATE_ID, "duplicate_id")         /* a request id already running */      \
+  /* the extension (never produced by the engine itself) */                            \
+  X(SOTTO_NO_TEXT, "no_text")                   /* the page or selection has none */    \
+  X(SOTTO_NO_MODEL, "no_model")                 /* nothing installed for the task */    \
+  X(SOTTO_NO_ROUTE, "no_route")                 /* the routing policy rules it out */   \
+  X(SOTTO_MODEL_NOT_INSTALLED, "model_not_installed")                                   \
+  X(SOTTO_CACHE_LOCKED, "cache_locked")                                                 \
+  X(SOTTO_HOST_MISSING, "host_missing")                                                 \
+  X(SOTTO_HOST_FORBIDDEN, "host_forbidden")                                             \
+  X(SOTTO_HOST_FAILED, "host_failed")                                                   \
+  X(SOTTO_ENGINE_FAILED, "engine_failed")                                               \
+  X(SOTTO_INTERNAL, "internal")                 /* a bug: please report it */
+
+typedef enum sotto_status {
+#define SOTTO_STATUS_ENUM(name, code) name,
+  SOTTO_STATUS_LIST(SOTTO_STATUS_ENUM)
+#undef SOTTO_STATUS_ENUM
+  SOTTO_STATUS_COUNT
+} sotto_status;
+
+/* The stable code of a status, e.g. "bad_request" ("internal" when out of
+ * range). */
+const char *sotto_status_code(sotto_status status);
+/* The status of a code string; SOTTO_INTERNAL when unknown. */
+sotto_status sotto_status_from_code(const char *code);
+
+#define SOTTO_ERROR_MESSAGE_BYTES 512
+
+/* A failure: its status and a message for people (never parsed). */
+typedef struct sotto_error {
+  sotto_status status;
+  char message[SOTTO_ERROR_MESSAGE_BYTES];
+} sotto_error;
+
+/* Sets *e (when e is not NULL) and returns -1, so callers can write
+ * `return sotto_error_set(e, SOTTO_BAD_REQUEST, "text must be a string");` */
+int sotto_error_set(sotto_error *e, sotto_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ==== context and requests ============================================= */
+
 typedef struct sotto_context sotto_context;
 
 typedef struct sotto_config {
@@ -42,23 +131,41 @@ void sotto_context_destroy(sotto_context *ctx);
  * caller frees the result with sotto_string_free(). */
 char *sotto_request(sotto_context *ctx, const char *json);
 
-/* Streaming variant: partial results ({"id":..,"partial":..}) are passed to
- * on_partial as they are produced, before the final response is returned.
- * Returning nonzero from on_partial cancels the request (the final response
- * then carries error code "cancelled"). */
+/* Streaming variant. on_partial receives each partial message
+ * ({"id":..,"partial":{"progress":..,"stage":..}} or
+ * {"id":..,"partial":{"token":..,"text":..}}) as it is produced, and is also
+ * called with json == NULL at cancellation checkpoints while the request
+ * works (often enough that a cancel takes effect within milliseconds).
+ * Returning nonzero cancels the request: the final response then carries
+ * error code "cancelled". */
 typedef int (*sotto_stream_fn)(void *user, const char *json);
 char *sotto_request_stream(sotto_context *ctx, const char *json,
                            sotto_stream_fn on_partial, void *user);
 
 void sotto_string_free(char *s);
 
-/* Registers a model under an id from a plaintext buffer. The engine copies
- * what it needs; the buffer may be freed afterwards. format is "fasttext"
- * (.bin/.ftz) or "gguf". On failure returns nonzero and, when err is not
- * NULL, a message the caller frees with sotto_string_free(). */
-int sotto_model_add(sotto_context *ctx, const char *id, const char *format,
-                    const void *data, size_t size, char **err);
-int sotto_model_remove(sotto_context *ctx, const char *id);
+/* ==== models ===========================================================
+ *
+ * A model is registered under an id from the bytes of its file; the format
+ * is recognised from the content (sotto_format_detect), never from a file
+ * name. With SOTTO_MODEL_COPY the engine copies what it needs and the caller
+ * keeps its buffer; with SOTTO_MODEL_TAKE the buffer came from malloc() and
+ * now belongs to the engine, which may use it in place (no second copy) and
+ * frees it, also on failure. */
+#define SOTTO_MODEL_ID_BYTES 128 /* longest id + 1 */
+#define SOTTO_MODEL_COPY 0u
+#define SOTTO_MODEL_TAKE 1u
+
+/* "fasttext", "gguf", or NULL when the bytes are no model format sotto
+ * reads. Looks at the first bytes only. */
+const char *sotto_format_detect(const void *data, size_t size);
+
+sotto_status sotto_model_add(sotto_context *ctx, const char *id, void *data, size_t size,
+                             unsigned flags, sotto_error *err);
+/* Native builds: maps the file read-only and loads it in place. */
+sotto_status sotto_model_add_file(sotto_context *ctx, const char *id, const char *path,
+                                  sotto_error *err);
+sotto_status sotto_model_remove(sotto_context *ctx, const char *id);
 
 const char *sotto_version(void);
 
@@ -74,12 +181,14 @@ const char *sotto_version(void);
  * reordered or foreign chunk, a wrong key.
  *
  * These functions only transform bytes; files, key storage and atomic
- * writes belong to the caller. Error codes: "bad_request", "not_a_store_file",
- * "unsupported_version", "wrong_key", "tampered", "truncated",
- * "sha256_mismatch", "size_mismatch", "out_of_memory".
+ * writes belong to the caller. They fail with SOTTO_BAD_REQUEST,
+ * SOTTO_NOT_A_STORE_FILE, SOTTO_UNSUPPORTED_VERSION, SOTTO_WRONG_KEY,
+ * SOTTO_TAMPERED, SOTTO_TRUNCATED, SOTTO_SHA256_MISMATCH, SOTTO_SIZE_MISMATCH
+ * or SOTTO_OUT_OF_MEMORY.
  */
 #define SOTTO_STORE_KEYBYTES 32
 #define SOTTO_STORE_SALTBYTES 16
+#define SOTTO_STORE_CHECKBYTES 16
 #define SOTTO_STORE_HEADERBYTES 68
 #define SOTTO_STORE_CHUNK_DEFAULT (1u << 20)
 #define SOTTO_STORE_CHUNK_MAX (16u << 20)
@@ -106,7 +215,7 @@ int sotto_store_key_from_passphrase(uint8_t key[SOTTO_STORE_KEYBYTES], const cha
 
 /* A 16-byte public check value of a key (a keyed BLAKE2b of a constant), as
  * stored in every file header: tells "wrong key" from "tampered". */
-void sotto_store_key_check(const uint8_t key[SOTTO_STORE_KEYBYTES], uint8_t check[16]);
+void sotto_store_key_check(const uint8_t key[SOTTO_STORE_KEYBYTES], uint8_t check[SOTTO_STORE_CHECKBYTES]);
 
 /* Incremental sealing: manifest_json must hold "id", "format", "size" and
  * "sha256" (64 hex digits of the plaintext); "task", "source" and other
@@ -114,7 +223,8 @@ void sotto_store_key_check(const uint8_t key[SOTTO_STORE_KEYBYTES], uint8_t chec
  * sotto_store_update(); sotto_store_finish() fails when their sha256 differs.
  * chunk_bytes 0 = SOTTO_STORE_CHUNK_DEFAULT. */
 sotto_store *sotto_store_seal_begin(const uint8_t key[SOTTO_STORE_KEYBYTES],
-                                    const char *manifest_json, uint32_t chunk_bytes, char **err);
+                                    const char *manifest_json, uint32_t chunk_bytes,
+                                    sotto_error *err);
 
 /* Incremental opening: feed the sealed bytes in pieces of any size; plaintext
  * comes out chunk by chunk, each authenticated, but the whole is only
@@ -135,19 +245,18 @@ const uint8_t *sotto_store_output(sotto_store *s, size_t *len);
  * (NULL before). Sealing: the normalised manifest. */
 const char *sotto_store_manifest(const sotto_store *s);
 
-/* The last error: a code from the list above and a message; NULL if none. */
-const char *sotto_store_error_code(const sotto_store *s);
-const char *sotto_store_error(const sotto_store *s);
+/* The last error (status SOTTO_OK when none). */
+const sotto_error *sotto_store_error(const sotto_store *s);
 void sotto_store_free(sotto_store *s);
 
 /* Whole-buffer forms. Results are freed with sotto_string_free(); *err (when
- * err is not NULL) gets "code: message" on failure. */
+ * err is not NULL) gets the failure. */
 int sotto_store_seal(const uint8_t key[SOTTO_STORE_KEYBYTES], const char *manifest_json,
                      const void *plain, size_t plain_len, uint8_t **sealed, size_t *sealed_len,
-                     char **err);
+                     sotto_error *err);
 int sotto_store_open(const uint8_t key[SOTTO_STORE_KEYBYTES], const void *sealed,
                      size_t sealed_len, uint8_t **plain, size_t *plain_len, char **manifest_json,
-                     char **err);
+                     sotto_error *err);
 
 #ifdef __cplusplus
 }

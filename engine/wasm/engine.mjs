@@ -6,6 +6,9 @@
 //   const engine = await SottoEngine.create(createSottoModule, { threads: 2 });
 //   const reply = engine.request({ id: 'r1', op: 'capabilities' });
 
+const ERROR_BYTES = 4 + 512; // struct sotto_error: int32 status, message[SOTTO_ERROR_MESSAGE_BYTES]
+const MODEL_TAKE = 1;       // SOTTO_MODEL_TAKE
+
 export class SottoEngine {
   static async create(factory, { threads = 0, memoryBudget = 0, moduleArgs = {} } = {}) {
     const mod = await factory(moduleArgs);
@@ -40,14 +43,19 @@ export class SottoEngine {
   }
 
   // Runs one request; returns the parsed response. onPartial, when given,
-  // receives each parsed partial message and may return true to cancel.
-  request(req, onPartial) {
+  // receives each parsed partial message (sent when the request says
+  // "stream": true); isCancelled, when given, is asked at the engine's
+  // cancellation checkpoints. Either returning true cancels the request.
+  request(req, onPartial, isCancelled) {
     const json = typeof req === 'string' ? req : JSON.stringify(req);
     const p = this.#cstring(json);
     let fn = 0;
     try {
-      if (onPartial) {
-        fn = this.mod.addFunction((user, msg) => (onPartial(JSON.parse(this.mod.UTF8ToString(msg))) ? 1 : 0), 'iii');
+      if (onPartial || isCancelled) {
+        fn = this.mod.addFunction((user, msg) => {
+          if (!msg) return isCancelled?.() ? 1 : 0;
+          return onPartial?.(JSON.parse(this.mod.UTF8ToString(msg))) || isCancelled?.() ? 1 : 0;
+        }, 'iii');
       }
       return JSON.parse(this.#take(fn ? this.mod._sotto_request_stream(this.ctx, p, fn, 0)
         : this.mod._sotto_request(this.ctx, p)));
@@ -57,21 +65,30 @@ export class SottoEngine {
     }
   }
 
-  // Registers a model from its plaintext bytes (Uint8Array).
-  addModel(id, format, bytes) {
-    const idp = this.#cstring(id), fp = this.#cstring(format);
+  // Registers a model from its plaintext bytes (Uint8Array); the format is
+  // recognised from the bytes.
+  addModel(id, bytes) {
     const data = this.mod._malloc(Math.max(1, bytes.length));
-    const errp = this.mod._malloc(4);
+    if (!data) throw Object.assign(new Error(`no wasm memory for a model of ${bytes.length} bytes`), { code: 'out_of_memory' });
+    this.mod.HEAPU8.set(bytes, data);
+    this.addModelFromHeap(id, data, bytes.length);
+  }
+
+  // Registers a model whose bytes are already in the wasm heap at data
+  // (from _malloc): the engine takes that buffer and frees it.
+  addModelFromHeap(id, data, size) {
+    const idp = this.#cstring(id);
+    const errp = this.mod._malloc(ERROR_BYTES);
     try {
-      if (!data || !errp) throw new Error(`sotto: no wasm memory for a model of ${bytes.length} bytes`);
-      this.mod.HEAPU8.set(bytes, data);
-      const rc = this.mod._sotto_model_add(this.ctx, idp, fp, data, bytes.length, errp);
-      if (rc !== 0) {
-        const ep = new DataView(this.mod.HEAPU8.buffer).getUint32(errp, true);
-        throw new Error(ep ? this.#take(ep) : `sotto: cannot load model ${id}`);
+      this.mod.HEAPU8.fill(0, errp, errp + ERROR_BYTES);
+      const status = this.mod._sotto_model_add(this.ctx, idp, data, size, MODEL_TAKE, errp);
+      if (status !== 0) {
+        const code = this.mod.UTF8ToString(this.mod._sotto_status_code(status));
+        throw Object.assign(new Error(this.mod.UTF8ToString(errp + 4)), { code });
       }
     } finally {
-      for (const p of [idp, fp, data, errp]) if (p) this.mod._free(p);
+      this.mod._free(idp);
+      this.mod._free(errp);
     }
   }
 

@@ -50,13 +50,13 @@ async function ensureModel(eng, m) {
     if (!res.ok) throw new WorkerError('model_not_found', `the bundled model ${m.id} is missing from this build`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     try {
-      eng.addModel(m.id, m.format, bytes);
+      eng.addModel(m.id, bytes);
     } catch (e) {
-      throw new WorkerError('bad_model', e.message);
+      throw new WorkerError(e.code ?? 'bad_model', e.message);
     }
     size = bytes.length;
   } else if (m.source === 'store') {
-    size = await openStored(eng, m, (plain, n) => addFromHeap(eng, m, plain, n));
+    size = await openStored(eng, m, (plain, n) => addFromHeap(eng, m, plain, n), { take: true });
   } else {
     throw new WorkerError('bad_request', `unknown model source ${m.source}`);
   }
@@ -66,33 +66,21 @@ async function ensureModel(eng, m) {
 
 // Opens a sealed cache entry; use(pointer, size, manifest) runs only when the
 // whole entry has been authenticated. A tampered entry is refused.
-async function openStored(eng, m, use) {
+async function openStored(eng, m, use, options = {}) {
   const rec = await storeGet(m.id);
   if (!rec) throw new WorkerError('model_not_installed', `${m.id} is not in the model cache`);
   const sealed = new Uint8Array(rec.sealed instanceof Blob ? await rec.sealed.arrayBuffer() : rec.sealed);
-  return openSealed(eng.mod, m.key, sealed, (plain, n, manifest) => {
-    if (manifest.id !== m.id) throw new StoreError('tampered', `the cache entry for ${m.id} holds ${manifest.id}`);
-    return use(plain, n, manifest);
-  });
+  return openSealed(eng.mod, m.key, sealed, use, { ...options, id: m.id });
 }
 
 // Registers a model straight from plaintext already in the wasm heap.
 function addFromHeap(eng, m, plain, n) {
-  const mod = eng.mod;
-  const str = (s) => { const k = mod.lengthBytesUTF8(s) + 1, p = mod._malloc(k); mod.stringToUTF8(s, p, k); return p; };
-  const idp = str(m.id), fp = str(m.format), errp = mod._malloc(4);
   try {
-    new DataView(mod.HEAPU8.buffer).setUint32(errp, 0, true);
-    if (mod._sotto_model_add(eng.ctx, idp, fp, plain, n, errp) !== 0) {
-      const ep = new DataView(mod.HEAPU8.buffer).getUint32(errp, true);
-      const msg = ep ? mod.UTF8ToString(ep) : `cannot load ${m.id}`;
-      if (ep) mod._sotto_string_free(ep);
-      throw new WorkerError('bad_model', msg);
-    }
-    return n;
-  } finally {
-    for (const p of [idp, fp, errp]) mod._free(p);
+    eng.addModelFromHeap(m.id, plain, n);
+  } catch (e) {
+    throw new WorkerError(e.code ?? 'bad_model', e.message);
   }
+  return n;
 }
 
 async function handle(msg, post) {

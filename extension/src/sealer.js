@@ -4,6 +4,7 @@
 // Plaintext stays inside the wasm heap on the way to the engine.
 
 const KEYBYTES = 32;
+const ERROR_BYTES = 4 + 512; // struct sotto_error: int32 status, message[SOTTO_ERROR_MESSAGE_BYTES]
 
 export class StoreError extends Error {
   constructor(code, message) { super(message); this.code = code; }
@@ -26,10 +27,15 @@ function withKey(mod, keyB64, fn) {
   }
 }
 
+// A sotto_error struct in the heap: int32 status, then the message.
+export function heapError(mod, p, fallback) {
+  const status = new DataView(mod.HEAPU8.buffer).getInt32(p, true);
+  const code = status ? mod.UTF8ToString(mod._sotto_status_code(status)) : fallback;
+  return new StoreError(code, mod.UTF8ToString(p + 4) || fallback);
+}
+
 function storeError(mod, s, fallback) {
-  const code = mod.UTF8ToString(mod._sotto_store_error_code(s)) || fallback;
-  const msg = mod.UTF8ToString(mod._sotto_store_error(s)) || fallback;
-  return new StoreError(code, msg);
+  return heapError(mod, mod._sotto_store_error(s), fallback);
 }
 
 // Copies bytes into the heap and feeds them to s in slices, collecting the
@@ -64,18 +70,12 @@ export class Sealer {
     const json = JSON.stringify(manifest);
     const n = mod.lengthBytesUTF8(json) + 1;
     const mp = mod._malloc(n);
-    const errp = mod._malloc(4);
+    const errp = mod._malloc(ERROR_BYTES);
     try {
       mod.stringToUTF8(json, mp, n);
-      new DataView(mod.HEAPU8.buffer).setUint32(errp, 0, true);
+      mod.HEAPU8.fill(0, errp, errp + ERROR_BYTES);
       this.s = withKey(mod, keyB64, (k) => mod._sotto_store_seal_begin(k, mp, 0, errp));
-      if (!this.s) {
-        const ep = new DataView(mod.HEAPU8.buffer).getUint32(errp, true);
-        const text = ep ? mod.UTF8ToString(ep) : 'bad_request: cannot seal';
-        if (ep) mod._sotto_string_free(ep);
-        const [code, ...rest] = text.split(': ');
-        throw new StoreError(code, rest.join(': ') || text);
-      }
+      if (!this.s) throw heapError(mod, errp, 'bad_request');
       this.#collect();
     } finally {
       mod._free(mp);
@@ -113,9 +113,12 @@ export class Sealer {
 
 // Opens sealed bytes into a fresh heap buffer and hands (pointer, size,
 // manifest) to use() only once the whole file has been authenticated; the
-// buffer is wiped and freed afterwards. Any failure throws a StoreError
-// with the engine's code: tampered, truncated, wrong_key, ...
-export function openSealed(mod, keyB64, sealed, use) {
+// buffer is wiped and freed afterwards, unless take is set: then use()
+// hands it to the engine (SOTTO_MODEL_TAKE), which owns it from then on.
+// With id, an entry whose manifest names another model is refused. Any
+// failure throws a StoreError with the engine's code: tampered, truncated,
+// wrong_key, ...
+export function openSealed(mod, keyB64, sealed, use, { take = false, id } = {}) {
   const s = withKey(mod, keyB64, (k) => mod._sotto_store_open_begin(k));
   if (!s) throw new StoreError('out_of_memory', 'cannot open the model cache');
   let plain = 0, size = 0, filled = 0;
@@ -133,8 +136,11 @@ export function openSealed(mod, keyB64, sealed, use) {
     });
     if (mod._sotto_store_finish(s) !== 0) throw storeError(mod, s, 'tampered');
     const manifest = JSON.parse(mod.UTF8ToString(mod._sotto_store_manifest(s)));
+    if (id !== undefined && manifest.id !== id) throw new StoreError('tampered', `the cache entry for ${id} holds ${manifest.id}`);
     if (!plain) plain = mod._malloc(1); // an empty model
-    return use(plain, filled, manifest);
+    const p = plain;
+    if (take) plain = 0;
+    return use(p, filled, manifest);
   } finally {
     if (plain) {
       mod.HEAPU8.fill(0, plain, plain + filled);

@@ -43,10 +43,9 @@ static char *manifest_for(const char *id, const uint8_t *p, size_t n) {
 /* Seals with the incremental API, feeding `step` bytes at a time. */
 static uint8_t *seal_inc(const uint8_t *k, const char *manifest, const uint8_t *p, size_t n,
                          uint32_t chunk, size_t step, size_t *out_n) {
-  char *err = NULL;
+  sotto_error err = {0};
   sotto_store *s = sotto_store_seal_begin(k, manifest, chunk, &err);
-  CHECK(s != NULL, "seal_begin: %s", err ? err : "?");
-  free(err);
+  CHECK(s != NULL, "seal_begin: %s", err.message);
   if (!s) return NULL;
   size_t cap = n * 2 + 4096, len = 0;
   uint8_t *out = malloc(cap);
@@ -56,11 +55,11 @@ static uint8_t *seal_inc(const uint8_t *k, const char *manifest, const uint8_t *
   if (on) memcpy(out + len, o, on), len += on;
   for (size_t i = 0; i < n; i += step) {
     size_t k2 = n - i < step ? n - i : step;
-    CHECK(sotto_store_update(s, p + i, k2) == 0, "seal update: %s", sotto_store_error(s));
+    CHECK(sotto_store_update(s, p + i, k2) == 0, "seal update: %s", sotto_store_error(s)->message);
     o = sotto_store_output(s, &on);
     if (on) memcpy(out + len, o, on), len += on;
   }
-  CHECK(sotto_store_finish(s) == 0, "seal finish: %s", sotto_store_error(s));
+  CHECK(sotto_store_finish(s) == 0, "seal finish: %s", sotto_store_error(s)->message);
   o = sotto_store_output(s, &on);
   if (on) memcpy(out + len, o, on), len += on;
   sotto_store_free(s);
@@ -83,8 +82,8 @@ static const char *open_inc(const uint8_t *k, const uint8_t *c, size_t n, size_t
     if (on) memcpy(out + len, o, on), len += on;
   }
   if (rc == 0) rc = sotto_store_finish(s);
-  snprintf(code, sizeof code, "%s", rc == 0 ? "ok" : sotto_store_error_code(s));
-  CHECK(rc == 0 || sotto_store_error(s)[0], "error has a message");
+  snprintf(code, sizeof code, "%s", rc == 0 ? "ok" : sotto_status_code(sotto_store_error(s)->status));
+  CHECK(rc == 0 || sotto_store_error(s)->message[0], "error has a message");
   sotto_store_free(s);
   if (rc == 0 && plain) {
     *plain = out, *plain_n = len;
@@ -100,18 +99,18 @@ static const char *open_buf(const uint8_t *k, const uint8_t *c, size_t n) {
   static char code[64];
   uint8_t *plain = (uint8_t *)"x";
   size_t pn = 7;
-  char *manifest = NULL, *err = NULL;
+  char *manifest = NULL;
+  sotto_error err = {0};
   int rc = sotto_store_open(k, c, n, &plain, &pn, &manifest, &err);
   if (rc == 0) {
     snprintf(code, sizeof code, "ok");
   } else {
     CHECK(plain == NULL && pn == 0 && manifest == NULL, "refused file gives no plaintext");
-    CHECK(err != NULL, "refusal has a message");
-    snprintf(code, sizeof code, "%.*s", err ? (int)strcspn(err, ":") : 4, err ? err : "none");
+    CHECK(err.status != SOTTO_OK && err.message[0], "refusal has a message");
+    snprintf(code, sizeof code, "%s", sotto_status_code(err.status));
   }
   free(plain == (uint8_t *)"x" ? NULL : plain);
   free(manifest);
-  free(err);
   return code;
 }
 
@@ -189,9 +188,10 @@ static void test_round_trips(void) {
   uint8_t *b = malloc(big), *sealed = NULL, *plain = NULL;
   randombytes_buf_deterministic(b, big, (const uint8_t *)"another seed of thirty-two bytes");
   size_t sn = 0, pn = 0;
-  char *err = NULL, *manifest = NULL;
+  char *manifest = NULL;
+  sotto_error err = {0};
   CHECK(sotto_store_seal(key, manifest_for("big", b, big), b, big, &sealed, &sn, &err) == 0,
-        "seal 3 MiB: %s", err ? err : "");
+        "seal 3 MiB: %s", err.message);
   CHECK(sn == HEADER + strlen(manifest_for("big", b, big)) + AB + big + 4 * AB, "4 chunks");
   CHECK(sotto_store_open(key, sealed, sn, &plain, &pn, &manifest, &err) == 0, "open 3 MiB");
   CHECK(pn == big && plain && memcmp(plain, b, big) == 0, "3 MiB round trip");
@@ -212,14 +212,15 @@ static void test_round_trips(void) {
   size_t an = 0;
   sotto_store_seal(key, manifest_for("big", b, big), b, big, &again, &an, NULL);
   CHECK(an == sn && memcmp(again, sealed, HEADER) != 0, "fresh nonce per file");
-  free(again), free(b), free(sealed), free(plain), free(manifest), free(err);
+  free(again), free(b), free(sealed), free(plain), free(manifest);
   free(data);
 }
 
 static void test_seal_refusals(void) {
   uint8_t d[100];
   memset(d, 7, sizeof d);
-  char m[512], hex[65], *err = NULL;
+  char m[512], hex[65];
+  sotto_error err = {0};
   sha_hex(d, sizeof d, hex);
   struct { const char *manifest; const char *why; } bad[] = {
       {"", "empty"},
@@ -239,27 +240,26 @@ static void test_seal_refusals(void) {
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     snprintf(m, sizeof m, bad[i].manifest, hex);
     sotto_store *s = sotto_store_seal_begin(key, m, 0, &err);
-    CHECK(s == NULL && err && strncmp(err, "bad_request: ", 13) == 0, "refuses manifest: %s (%s)",
-          bad[i].why, err ? err : "accepted");
+    CHECK(s == NULL && err.status == SOTTO_BAD_REQUEST && err.message[0],
+          "refuses manifest: %s (%s)", bad[i].why, s ? "accepted" : err.message);
     sotto_store_free(s);
-    free(err), err = NULL;
+    err = (sotto_error){0};
   }
   snprintf(m, sizeof m, "{\"id\":\"m\",\"format\":\"gguf\",\"size\":100,\"sha256\":\"%s\"}", hex);
   CHECK(sotto_store_seal_begin(key, m, 10, NULL) == NULL, "chunk size too small");
   CHECK(sotto_store_seal_begin(key, NULL, 0, NULL) == NULL, "no manifest");
   uint8_t *out = NULL;
   size_t on = 0;
-  CHECK(sotto_store_seal(key, m, d, 99, &out, &on, &err) != 0 && strncmp(err, "size_mismatch", 13) == 0,
-        "too little data: %s", err ? err : "accepted");
-  free(err), err = NULL;
+  CHECK(sotto_store_seal(key, m, d, 99, &out, &on, &err) != 0 && err.status == SOTTO_SIZE_MISMATCH,
+        "too little data: %s", err.message);
+  err = (sotto_error){0};
   sotto_store *s = sotto_store_seal_begin(key, m, 64, NULL);
   CHECK(sotto_store_update(s, d, 100) == 0 && sotto_store_update(s, d, 1) != 0 &&
-            strcmp(sotto_store_error_code(s), "size_mismatch") == 0, "too much data");
+            sotto_store_error(s)->status == SOTTO_SIZE_MISMATCH, "too much data");
   sotto_store_free(s);
   d[50] ^= 1; /* the data no longer matches the manifest's sha256 */
   CHECK(sotto_store_seal(key, m, d, 100, &out, &on, &err) != 0 && out == NULL &&
-            strncmp(err, "sha256_mismatch", 15) == 0, "sha256 checked: %s", err ? err : "accepted");
-  free(err);
+            err.status == SOTTO_SHA256_MISMATCH, "sha256 checked: %s", err.message);
 }
 
 /* Offsets of the frames of a file: [0] header end, then manifest end, then

@@ -180,7 +180,7 @@ export function fasttextPredict(model, text, k) {
 // The native engine's answer to the same request, through the real CLI.
 export function nativeRequest(req, models = []) {
   const args = [];
-  for (const m of models) args.push('--model', `${m.id}:${m.format}:${m.file}`);
+  for (const m of models) args.push('--model', `${m.id}=${m.file}`);
   const outp = execFileSync(nativeCli, [...args, 'request'], { input: JSON.stringify(req) + '\n', maxBuffer: 1 << 26 }).toString();
   return JSON.parse(outp.trim().split('\n').pop());
 }

@@ -17,21 +17,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ctx = sotto_context_create(&cfg);
     if (!ctx) abort();
   }
-  char *err = NULL;
+  sotto_error err = {0};
   /* A copy of exactly size bytes, so ASan sees any read past the end. */
   uint8_t *copy = malloc(size ? size : 1);
   if (!copy) return 0;
   memcpy(copy, data, size);
-  int rc = sotto_model_add(ctx, "m", "fasttext", copy, size, &err);
-  free(copy);
-  if (rc != 0) {
-    if (!err || strncmp(err, "bad_model: ", 11) != 0) {
-      /* Every rejection must say why; only these codes are expected. */
-      if (!err || (strncmp(err, "unsupported_model: ", 19) != 0 &&
-                   strncmp(err, "out_of_memory: ", 15) != 0))
-        abort();
-    }
-    sotto_string_free(err);
+  sotto_status rc = sotto_model_add(ctx, "m", copy, size, SOTTO_MODEL_TAKE, &err);
+  if (rc != SOTTO_OK) {
+    /* Every rejection must say why; only these codes are expected. */
+    if (rc != err.status || !err.message[0] ||
+        (rc != SOTTO_BAD_MODEL && rc != SOTTO_UNSUPPORTED_MODEL &&
+         rc != SOTTO_UNSUPPORTED_FORMAT && rc != SOTTO_OUT_OF_MEMORY))
+      abort();
     return 0;
   }
   static const char *const texts[] = {

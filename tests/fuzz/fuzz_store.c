@@ -45,7 +45,7 @@ static int open_pieces(const uint8_t *p, size_t n, size_t step, size_t *out_n) {
     *out_n += k;
   }
   if (rc == 0) rc = sotto_store_finish(s);
-  if (rc != 0 && (!sotto_store_error_code(s) || !sotto_store_error(s))) abort();
+  if (rc != 0 && (!sotto_store_error(s)->status || !sotto_store_error(s)->message[0])) abort();
   sotto_store_free(s);
   return rc;
 }

@@ -11,7 +11,7 @@
 
 #include "cJSON.h"
 #include "sotto.h"
-#include "text.h"
+#include "tokenizers/text.h"
 
 static sotto_context *ctx;
 

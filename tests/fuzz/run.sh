@@ -25,8 +25,8 @@ done
 
 mkdir -p "$B/obj"
 objs=""
-for src in engine/src/*.c "$D/cjson/cJSON.c"; do
-  obj="$B/obj/$(basename "$src" .c).o"
+for src in $(find engine/src -name '*.c' | sort) "$D/cjson/cJSON.c"; do
+  obj="$B/obj/$(echo "${src#engine/src/}" | tr / _ | sed 's/\.c$//').o"
   if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find engine/src -name '*.h' -newer "$obj")" ]; then
     $CC $CFLAGS -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
   fi

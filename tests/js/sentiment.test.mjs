@@ -24,7 +24,7 @@ test('sentiment-en accuracy on the held-out reviews', { skip: !existsSync(model)
   assert.equal(rows.length, 1000);
 
   const reqs = rows.map((r, i) => JSON.stringify({ id: i, op: 'classify', task: 'sentiment', text: r.text }));
-  const run = spawnSync(nativeCli, ['--model', `sentiment-en:fasttext:${model}`, 'request'],
+  const run = spawnSync(nativeCli, ['--model', `sentiment-en=${model}`, 'request'],
     { input: reqs.join('\n'), encoding: 'utf8', maxBuffer: 1 << 26 });
   assert.equal(run.status, 0, run.stderr);
   const native = run.stdout.trim().split('\n').map((l) => JSON.parse(l).result.labels[0].label);
@@ -32,7 +32,7 @@ test('sentiment-en accuracy on the held-out reviews', { skip: !existsSync(model)
   const engine = await loadEngine('wasm-simd', { threads: 1 });
   let wasm;
   try {
-    engine.addModel('sentiment-en', 'fasttext', readFileSync(model));
+    engine.addModel('sentiment-en', readFileSync(model));
     wasm = rows.map((r) => engine.request({ op: 'classify', task: 'sentiment', text: r.text }).result.labels[0].label);
   } finally {
     engine.destroy();

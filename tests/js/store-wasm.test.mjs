@@ -19,12 +19,14 @@ function wasmStore(mod) {
   const put = (bytes) => { const p = mod._malloc(Math.max(1, bytes.length)); heap().set(bytes, p); return p; };
   const str = (s) => { const n = mod.lengthBytesUTF8(s) + 1; const p = mod._malloc(n); mod.stringToUTF8(s, p, n); return p; };
   const take = (p) => { const s = mod.UTF8ToString(p); mod._sotto_string_free(p); return s; };
+  const ERROR_BYTES = 4 + 512; // struct sotto_error: int32 status, message
+  const errorCode = (p) => mod.UTF8ToString(mod._sotto_status_code(new DataView(mod.HEAPU8.buffer).getInt32(p, true)));
   return {
     seal(key, manifest, bytes) {
-      const k = put(key), m = str(JSON.stringify(manifest)), d = put(bytes), outp = mod._malloc(4), lenp = mod._malloc(4), errp = mod._malloc(4);
+      const k = put(key), m = str(JSON.stringify(manifest)), d = put(bytes), outp = mod._malloc(4), lenp = mod._malloc(4), errp = mod._malloc(ERROR_BYTES);
       try {
         const rc = mod._sotto_store_seal(k, m, d, bytes.length, outp, lenp, errp);
-        if (rc !== 0) throw new Error(take(u32(errp)));
+        if (rc !== 0) throw new Error(`${errorCode(errp)}: ${mod.UTF8ToString(errp + 4)}`);
         const p = u32(outp);
         const sealed = heap().slice(p, p + u32(lenp));
         mod._sotto_string_free(p);
@@ -32,9 +34,9 @@ function wasmStore(mod) {
       } finally { [k, m, d, outp, lenp, errp].forEach((p) => mod._free(p)); }
     },
     open(key, sealed) { // {code} or {bytes, manifest}
-      const k = put(key), s = put(sealed), pp = mod._malloc(4), lenp = mod._malloc(4), mp = mod._malloc(4), errp = mod._malloc(4);
+      const k = put(key), s = put(sealed), pp = mod._malloc(4), lenp = mod._malloc(4), mp = mod._malloc(4), errp = mod._malloc(ERROR_BYTES);
       try {
-        if (mod._sotto_store_open(k, s, sealed.length, pp, lenp, mp, errp) !== 0) return { code: take(u32(errp)).split(':')[0] };
+        if (mod._sotto_store_open(k, s, sealed.length, pp, lenp, mp, errp) !== 0) return { code: errorCode(errp) };
         const p = u32(pp);
         const bytes = heap().slice(p, p + u32(lenp));
         mod._sotto_string_free(p);

@@ -62,7 +62,7 @@ for (let words = 0, round = 0; words < 100000; round++) {
     if (words >= 100000) break;
   }
 }
-const bigReq = { id: 'big', op: 'summarize', text: big, style: 'key-points', length: 'long' };
+const bigReq = { id: 'big', op: 'summarize', text: big, style: 'key-points', length: 'long', stream: true };
 const nativeBig = runNative([bigReq])[0];
 
 test('native summaries are well formed', () => {

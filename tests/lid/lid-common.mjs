@@ -51,7 +51,7 @@ export function nativePredict(model, texts, k, { passes = 1, threads = 0 } = {})
     for (let i = 0; i < texts.length; i++) lines.push(JSON.stringify(request(i, texts, k, 'm')));
   }
   fs.writeFileSync(reqFile, lines.join('\n') + '\n');
-  const args = ['--model', `m:fasttext:${model}`, 'request', reqFile];
+  const args = ['--model', `m=${model}`, 'request', reqFile];
   if (threads) args.unshift('--threads', String(threads));
   const t0 = performance.now();
   const stdout = execFileSync(nativeCli, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -76,7 +76,7 @@ export async function wasmEngine(flavour, model, options = {}) {
 }
 
 export function wasmLoad(engine, model) {
-  engine.addModel('m', 'fasttext', fs.readFileSync(model));
+  engine.addModel('m', fs.readFileSync(model));
 }
 
 export function wasmPredict(engine, texts, k) {

@@ -1,19 +1,19 @@
 /*
- * model_fasttext.h - fastText supervised classifiers (.bin and quantized
+ * fasttext.h - fastText supervised classifiers (.bin and quantized
  * .ftz files), loaded from a buffer and run the way fastText 0.9.2 predicts.
  */
 #ifndef SOTTO_MODEL_FASTTEXT_H
 #define SOTTO_MODEL_FASTTEXT_H
 
-#include "internal.h"
+#include "models.h"
 
 typedef struct sotto_fasttext sotto_fasttext;
 
-/* The "fasttext" model loader (context.c's loaders[] table): parses and
+/* The "fasttext" model loader (registry.c's loaders[] table): parses and
  * validates the whole file, copies what prediction needs into model->impl.
  * Any inconsistency is error "bad_model"; a well-formed model fastText cannot
  * classify with (word vectors) is "unsupported_model". */
-int sotto_fasttext_load(sotto_model *model, const uint8_t *data, size_t size, sotto_error *err);
+int sotto_fasttext_load(sotto_model *model, sotto_error *err);
 
 typedef struct {
   int label;  /* index for sotto_fasttext_label() */

@@ -13,7 +13,7 @@
 #define SOTTO_OPS_H
 
 #include <stddef.h>
-#include "internal.h"
+#include "core/core.h"
 
 #define SOTTO_PAD_FLOATS 4
 

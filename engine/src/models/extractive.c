@@ -1,16 +1,7 @@
 /*
- * task_summarize.c - "summarize": the weight-free extractive summarizer, the
- * engine's default summarization model ("extractive").
- *
- *   {"op":"summarize","text":"...","style":"key-points","length":"short"}
- *   -> {"style":"key-points","length":"short","model":"extractive",
- *       "input_sentences":42,
- *       "sentences":[{"text":"...","index":3},...],   (document order)
- *       "summary":"• ...\n• ..."}
- *
- * Styles and lengths follow Chrome's Summarizer API: key-points gives 3, 5
- * or 7 bullets (short, medium, long), tldr 1, 3 or 5 sentences as one
- * paragraph, headline the single sentence that best stands for the text.
+ * extractive.c - the weight-free extractive summarizer, the engine's
+ * default summarization model ("extractive"): which sentences of a text
+ * best stand for it.
  *
  * The method is LexRank (Erkan & Radev 2004) with a redundancy pass:
  *   1. sentences (text.c), each a bag of lower-cased word tokens without
@@ -36,7 +27,7 @@
  *      exact repeats are dropped before ranking;
  *   6. the chosen sentences, in document order, white space tidied.
  *
- * Bounded work for any input: texts over 8 MiB are refused; above 1024
+ * Bounded work for any input: above 1024
  * eligible sentences the ones nearest the document's centroid are ranked;
  * the dense matrix keeps at most 4 Mi cells (16 MiB) by keeping the terms
  * shared by the most sentences (a term in one sentence adds nothing to any
@@ -51,12 +42,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "ops.h"
-#include "text.h"
+#include "models/extractive.h"
+#include "ops/ops.h"
+#include "tokenizers/text.h"
 #include "xnnpack.h"
 
-#define MAX_TEXT (8u << 20)      /* bytes */
 #define MAX_CANDIDATES 1024      /* sentences ranked */
 #define MAX_TERMS 4096           /* matrix columns */
 #define MAX_CELLS (4u << 20)     /* candidates x columns */
@@ -70,10 +60,6 @@
 #define MIN_FRAGMENT_TOKENS 8    /* ... and shorter ones without a final mark */
 #define HEADLINE_TOKENS 30       /* longer headline candidates are discounted */
 #define PROGRESS_BYTES 65536     /* stream progress for texts at least this long */
-
-static const char *const styles[] = {"key-points", "tldr", "headline"};
-static const char *const lengths[] = {"short", "medium", "long"};
-static const int counts[3][3] = {{3, 5, 7}, {1, 3, 5}, {1, 1, 1}};
 
 typedef struct {
   /* vocabulary: open addressing on FNV-1a hashes, keys in one arena */
@@ -218,9 +204,9 @@ static void summarizer_free(summarizer *S) {
 /* Splits and tokenises; fills df and sorts each sentence's term ids. */
 static int analyse(summarizer *S, const char *text, size_t len, sotto_error *err) {
   S->n = sotto_text_sentences(text, len, &S->spans);
-  if (S->n < 0) return sotto_error_set(err, "out_of_memory", "out of memory");
+  if (S->n < 0) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   if (S->n == 0)
-    return sotto_error_set(err, "empty_text", "the text has no sentences to summarize");
+    return sotto_error_set(err, SOTTO_EMPTY_TEXT, "the text has no sentences to summarize");
   size_t n = (size_t)S->n;
   S->n_tokens = calloc(n, sizeof *S->n_tokens);
   S->complete = malloc(n);
@@ -229,7 +215,7 @@ static int analyse(summarizer *S, const char *text, size_t len, sotto_error *err
   /* ids is never NULL, even for a text of function words only */
   if (!S->n_tokens || !S->complete || !S->text_hash || !S->term_off ||
       grow((void **)&S->ids, sizeof *S->ids, &S->cap_ids, 1) != 0)
-    return sotto_error_set(err, "out_of_memory", "out of memory");
+    return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   for (size_t i = 0; i < n; i++) {
     token_ctx tc = {S, (long)i};
     S->complete[i] = (char)sotto_text_is_complete(text + S->spans[i].start,
@@ -238,7 +224,7 @@ static int analyse(summarizer *S, const char *text, size_t len, sotto_error *err
     S->term_off[i] = S->n_ids;
     sotto_text_tokens(text + S->spans[i].start, S->spans[i].end - S->spans[i].start, on_token,
                       &tc);
-    if (S->oom) return sotto_error_set(err, "out_of_memory", "out of memory");
+    if (S->oom) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   }
   S->term_off[n] = S->n_ids;
   for (size_t i = 0; i < n; i++) {
@@ -350,7 +336,7 @@ static long choose_candidates(summarizer *S, const double *idf, const double *no
 }
 
 /* Cosine similarities of the candidates: sim[m x m], diagonal zero. */
-static int similarities(sotto_context *ctx, summarizer *S, const long *cand, long m,
+static int similarities(pthreadpool_t pool, summarizer *S, const long *cand, long m,
                         const double *idf, const double *norm, float *sim, sotto_error *err) {
   int *df_c = calloc((size_t)S->n_terms + 1, sizeof *df_c);
   int *col = malloc(((size_t)S->n_terms + 1) * sizeof *col);
@@ -386,7 +372,7 @@ static int similarities(sotto_context *ctx, summarizer *S, const long *cand, lon
   /* sim = X X^T: X is already in the fully-connected weight layout
    * [out x in], so the product needs no transposed copy. */
   l = sotto_linear_create(x, NULL, d, (size_t)m, err);
-  if (!l || sotto_linear_run(l, ctx->pool, x, (size_t)m, sim, err) != 0) goto done;
+  if (!l || sotto_linear_run(l, pool, x, (size_t)m, sim, err) != 0) goto done;
   for (long a = 0; a < m; a++) {
     float *row = sim + (size_t)a * (size_t)m;
     for (long b = 0; b < m; b++) row[b] = a == b ? 0.0f : (float)(row[b] / (QUANT * QUANT));
@@ -394,7 +380,7 @@ static int similarities(sotto_context *ctx, summarizer *S, const long *cand, lon
   rc = 0;
   goto done;
 oom:
-  sotto_error_set(err, "out_of_memory", "out of memory");
+  sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
 done:
   sotto_linear_destroy(l);
   free(df_c), free(col), free(r), free(x);
@@ -501,63 +487,22 @@ static int select_mmr(const summarizer *S, const long *cand, const float *sim, c
 }
 
 static int progress(sotto_stream *st, size_t len, double done, const char *stage) {
-  if (!st || !st->fn || len < PROGRESS_BYTES) return 0;
-  cJSON *p = cJSON_CreateObject();
-  if (!p) return 0;
-  cJSON_AddNumberToObject(p, "progress", done);
-  cJSON_AddStringToObject(p, "stage", stage);
-  return sotto_stream_emit(st, p);
+  if (len < PROGRESS_BYTES) return sotto_stream_cancelled(st);
+  return sotto_stream_progress(st, done, stage);
 }
 
-static int lookup(const char *name, const char *const *names, int count) {
-  for (int i = 0; i < count; i++)
-    if (strcmp(names[i], name) == 0) return i;
-  return -1;
-}
-
-cJSON *sotto_task_summarize(sotto_context *ctx, const cJSON *req, sotto_stream *st,
-                            sotto_error *err) {
-  const char *style_s = sotto_json_str(req, "style", "key-points", err);
-  const char *length_s = sotto_json_str(req, "length", "short", err);
-  const char *model = sotto_json_str(req, "model", "extractive", err);
-  const cJSON *text_j = cJSON_GetObjectItemCaseSensitive(req, "text");
-  if (err->code) return NULL;
-  if (!cJSON_IsString(text_j)) {
-    sotto_error_set(err, "bad_request", "\"text\" (a string) is required");
-    return NULL;
-  }
-  int style = lookup(style_s, styles, 3), length = lookup(length_s, lengths, 3);
-  if (style < 0) {
-    sotto_error_set(err, "bad_request",
-                    "\"style\" must be \"key-points\", \"tldr\" or \"headline\"");
-    return NULL;
-  }
-  if (length < 0) {
-    sotto_error_set(err, "bad_request", "\"length\" must be \"short\", \"medium\" or \"long\"");
-    return NULL;
-  }
-  if (strcmp(model, "extractive") != 0 && strcmp(model, "default-extractive") != 0) {
-    sotto_error_set(err, "model_not_found",
-                    "summarize has no model \"%.100s\" (try \"extractive\")", model);
-    return NULL;
-  }
-  const char *text = text_j->valuestring;
-  size_t len = strlen(text);
-  if (len > MAX_TEXT) {
-    sotto_error_set(err, "too_large", "the text has %zu bytes; summarize takes at most %u", len,
-                    MAX_TEXT);
-    return NULL;
-  }
-  int k = counts[style][length];
-
+long sotto_extractive_summarize(pthreadpool_t pool, const char *text, size_t len, int count,
+                                int headline, sotto_stream *st, sotto_extractive_pick **picks,
+                                long *n_sentences, sotto_error *err) {
   summarizer S;
   memset(&S, 0, sizeof S);
   double *idf = NULL, *norm = NULL, *score = NULL;
   long *cand = NULL, *pick = NULL, m = 0;
   float *sim = NULL;
-  cJSON *out = NULL;
-  int picked = 0;
+  long picked = -1;
+  *picks = NULL;
   if (analyse(&S, text, len, err) != 0) goto done;
+  *n_sentences = S.n;
   if (progress(st, len, 0.3, "sentences")) goto done;
 
   idf = malloc(((size_t)S.n_terms + 1) * sizeof *idf);
@@ -571,75 +516,39 @@ cJSON *sotto_task_summarize(sotto_context *ctx, const cJSON *req, sotto_stream *
     FOR_TERMS(&S, i, t, tf, s += tf * idf[t] * tf * idf[t]);
     norm[i] = sqrt(s);
   }
-  m = choose_candidates(&S, idf, norm, k, cand);
+  m = choose_candidates(&S, idf, norm, count, cand);
   if (m < 0) goto oom;
   /* m >= 1: a sentence always has a word, and the first of repeats stays */
 
   sim = malloc((size_t)m * (size_t)m * sizeof *sim);
   score = malloc((size_t)m * sizeof *score);
-  pick = malloc((size_t)(k < m ? k : m) * sizeof *pick);
+  pick = malloc((size_t)(count < m ? count : m) * sizeof *pick);
   if (!sim || !score || !pick) goto oom;
-  if (similarities(ctx, &S, cand, m, idf, norm, sim, err) != 0) goto done;
+  if (similarities(pool, &S, cand, m, idf, norm, sim, err) != 0) goto done;
   if (progress(st, len, 0.7, "similarity")) goto done;
   lexrank(sim, cand, m, score);
 
   double best = 0;
   for (long c = 0; c < m; c++) {
-    if (style == 2 && S.n_tokens[cand[c]] > HEADLINE_TOKENS) /* headlines are short */
+    if (headline && S.n_tokens[cand[c]] > HEADLINE_TOKENS) /* headlines are short */
       score[c] *= (double)HEADLINE_TOKENS / S.n_tokens[cand[c]];
     if (score[c] > best) best = score[c];
   }
   for (long c = 0; c < m; c++) score[c] = best > 0 ? score[c] / best : 0;
-  picked = select_mmr(&S, cand, sim, score, m, k, pick);
-  if (picked < 0) goto oom;
-
-  out = cJSON_CreateObject();
-  cJSON_AddStringToObject(out, "style", styles[style]);
-  cJSON_AddStringToObject(out, "length", lengths[length]);
-  cJSON_AddStringToObject(out, "model", "extractive");
-  cJSON_AddNumberToObject(out, "input_sentences", (double)S.n);
-  cJSON *arr = cJSON_AddArrayToObject(out, "sentences");
-  size_t cap = 1, used = 0;
-  for (int p = 0; p < picked; p++) {
-    const sotto_span *sp = &S.spans[cand[pick[p]]];
-    cap += 3 * (sp->end - sp->start) + 8;
-  }
-  char *summary = malloc(cap);
-  if (!out || !arr || !summary) {
-    free(summary);
-    goto oom;
-  }
-  summary[0] = 0;
-  for (int p = 0; p < picked; p++) {
+  int n = select_mmr(&S, cand, sim, score, m, count, pick);
+  if (n < 0) goto oom;
+  if (!(*picks = malloc((size_t)(n ? n : 1) * sizeof **picks))) goto oom;
+  for (int p = 0; p < n; p++) {
     long i = cand[pick[p]];
-    size_t n;
-    char *s = sotto_text_clean(text + S.spans[i].start, S.spans[i].end - S.spans[i].start, &n);
-    cJSON *o = cJSON_CreateObject();
-    if (!s || !o) {
-      free(s), free(summary), cJSON_Delete(o);
-      goto oom;
-    }
-    cJSON_AddStringToObject(o, "text", s);
-    cJSON_AddNumberToObject(o, "index", (double)i);
-    cJSON_AddItemToArray(arr, o);
-    const char *sep = p == 0 ? (style == 0 ? "\xE2\x80\xA2 " : "")
-                             : (style == 0 ? "\n\xE2\x80\xA2 " : " ");
-    memcpy(summary + used, sep, strlen(sep));
-    used += strlen(sep);
-    memcpy(summary + used, s, n);
-    used += n;
-    summary[used] = 0;
-    free(s);
+    (*picks)[p].index = i;
+    (*picks)[p].span = S.spans[i];
   }
-  cJSON_AddStringToObject(out, "summary", summary);
-  free(summary);
+  picked = n;
   goto done;
 oom:
-  cJSON_Delete(out);
-  out = NULL;
-  sotto_error_set(err, "out_of_memory", "out of memory");
+  sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
 done:
   summarizer_free(&S);
   free(idf), free(norm), free(cand), free(pick), free(sim), free(score);
-  return out;
+  return picked;
 }

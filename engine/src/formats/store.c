@@ -61,23 +61,22 @@ struct sotto_store {
   uint8_t *out;
   size_t out_len, out_cap;
   int out_taken;
-  const char *err_code;
-  char err[256];
+  sotto_error err;            /* the first failure */
 };
 
-static int fail(sotto_store *s, const char *code, const char *fmt, ...)
+static int fail(sotto_store *s, sotto_status status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
-static int fail(sotto_store *s, const char *code, const char *fmt, ...) {
+static int fail(sotto_store *s, sotto_status status, const char *fmt, ...) {
   if (s->state == S_FAILED) return -1; /* keep the first error */
   s->state = S_FAILED;
-  s->err_code = code;
+  s->err.status = status;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(s->err, sizeof s->err, fmt, ap);
+  vsnprintf(s->err.message, sizeof s->err.message, fmt, ap);
   va_end(ap);
   return -1;
 }
@@ -144,11 +143,11 @@ void sotto_store_key_check(const uint8_t key[SOTTO_STORE_KEYBYTES], uint8_t chec
 static int out_reserve(sotto_store *s, size_t n) {
   if (s->out && s->out_cap - s->out_len >= n) return 0;
   size_t need = s->out_len + n, cap = s->out_cap;
-  if (need < n) return fail(s, "out_of_memory", "out of memory");
+  if (need < n) return fail(s, SOTTO_OUT_OF_MEMORY, "out of memory");
   if (s->out_len == 0) cap = need < 4096 ? 4096 : need; /* first use: exactly what is asked */
   while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
   uint8_t *grown = realloc(s->out, cap);
-  if (!grown) return fail(s, "out_of_memory", "out of memory (%zu bytes)", cap);
+  if (!grown) return fail(s, SOTTO_OUT_OF_MEMORY, "out of memory (%zu bytes)", cap);
   s->out = grown;
   s->out_cap = cap;
   return 0;
@@ -164,7 +163,7 @@ static int is_hex64(const char *h) {
 /* Checks a manifest: a JSON object with a valid id, a format, an exact size
  * and a sha256; other members must be short strings. Returns the parsed
  * object or NULL with the store failed. */
-static cJSON *manifest_parse(sotto_store *s, const char *json, size_t len, const char *code) {
+static cJSON *manifest_parse(sotto_store *s, const char *json, size_t len, sotto_status code) {
   /* len includes the terminating NUL, so trailing text is refused. */
   cJSON *m = cJSON_ParseWithLengthOpts(json, len, NULL, 1);
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
@@ -208,41 +207,37 @@ static sotto_store *store_new(const uint8_t *key, int sealing) {
 
 /* ---- sealing ---- */
 
-static void set_err(char **err, const char *code, const char *msg) {
-  if (!err) return;
-  size_t n = strlen(code) + strlen(msg) + 3;
-  *err = malloc(n);
-  if (*err) snprintf(*err, n, "%s: %s", code, msg);
+static void set_err(sotto_error *err, const sotto_error *e) {
+  if (err) *err = *e;
 }
 
 sotto_store *sotto_store_seal_begin(const uint8_t key[SOTTO_STORE_KEYBYTES],
-                                    const char *manifest_json, uint32_t chunk_bytes, char **err) {
-  if (err) *err = NULL;
+                                    const char *manifest_json, uint32_t chunk_bytes, sotto_error *err) {
   sotto_store *s = store_new(key, 1);
   if (!s) {
-    set_err(err, "out_of_memory", "cannot start sealing");
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "cannot start sealing");
     return NULL;
   }
   if (!chunk_bytes) chunk_bytes = SOTTO_STORE_CHUNK_DEFAULT;
   cJSON *m = NULL;
   if (chunk_bytes < CHUNK_MIN || chunk_bytes > SOTTO_STORE_CHUNK_MAX) {
-    fail(s, "bad_request", "chunk size must be %u to %u bytes", CHUNK_MIN, SOTTO_STORE_CHUNK_MAX);
+    fail(s, SOTTO_BAD_REQUEST, "chunk size must be %u to %u bytes", CHUNK_MIN, SOTTO_STORE_CHUNK_MAX);
     goto failed;
   }
   if (!manifest_json) {
-    fail(s, "bad_request", "no manifest");
+    fail(s, SOTTO_BAD_REQUEST, "no manifest");
     goto failed;
   }
-  m = manifest_parse(s, manifest_json, strlen(manifest_json) + 1, "bad_request");
+  m = manifest_parse(s, manifest_json, strlen(manifest_json) + 1, SOTTO_BAD_REQUEST);
   if (!m) goto failed;
   s->manifest = cJSON_PrintUnformatted(m);
   if (!s->manifest) {
-    fail(s, "out_of_memory", "out of memory");
+    fail(s, SOTTO_OUT_OF_MEMORY, "out of memory");
     goto failed;
   }
   size_t mlen = strlen(s->manifest);
   if (mlen > SOTTO_STORE_MANIFEST_MAX) {
-    fail(s, "bad_request", "the manifest is over %d bytes", SOTTO_STORE_MANIFEST_MAX);
+    fail(s, SOTTO_BAD_REQUEST, "the manifest is over %d bytes", SOTTO_STORE_MANIFEST_MAX);
     goto failed;
   }
   s->chunk_bytes = chunk_bytes;
@@ -272,7 +267,7 @@ sotto_store *sotto_store_seal_begin(const uint8_t key[SOTTO_STORE_KEYBYTES],
   return s;
 failed:
   cJSON_Delete(m);
-  set_err(err, s->err_code, s->err);
+  set_err(err, &s->err);
   sotto_store_free(s);
   return NULL;
 }
@@ -298,9 +293,9 @@ static size_t chunk_len(const sotto_store *s) {
 }
 
 static int seal_update(sotto_store *s, const uint8_t *p, size_t len) {
-  if (s->state == S_DONE && len) return fail(s, "size_mismatch", "more data than the manifest's size");
+  if (s->state == S_DONE && len) return fail(s, SOTTO_SIZE_MISMATCH, "more data than the manifest's size");
   if (len > s->size - s->done - s->in_len)
-    return fail(s, "size_mismatch", "more data than the manifest's size of %llu bytes",
+    return fail(s, SOTTO_SIZE_MISMATCH, "more data than the manifest's size of %llu bytes",
                 (unsigned long long)s->size);
   while (len > 0) {
     size_t need = chunk_len(s);
@@ -310,7 +305,7 @@ static int seal_update(sotto_store *s, const uint8_t *p, size_t len) {
       continue;
     }
     if (!s->in && !(s->in = malloc(s->in_cap = s->chunk_bytes)))
-      return fail(s, "out_of_memory", "out of memory");
+      return fail(s, SOTTO_OUT_OF_MEMORY, "out of memory");
     size_t take = need - s->in_len < len ? need - s->in_len : len;
     memcpy(s->in + s->in_len, p, take);
     s->in_len += take, p += take, len -= take;
@@ -325,12 +320,12 @@ static int seal_update(sotto_store *s, const uint8_t *p, size_t len) {
 static int seal_finish(sotto_store *s) {
   if (s->size == 0 && s->state != S_DONE && seal_chunk(s, NULL, 0) != 0) return -1;
   if (s->state != S_DONE)
-    return fail(s, "size_mismatch", "got %llu of the manifest's %llu bytes",
+    return fail(s, SOTTO_SIZE_MISMATCH, "got %llu of the manifest's %llu bytes",
                 (unsigned long long)(s->done + s->in_len), (unsigned long long)s->size);
   uint8_t got[32];
   crypto_hash_sha256_final(&s->sha, got);
   if (sodium_memcmp(got, s->want_sha, 32) != 0)
-    return fail(s, "sha256_mismatch", "the data's sha256 differs from the manifest's");
+    return fail(s, SOTTO_SHA256_MISMATCH, "the data's sha256 differs from the manifest's");
   return 0;
 }
 
@@ -342,9 +337,9 @@ sotto_store *sotto_store_open_begin(const uint8_t key[SOTTO_STORE_KEYBYTES]) {
 
 static int open_header(sotto_store *s, const uint8_t *h) {
   memcpy(s->header, h, SOTTO_STORE_HEADERBYTES);
-  if (memcmp(h, MAGIC, 8) != 0) return fail(s, "not_a_store_file", "not a sotto store file");
+  if (memcmp(h, MAGIC, 8) != 0) return fail(s, SOTTO_NOT_A_STORE_FILE, "not a sotto store file");
   if (get32(h + 8) != VERSION)
-    return fail(s, "unsupported_version", "store file version %u is not supported", get32(h + 8));
+    return fail(s, SOTTO_UNSUPPORTED_VERSION, "store file version %u is not supported", get32(h + 8));
   s->chunk_bytes = get32(h + 12);
   s->size = get64(h + 16);
   s->manifest_len = get32(h + 24);
@@ -352,12 +347,12 @@ static int open_header(sotto_store *s, const uint8_t *h) {
   if (s->chunk_bytes < CHUNK_MIN || s->chunk_bytes > SOTTO_STORE_CHUNK_MAX ||
       (double)s->size > SIZE_MAX_EXACT || s->manifest_len < 2 ||
       s->manifest_len > SOTTO_STORE_MANIFEST_MAX)
-    return fail(s, "tampered", "the file header is damaged");
+    return fail(s, SOTTO_TAMPERED, "the file header is damaged");
   uint8_t check[16];
   sotto_store_key_check(s->key, check);
   s->key_matches = sodium_memcmp(check, h + 28, 16) == 0;
   if (crypto_secretstream_xchacha20poly1305_init_pull(&s->ss, h + AD_BYTES, s->key) != 0)
-    return fail(s, "tampered", "the file header is damaged");
+    return fail(s, SOTTO_TAMPERED, "the file header is damaged");
   s->n_chunks = s->size ? (s->size + s->chunk_bytes - 1) / s->chunk_bytes : 1;
   s->state = S_MANIFEST;
   return 0;
@@ -365,32 +360,32 @@ static int open_header(sotto_store *s, const uint8_t *h) {
 
 static int open_manifest(sotto_store *s, const uint8_t *c) {
   char *m = malloc(s->manifest_len + 1);
-  if (!m) return fail(s, "out_of_memory", "out of memory");
+  if (!m) return fail(s, SOTTO_OUT_OF_MEMORY, "out of memory");
   unsigned char tag = 0;
   if (crypto_secretstream_xchacha20poly1305_pull(&s->ss, (uint8_t *)m, NULL, &tag, c,
                                                  s->manifest_len + ABYTES, s->header,
                                                  AD_BYTES) != 0 || tag != TAG_MESSAGE) {
     free(m);
     if (!s->key_matches)
-      return fail(s, "wrong_key", "the file was sealed with another key (wrong key or passphrase)");
-    return fail(s, "tampered", "the file header or manifest fails authentication");
+      return fail(s, SOTTO_WRONG_KEY, "the file was sealed with another key (wrong key or passphrase)");
+    return fail(s, SOTTO_TAMPERED, "the file header or manifest fails authentication");
   }
   m[s->manifest_len] = 0;
-  cJSON *j = manifest_parse(s, m, (size_t)s->manifest_len + 1, "tampered");
+  cJSON *j = manifest_parse(s, m, (size_t)s->manifest_len + 1, SOTTO_TAMPERED);
   free(m);
   if (!j) return -1;
   const cJSON *size = cJSON_GetObjectItemCaseSensitive(j, "size");
   if ((uint64_t)size->valuedouble != s->size) {
     cJSON_Delete(j);
-    return fail(s, "tampered", "the manifest's size differs from the header's");
+    return fail(s, SOTTO_TAMPERED, "the manifest's size differs from the header's");
   }
   sodium_hex2bin(s->want_sha, 32, cJSON_GetObjectItemCaseSensitive(j, "sha256")->valuestring, 64,
                  NULL, NULL, NULL);
   s->manifest = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
-  if (!s->manifest) return fail(s, "out_of_memory", "out of memory");
+  if (!s->manifest) return fail(s, SOTTO_OUT_OF_MEMORY, "out of memory");
   if (s->whole && s->size > 0) {
-    if ((double)s->size > (double)(SIZE_MAX / 2)) return fail(s, "out_of_memory", "model too large");
+    if ((double)s->size > (double)(SIZE_MAX / 2)) return fail(s, SOTTO_OUT_OF_MEMORY, "model too large");
     if (out_reserve(s, (size_t)s->size) != 0) return -1;
   }
   s->state = S_CHUNKS;
@@ -404,10 +399,10 @@ static int open_chunk(sotto_store *s, const uint8_t *c, size_t clen) {
   int last = s->chunk + 1 == s->n_chunks;
   if (crypto_secretstream_xchacha20poly1305_pull(&s->ss, s->out + s->out_len, NULL, &tag, c, clen,
                                                  NULL, 0) != 0)
-    return fail(s, "tampered", "chunk %llu of %llu fails authentication",
+    return fail(s, SOTTO_TAMPERED, "chunk %llu of %llu fails authentication",
                 (unsigned long long)s->chunk + 1, (unsigned long long)s->n_chunks);
   if (tag != (last ? TAG_FINAL : TAG_MESSAGE))
-    return fail(s, "tampered", "chunk %llu of %llu has the wrong tag",
+    return fail(s, SOTTO_TAMPERED, "chunk %llu of %llu has the wrong tag",
                 (unsigned long long)s->chunk + 1, (unsigned long long)s->n_chunks);
   crypto_hash_sha256_update(&s->sha, s->out + s->out_len, n);
   s->out_len += n;
@@ -436,7 +431,7 @@ static int open_frame(sotto_store *s, const uint8_t *f, size_t n) {
 
 static int open_update(sotto_store *s, const uint8_t *p, size_t len) {
   while (len > 0) {
-    if (s->state == S_DONE) return fail(s, "tampered", "data follows the final chunk");
+    if (s->state == S_DONE) return fail(s, SOTTO_TAMPERED, "data follows the final chunk");
     size_t need = frame_len(s);
     if (s->in_len == 0 && len >= need) {
       if (open_frame(s, p, need) != 0) return -1;
@@ -445,7 +440,7 @@ static int open_update(sotto_store *s, const uint8_t *p, size_t len) {
     }
     if (s->in_cap < need) {
       uint8_t *grown = realloc(s->in, need);
-      if (!grown) return fail(s, "out_of_memory", "out of memory");
+      if (!grown) return fail(s, SOTTO_OUT_OF_MEMORY, "out of memory");
       s->in = grown, s->in_cap = need;
     }
     size_t take = need - s->in_len < len ? need - s->in_len : len;
@@ -462,17 +457,17 @@ static int open_update(sotto_store *s, const uint8_t *p, size_t len) {
 static int open_finish(sotto_store *s) {
   if (s->state == S_HEADER) {
     size_t k = s->in_len < 8 ? s->in_len : 8;
-    if (!k || memcmp(s->in, MAGIC, k) != 0) return fail(s, "not_a_store_file", "not a sotto store file");
-    return fail(s, "truncated", "the file ends inside its header");
+    if (!k || memcmp(s->in, MAGIC, k) != 0) return fail(s, SOTTO_NOT_A_STORE_FILE, "not a sotto store file");
+    return fail(s, SOTTO_TRUNCATED, "the file ends inside its header");
   }
-  if (s->state == S_MANIFEST) return fail(s, "truncated", "the file ends inside its manifest");
+  if (s->state == S_MANIFEST) return fail(s, SOTTO_TRUNCATED, "the file ends inside its manifest");
   if (s->state != S_DONE)
-    return fail(s, "truncated", "the file ends after %llu of %llu chunks",
+    return fail(s, SOTTO_TRUNCATED, "the file ends after %llu of %llu chunks",
                 (unsigned long long)s->chunk, (unsigned long long)s->n_chunks);
   uint8_t got[32];
   crypto_hash_sha256_final(&s->sha, got);
   if (sodium_memcmp(got, s->want_sha, 32) != 0)
-    return fail(s, "sha256_mismatch", "the data's sha256 differs from the manifest's");
+    return fail(s, SOTTO_SHA256_MISMATCH, "the data's sha256 differs from the manifest's");
   return 0;
 }
 
@@ -481,7 +476,7 @@ static int open_finish(sotto_store *s) {
 int sotto_store_update(sotto_store *s, const void *data, size_t len) {
   if (!s) return -1;
   if (s->state == S_FAILED) return -1;
-  if (!data && len) return fail(s, "bad_request", "no data");
+  if (!data && len) return fail(s, SOTTO_BAD_REQUEST, "no data");
   if (s->out_taken) s->out_len = 0, s->out_taken = 0;
   return s->sealing ? seal_update(s, data, len) : open_update(s, data, len);
 }
@@ -505,9 +500,9 @@ const uint8_t *sotto_store_output(sotto_store *s, size_t *len) {
 }
 
 const char *sotto_store_manifest(const sotto_store *s) { return s ? s->manifest : NULL; }
-const char *sotto_store_error_code(const sotto_store *s) { return s ? s->err_code : "bad_request"; }
-const char *sotto_store_error(const sotto_store *s) {
-  return s ? (s->err_code ? s->err : NULL) : "no store";
+const sotto_error *sotto_store_error(const sotto_store *s) {
+  static const sotto_error none = {SOTTO_BAD_REQUEST, "no store"};
+  return s ? &s->err : &none;
 }
 
 void sotto_store_free(sotto_store *s) {
@@ -535,52 +530,51 @@ static uint8_t *steal_output(sotto_store *s, size_t *len) {
 
 int sotto_store_seal(const uint8_t key[SOTTO_STORE_KEYBYTES], const char *manifest_json,
                      const void *plain, size_t plain_len, uint8_t **sealed, size_t *sealed_len,
-                     char **err) {
+                     sotto_error *err) {
   if (sealed) *sealed = NULL;
   if (sealed_len) *sealed_len = 0;
   sotto_store *s = sotto_store_seal_begin(key, manifest_json, 0, err);
   if (!s) return -1;
   int rc = -1;
   if (!sealed || !sealed_len) {
-    fail(s, "bad_request", "nowhere to put the sealed bytes");
+    fail(s, SOTTO_BAD_REQUEST, "nowhere to put the sealed bytes");
   } else if (sotto_store_update(s, plain, plain_len) == 0 && sotto_store_finish(s) == 0) {
     *sealed = steal_output(s, sealed_len);
-    rc = *sealed ? 0 : fail(s, "out_of_memory", "out of memory");
+    rc = *sealed ? 0 : fail(s, SOTTO_OUT_OF_MEMORY, "out of memory");
   }
-  if (rc != 0) set_err(err, s->err_code, s->err);
+  if (rc != 0) set_err(err, &s->err);
   sotto_store_free(s);
   return rc;
 }
 
 int sotto_store_open(const uint8_t key[SOTTO_STORE_KEYBYTES], const void *sealed,
                      size_t sealed_len, uint8_t **plain, size_t *plain_len, char **manifest_json,
-                     char **err) {
-  if (err) *err = NULL;
+                     sotto_error *err) {
   if (plain) *plain = NULL;
   if (plain_len) *plain_len = 0;
   if (manifest_json) *manifest_json = NULL;
   sotto_store *s = sotto_store_open_begin(key);
   if (!s) {
-    set_err(err, "out_of_memory", "cannot start opening");
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "cannot start opening");
     return -1;
   }
   s->whole = 1;
   int rc = -1;
   if (!plain || !plain_len) {
-    fail(s, "bad_request", "nowhere to put the plaintext");
+    fail(s, SOTTO_BAD_REQUEST, "nowhere to put the plaintext");
   } else if (sotto_store_update(s, sealed, sealed_len) == 0 && sotto_store_finish(s) == 0) {
     *plain = steal_output(s, plain_len);
     if (manifest_json) {
       *manifest_json = malloc(strlen(s->manifest) + 1);
       if (*manifest_json) strcpy(*manifest_json, s->manifest);
     }
-    rc = *plain && (!manifest_json || *manifest_json) ? 0 : fail(s, "out_of_memory", "out of memory");
+    rc = *plain && (!manifest_json || *manifest_json) ? 0 : fail(s, SOTTO_OUT_OF_MEMORY, "out of memory");
     if (rc != 0) {
       free(*plain), *plain = NULL, *plain_len = 0;
       if (manifest_json) free(*manifest_json), *manifest_json = NULL;
     }
   }
-  if (rc != 0) set_err(err, s->err_code, s->err);
+  if (rc != 0) set_err(err, &s->err);
   sotto_store_free(s);
   return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * task_classify.c - "classify": labels for a text from a fastText model.
+ * classify.c - "classify": labels for a text from a fastText model.
  *
  *   {"op":"classify","task":"language","text":"Guten Tag","top_k":3}
  *   -> {"task":"language","model":"lid176",
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "model_fasttext.h"
+#include "tasks.h"
+#include "models/fasttext.h"
 
 static const struct { const char *task, *model; } defaults[] = {
     {"language", "lid176"},
@@ -30,39 +30,39 @@ cJSON *sotto_task_classify(sotto_context *ctx, const cJSON *req, sotto_stream *s
   const char *text = sotto_json_str(req, "text", NULL, err);
   double top_k = sotto_json_num(req, "top_k", 1, 1, 1e6, err);
   double threshold = sotto_json_num(req, "threshold", 0, 0, 1, err);
-  if (err->code) return NULL;
+  if (err->status) return NULL;
   if (!text) {
-    sotto_error_set(err, "bad_request", "\"text\" (a string) is required");
+    sotto_error_set(err, SOTTO_BAD_REQUEST, "\"text\" (a string) is required");
     return NULL;
   }
   if (top_k != floor(top_k)) {
-    sotto_error_set(err, "bad_request", "\"top_k\" must be a whole number");
+    sotto_error_set(err, SOTTO_BAD_REQUEST, "\"top_k\" must be a whole number");
     return NULL;
   }
   if (!id) {
     for (size_t i = 0; task && i < sizeof defaults / sizeof defaults[0]; i++)
       if (strcmp(task, defaults[i].task) == 0) id = defaults[i].model;
     if (!id) {
-      sotto_error_set(err, "bad_request",
+      sotto_error_set(err, SOTTO_BAD_REQUEST,
                       "\"task\" must be \"language\" or \"sentiment\" (or give \"model\")");
       return NULL;
     }
   }
   sotto_model *m = sotto_model_find(ctx, id);
   if (!m) {
-    sotto_error_set(err, "model_not_found", "model \"%.100s\" is not loaded", id);
+    sotto_error_set(err, SOTTO_MODEL_NOT_FOUND, "model \"%.100s\" is not loaded", id);
     return NULL;
   }
-  if (strcmp(m->format, "fasttext") != 0) {
-    sotto_error_set(err, "unsupported_model", "model \"%.100s\" (%s) cannot classify", id,
-                    m->format);
+  if (strcmp(m->arch, "fasttext") != 0) {
+    sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL, "model \"%.100s\" (%s) cannot classify", id,
+                    m->arch);
     return NULL;
   }
   sotto_fasttext *ft = m->impl;
   int k = top_k < sotto_fasttext_labels(ft) ? (int)top_k : sotto_fasttext_labels(ft);
   sotto_fasttext_pred *preds = malloc((size_t)k * sizeof *preds);
   if (!preds) {
-    sotto_error_set(err, "out_of_memory", "out of memory");
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
     return NULL;
   }
   int n = sotto_fasttext_predict(ft, ctx->pool, text, strlen(text), k, (float)threshold, preds,

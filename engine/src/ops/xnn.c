@@ -9,11 +9,11 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "ops.h"
+#include "ops/ops.h"
 #include "xnnpack.h"
 
 static int xnn_fail(sotto_error *err, const char *what, enum xnn_status s) {
-  return sotto_error_set(err, s == xnn_status_out_of_memory ? "out_of_memory" : "internal",
+  return sotto_error_set(err, s == xnn_status_out_of_memory ? SOTTO_OUT_OF_MEMORY : SOTTO_INTERNAL,
                          "XNNPACK %s failed (status %d)", what, (int)s);
 }
 
@@ -32,12 +32,12 @@ struct sotto_linear {
 static sotto_linear *linear_create(const float *w, const float *bias, size_t n_in,
                                    size_t n_out, uint32_t flags, sotto_error *err) {
   if (n_in == 0 || n_out == 0) {
-    sotto_error_set(err, "bad_request", "linear layer with an empty dimension");
+    sotto_error_set(err, SOTTO_BAD_REQUEST, "linear layer with an empty dimension");
     return NULL;
   }
   sotto_linear *l = calloc(1, sizeof *l);
   if (!l) {
-    sotto_error_set(err, "out_of_memory", "out of memory");
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
     return NULL;
   }
   l->n_in = n_in;
@@ -141,7 +141,7 @@ int sotto_binary(pthreadpool_t pool, sotto_binary_op op, const float *a,
       [SOTTO_BINARY_MAX] = xnn_binary_maximum,  [SOTTO_BINARY_MIN] = xnn_binary_minimum,
   };
   if (rank_a > XNN_MAX_TENSOR_DIMS || rank_b > XNN_MAX_TENSOR_DIMS)
-    return sotto_error_set(err, "bad_request", "at most %d dimensions", XNN_MAX_TENSOR_DIMS);
+    return sotto_error_set(err, SOTTO_BAD_REQUEST, "at most %d dimensions", XNN_MAX_TENSOR_DIMS);
   enum xnn_status s = xnn_run_binary_elementwise_nd(
       map[op], xnn_datatype_fp32, NULL, NULL, NULL, 0, rank_a, shape_a, rank_b, shape_b,
       a, b, out, pool);

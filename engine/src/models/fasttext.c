@@ -1,5 +1,5 @@
 /*
- * model_fasttext.c - fastText supervised classifiers, read from a buffer and
+ * fasttext.c - fastText supervised classifiers, read from a buffer and
  * run exactly the way fastText 0.9.2 predicts, so a model gives the same
  * labels and probabilities here as with the `fasttext` command.
  *
@@ -26,10 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_fasttext.h"
-#include "ops.h"
+#include "formats/formats.h"
+#include "models/fasttext.h"
+#include "ops/ops.h"
 
-#define FT_MAGIC 793712314
 #define FT_KSUB 256 /* centroids per sub-quantizer (8-bit codes) */
 #define FT_MAX_DIM 65536
 #define FT_MAX_WORD_NGRAMS 1000
@@ -91,7 +91,7 @@ static int bad(reader *r, const char *fmt, const char *what, long long v) {
   if (!r->failed) {
     char msg[256];
     snprintf(msg, sizeof msg, fmt, what, v);
-    sotto_error_set(r->err, "bad_model", "fastText model: %s (at byte %zu)", msg, r->off);
+    sotto_error_set(r->err, SOTTO_BAD_MODEL, "fastText model: %s (at byte %zu)", msg, r->off);
   }
   r->failed = 1;
   return -1;
@@ -204,7 +204,7 @@ static void *ft_alloc(sotto_fasttext *ft, reader *r, size_t n, size_t elem) {
   if (r->failed) return NULL;
   void *p = n ? calloc(n, elem) : malloc(1);
   if (!p) {
-    sotto_error_set(r->err, "out_of_memory", "fastText model: out of memory for %zu x %zu bytes",
+    sotto_error_set(r->err, SOTTO_OUT_OF_MEMORY, "fastText model: out of memory for %zu x %zu bytes",
                     n, elem);
     r->failed = 1;
   }
@@ -367,7 +367,7 @@ static int32_t build_tree(sotto_fasttext *ft, const int64_t *counts, int64_t *co
 static int parse(sotto_fasttext *ft, reader *r) {
   int32_t magic = rd_i32(r, "header"), version = rd_i32(r, "header");
   if (r->failed) return -1;
-  if (magic != FT_MAGIC) return bad(r, "%s: wrong magic number %lld, not a fastText file", "header", magic);
+  if (magic != SOTTO_FASTTEXT_MAGIC) return bad(r, "%s: wrong magic number %lld, not a fastText file", "header", magic);
   if (version != 11 && version != 12)
     return bad(r, "%s: unsupported version %lld (11 and 12 are known)", "header", version);
 
@@ -509,7 +509,7 @@ static int parse(sotto_fasttext *ft, reader *r) {
     }
   }
   if (model != MODEL_SUP) {
-    sotto_error_set(r->err, "unsupported_model",
+    sotto_error_set(r->err, SOTTO_UNSUPPORTED_MODEL,
                     "fastText model: a word-vector model (%s), not a classifier",
                     model == MODEL_CBOW ? "cbow" : "skipgram");
     goto fail;
@@ -534,7 +534,7 @@ static int parse(sotto_fasttext *ft, reader *r) {
     int32_t tree_depth = count && depth ? build_tree(ft, counts, count, depth) : -1;
     free(count), free(depth);
     if (tree_depth < 0) {
-      sotto_error_set(r->err, "out_of_memory", "fastText model: out of memory");
+      sotto_error_set(r->err, SOTTO_OUT_OF_MEMORY, "fastText model: out of memory");
       goto fail;
     }
     /* Real label counts give trees a few dozen levels deep; the search
@@ -548,7 +548,7 @@ static int parse(sotto_fasttext *ft, reader *r) {
     size_t n = (size_t)ft->nlabels * (size_t)ft->dim;
     float *w = malloc(n * sizeof(float));
     if (!w) {
-      sotto_error_set(r->err, "out_of_memory", "fastText model: out of memory");
+      sotto_error_set(r->err, SOTTO_OUT_OF_MEMORY, "fastText model: out of memory");
       goto fail;
     }
     for (size_t i = 0; i < n; i++)
@@ -571,16 +571,17 @@ fail:
   return -1;
 }
 
-int sotto_fasttext_load(sotto_model *model, const uint8_t *data, size_t size, sotto_error *err) {
-  if (!data && size) return sotto_error_set(err, "bad_request", "no model data");
+int sotto_fasttext_load(sotto_model *model, sotto_error *err) {
   sotto_fasttext *ft = calloc(1, sizeof *ft);
-  if (!ft) return sotto_error_set(err, "out_of_memory", "out of memory");
-  reader r = {data, size, 0, err, 0};
+  if (!ft) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+  reader r = {model->file.data, model->file.size, 0, err, 0};
   if (parse(ft, &r) != 0) {
-    if (err && !err->code) sotto_error_set(err, "bad_model", "fastText model: cannot load");
+    if (err && !err->status) sotto_error_set(err, SOTTO_BAD_MODEL, "fastText model: cannot load");
     ft_free(ft);
     return -1;
   }
+  sotto_blob_release(&model->file); /* everything prediction needs is copied */
+  model->arch = "fasttext";
   model->impl = ft;
   model->destroy = ft_free;
   model->bytes = ft->bytes + sizeof *ft;
@@ -750,7 +751,7 @@ static int output_layer(const sotto_fasttext *ft, pthreadpool_t pool, const floa
 
 int sotto_fasttext_predict(sotto_fasttext *ft, pthreadpool_t pool, const char *text, size_t len,
                            int k, float threshold, sotto_fasttext_pred *out, sotto_error *err) {
-  if (k < 1) return sotto_error_set(err, "bad_request", "k must be at least 1");
+  if (k < 1) return sotto_error_set(err, SOTTO_BAD_REQUEST, "k must be at least 1");
   if (k > ft->nlabels) k = ft->nlabels;
   size_t max_tokens = len / 2 + 2;
   float *hidden = calloc((size_t)ft->dim, sizeof(float));
@@ -760,7 +761,7 @@ int sotto_fasttext_predict(sotto_fasttext *ft, pthreadpool_t pool, const char *t
   scored *heap = malloc(((size_t)k + 1) * sizeof *heap);
   if (!hidden || !hashes || !word || !heap || (ft->loss != LOSS_HS && !scores)) {
     free(hidden), free(scores), free(hashes), free(word), free(heap);
-    return sotto_error_set(err, "out_of_memory", "out of memory");
+    return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   }
   accum a = {ft, hidden, 0};
   size_t n_hashes = 0, pos = 0;
@@ -831,7 +832,7 @@ int sotto_fasttext_predict(sotto_fasttext *ft, pthreadpool_t pool, const char *t
       /* Finite weights can still overflow float on extreme values. */
       for (int i = 0; i < got; i++)
         if (!isfinite(out[i].prob))
-          got = sotto_error_set(err, "bad_model", "fastText model: its weights overflow on this text");
+          got = sotto_error_set(err, SOTTO_BAD_MODEL, "fastText model: its weights overflow on this text");
     }
   }
   free(hidden), free(scores), free(hashes), free(word), free(heap);

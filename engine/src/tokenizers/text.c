@@ -20,7 +20,7 @@
  * Decimals (3.14), numbers with dots (1.000.000), host names and dotted
  * acronyms need no rule of their own: no space follows their dots.
  */
-#include "text.h"
+#include "tokenizers/text.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /*
- * task_info.c - "capabilities" and "models.list": what this engine build can
+ * info.c - "capabilities" and "models.list": what this engine build can
  * do, so the extension can route a request to the browser or the native host.
  */
 #include <sodium.h>
 
-#include "internal.h"
+#include "tasks.h"
 
 #ifndef __EMSCRIPTEN__
 #include <cpuinfo.h>
@@ -56,6 +56,7 @@ cJSON *sotto_task_models_list(sotto_context *ctx, const cJSON *req, sotto_stream
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "id", ctx->models[i].id);
     cJSON_AddStringToObject(m, "format", ctx->models[i].format);
+    cJSON_AddStringToObject(m, "arch", ctx->models[i].arch ? ctx->models[i].arch : "");
     cJSON_AddNumberToObject(m, "bytes", (double)ctx->models[i].bytes);
     cJSON_AddItemToArray(list, m);
   }

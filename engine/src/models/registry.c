@@ -1,0 +1,104 @@
+/*
+ * registry.c - sotto_model_add and sotto_model_add_file: from a file's
+ * bytes to a model in the context's table. The format is recognised from
+ * the content (formats/registry.c); each format names the loader of the
+ * model family that reads it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef __EMSCRIPTEN__
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+#include "formats/formats.h"
+#include "models.h"
+#include "models/fasttext.h"
+
+static const struct {
+  const char *format;
+  sotto_model_loader load;
+} loaders[] = {
+    {"fasttext", sotto_fasttext_load},
+};
+
+static void release_malloc(sotto_blob *b) { free(b->owner); }
+
+static sotto_status add_blob(sotto_context *ctx, const char *id, sotto_blob blob,
+                             sotto_error *err) {
+  sotto_error e = {0};
+  if (!err) err = &e;
+  if (!ctx || !id || !*id || strlen(id) >= SOTTO_MODEL_ID_BYTES) {
+    sotto_error_set(err, SOTTO_BAD_REQUEST, "model id must be 1 to %d characters",
+                    SOTTO_MODEL_ID_BYTES - 1);
+    goto fail;
+  }
+  const sotto_format *f = sotto_format_find(blob.data, blob.size);
+  sotto_model_loader load = NULL;
+  for (size_t i = 0; f && i < sizeof loaders / sizeof loaders[0]; i++)
+    if (strcmp(loaders[i].format, f->name) == 0) load = loaders[i].load;
+  if (!load) {
+    sotto_error_set(err, SOTTO_UNSUPPORTED_FORMAT,
+                    "model \"%.100s\" is not in a format sotto reads (fastText .bin/.ftz, GGUF)",
+                    id);
+    goto fail;
+  }
+  if (ctx->memory_budget && blob.size > ctx->memory_budget) {
+    sotto_error_set(err, SOTTO_OVER_BUDGET, "model of %zu bytes exceeds the memory budget of %zu",
+                    blob.size, ctx->memory_budget);
+    goto fail;
+  }
+  sotto_model m = {0};
+  memcpy(m.id, id, strlen(id) + 1);
+  m.format = f->name;
+  m.file = blob;
+  if (load(&m, err) != 0) {
+    sotto_model_free(&m);
+    return err->status;
+  }
+  return sotto_model_insert(ctx, &m, err);
+fail:
+  sotto_blob_release(&blob);
+  return err->status;
+}
+
+sotto_status sotto_model_add(sotto_context *ctx, const char *id, void *data, size_t size,
+                             unsigned flags, sotto_error *err) {
+  sotto_blob blob = {data, size, NULL, NULL};
+  if (flags & SOTTO_MODEL_TAKE) blob.release = release_malloc, blob.owner = data;
+  return add_blob(ctx, id, blob, err);
+}
+
+#ifndef __EMSCRIPTEN__
+static void release_map(sotto_blob *b) { munmap(b->owner, b->size); }
+
+sotto_status sotto_model_add_file(sotto_context *ctx, const char *id, const char *path,
+                                  sotto_error *err) {
+  int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+    if (fd >= 0) close(fd);
+    sotto_error_set(err, SOTTO_IO_ERROR, "cannot read the model file %.300s",
+                    path ? path : "(null)");
+    return SOTTO_IO_ERROR;
+  }
+  void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) {
+    sotto_error_set(err, SOTTO_IO_ERROR, "cannot map the model file %.300s", path);
+    return SOTTO_IO_ERROR;
+  }
+  sotto_blob blob = {p, (size_t)st.st_size, release_map, p};
+  return add_blob(ctx, id, blob, err);
+}
+#else
+sotto_status sotto_model_add_file(sotto_context *ctx, const char *id, const char *path,
+                                  sotto_error *err) {
+  (void)ctx, (void)id, (void)path;
+  sotto_error_set(err, SOTTO_BAD_REQUEST, "the wasm engine takes models as bytes, not files");
+  return SOTTO_BAD_REQUEST;
+}
+#endif

@@ -1,0 +1,39 @@
+/*
+ * tasks/ - the ops of the request protocol, JSON in and JSON out: each
+ * reads its fields, calls a model or the ops, and builds the "result"
+ * object. No algorithm lives here. May include every layer below.
+ *
+ * An op function returns the result object, or NULL with *err set. It owns
+ * nothing of req; st carries partials and cancellation.
+ */
+#ifndef SOTTO_TASKS_H
+#define SOTTO_TASKS_H
+
+#include "core/core.h"
+
+typedef cJSON *(*sotto_op_fn)(sotto_context *ctx, const cJSON *req, sotto_stream *st,
+                              sotto_error *err);
+
+#define SOTTO_OP(name) \
+  cJSON *name(sotto_context *ctx, const cJSON *req, sotto_stream *st, sotto_error *err)
+
+/* info.c */
+SOTTO_OP(sotto_task_capabilities);
+SOTTO_OP(sotto_task_models_list);
+/* tensor.c */
+SOTTO_OP(sotto_task_tensor_matmul);
+SOTTO_OP(sotto_task_tensor_linear);
+SOTTO_OP(sotto_task_tensor_softmax);
+SOTTO_OP(sotto_task_tensor_layernorm);
+SOTTO_OP(sotto_task_tensor_unary);
+SOTTO_OP(sotto_task_tensor_binary);
+SOTTO_OP(sotto_task_tensor_bench);
+/* classify.c */
+SOTTO_OP(sotto_task_classify);
+/* summarize.c */
+SOTTO_OP(sotto_task_summarize);
+
+/* The op names the dispatcher knows (api.c), for "capabilities". */
+cJSON *sotto_api_ops(void);
+
+#endif /* SOTTO_TASKS_H */
