@@ -24,12 +24,13 @@
 static const uint8_t key[SOTTO_STORE_KEYBYTES] = "sotto fuzz key, 32 bytes long!!";
 
 static int open_buffer(const uint8_t *p, size_t n, uint8_t **plain, size_t *pn) {
-  char *manifest = NULL, *err = NULL;
+  char *manifest = NULL;
+  sotto_error err = {0};
   int rc = sotto_store_open(key, p, n, plain, pn, &manifest, &err);
-  if (rc != 0 && (!err || *plain || manifest)) abort(); /* a refusal says why, gives nothing */
+  /* a refusal says why and gives nothing */
+  if (rc != 0 && (!err.status || !err.message[0] || *plain || manifest)) abort();
   if (rc == 0 && (!manifest || !*plain)) abort();
   free(manifest);
-  free(err);
   return rc;
 }
 

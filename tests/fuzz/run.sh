@@ -14,7 +14,7 @@ N=$OUT/native
 CC=${FUZZ_CC:-clang}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 # The engine's include paths and definitions, as engine/CMakeLists.txt sets them.
-CFLAGS="-std=c11 -g -O1 $SAN -Iengine/include -Iengine/src -I$D/cjson -I$D/pthreadpool/include
+CFLAGS="-std=c11 -g -O1 -Wall -Wextra -Werror $SAN -Iengine/include -Iengine/src -I$D/cjson -I$D/pthreadpool/include
   -I$D/xnnpack/include -I$D/cpuinfo/include -I$OUT/sodium/native/include
   -D_POSIX_C_SOURCE=200809L -DSOTTO_BUILD_FLAVOUR=\"native\" -DXNNPACK_VERSION=\"4ea82e5\""
 LIBS="$N/xnnpack/libXNNPACK.a $N/xnnpack/libmicrokernels-prod.a $N/cpuinfo/libcpuinfo.a
