@@ -73,6 +73,13 @@ int64_t sotto_tokenizer_encode_pair(const sotto_tokenizer *t, const char *a, siz
 int sotto_tokenizer_piece(const sotto_tokenizer *t, int32_t id, int render_special, char *out,
                           int cap);
 
+/* Writes the tokenizer.ggml.* keys (and tokenizer.chat_template) that
+ * describe t, as llama.cpp's converter names them, so a converted model
+ * carries its tokenizer. */
+struct sotto_gguf_writer;
+int sotto_tokenizer_to_gguf(const sotto_tokenizer *t, struct sotto_gguf_writer *w,
+                            sotto_error *err);
+
 /* The chat template text (tokenizer.chat_template), or NULL. */
 const char *sotto_tokenizer_chat_template(const sotto_tokenizer *t);
 
