@@ -1,0 +1,57 @@
+/*
+ * llama_ref.h - llama.cpp's own libraries as the reference in C tests:
+ * the prebuilt linux-x64 ggml and llama shared libraries that the npm
+ * package node-llama-cpp (pinned in package.json; `npm ci`) ships, loaded
+ * with dlopen. Only the few C functions the tests call are declared here,
+ * with ggml's signatures (ggml.h, gguf.h, llama.h of the bundled source).
+ */
+#ifndef SOTTO_LLAMA_REF_H
+#define SOTTO_LLAMA_REF_H
+
+#include <dlfcn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define LLAMA_REF_DIR "node_modules/@node-llama-cpp/linux-x64/bins/linux-x64"
+
+/* dlopen()s lib (e.g. "libggml-base.so") from the package; NULL with a
+ * message when it is not installed. */
+static inline void *llama_ref_open(const char *lib) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s/%s", SOTTO_SOURCE_DIR, LLAMA_REF_DIR, lib);
+  void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!h) fprintf(stderr, "llama.cpp reference library missing (run npm ci): %s\n", dlerror());
+  return h;
+}
+
+/* A symbol as a function pointer of type T (NULL when absent). */
+#define LLAMA_REF_SYM(h, T, name) ((T)(uintptr_t)dlsym((h), (name)))
+
+/* ggml.h / gguf.h */
+typedef size_t (*ggml_quantize_chunk_fn)(int type, const float *src, void *dst, int64_t start,
+                                         int64_t nrows, int64_t n_per_row, const float *imatrix);
+typedef void (*ggml_quantize_row_fn)(const float *x, void *y, int64_t k);
+typedef void (*ggml_dequantize_row_fn)(const void *x, float *y, int64_t k);
+typedef uint16_t (*ggml_fp32_to_fp16_fn)(float f);
+
+struct gguf_context;
+struct gguf_init_params {
+  bool no_alloc;
+  void **ctx; /* struct ggml_context ** */
+};
+typedef struct gguf_context *(*gguf_init_from_file_fn)(const char *fname,
+                                                       struct gguf_init_params params);
+typedef void (*gguf_free_fn)(struct gguf_context *ctx);
+typedef int64_t (*gguf_get_n_fn)(const struct gguf_context *ctx);
+typedef int64_t (*gguf_find_fn)(const struct gguf_context *ctx, const char *name);
+typedef const char *(*gguf_get_name_fn)(const struct gguf_context *ctx, int64_t id);
+typedef int (*gguf_get_type_fn)(const struct gguf_context *ctx, int64_t id);
+typedef size_t (*gguf_get_size_fn)(const struct gguf_context *ctx, int64_t id);
+typedef size_t (*gguf_get_offset_fn)(const struct gguf_context *ctx);
+typedef const void *(*gguf_get_data_fn)(const struct gguf_context *ctx, int64_t id);
+typedef const char *(*gguf_get_arr_str_fn)(const struct gguf_context *ctx, int64_t key_id,
+                                           size_t i);
+typedef const char *(*gguf_get_val_str_fn)(const struct gguf_context *ctx, int64_t key_id);
+
+#endif
