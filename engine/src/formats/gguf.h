@@ -135,6 +135,19 @@ int sotto_gguf_set_arr_str(sotto_gguf_writer *w, const char *key, const char *co
  * type) are data. */
 int sotto_gguf_add_tensor(sotto_gguf_writer *w, const char *name, sotto_dtype type, int n_dims,
                           const int64_t *ne, const void *data, size_t bytes);
+/* A tensor whose bytes are made only while the file is written, so a
+ * converter holds one converted tensor at a time: fill(user, index, dst,
+ * bytes, err) writes exactly bytes bytes (the size of the shape in that
+ * type) into dst and returns 0, or -1 with *err set, which stops the
+ * write with that error. index is the tensor's position in the file. */
+typedef int (*sotto_gguf_fill)(void *user, int64_t index, void *dst, size_t bytes,
+                               sotto_error *err);
+int sotto_gguf_add_tensor_fill(sotto_gguf_writer *w, const char *name, sotto_dtype type,
+                               int n_dims, const int64_t *ne, sotto_gguf_fill fill, void *user);
+/* Writes the file: fails with SOTTO_BAD_REQUEST for what llama.cpp would
+ * refuse (a tensor name over 63 bytes or given twice, rows that are not
+ * whole blocks, data of the wrong size), SOTTO_IO_ERROR when the sink
+ * stops, SOTTO_OUT_OF_MEMORY, or a fill function's error. */
 int sotto_gguf_write(sotto_gguf_writer *w, sotto_gguf_sink sink, void *user, sotto_error *err);
 
 #endif /* SOTTO_GGUF_H */

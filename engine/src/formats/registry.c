@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "gguf.h"
 
 int sotto_fasttext_sniff(const uint8_t *data, size_t size) {
   if (size < 4) return 0;
@@ -16,6 +17,7 @@ int sotto_fasttext_sniff(const uint8_t *data, size_t size) {
 
 static const sotto_format formats[] = {
     {"fasttext", sotto_fasttext_sniff},
+    {"gguf", sotto_gguf_sniff},
 };
 
 const sotto_format *sotto_format_find(const void *data, size_t size) {
