@@ -105,14 +105,14 @@ static uint64_t le(const uint8_t *p, int bytes) {
 }
 
 static int read_u32(reader *r, uint32_t *v) {
-  const uint8_t *p;
+  const uint8_t *p = NULL;
   if (take(r, 4, &p)) return -1;
   *v = (uint32_t)le(p, 4);
   return 0;
 }
 
 static int read_u64(reader *r, uint64_t *v) {
-  const uint8_t *p;
+  const uint8_t *p = NULL;
   if (take(r, 8, &p)) return -1;
   *v = le(p, 8);
   return 0;
@@ -127,7 +127,7 @@ static int read_string(reader *r, sotto_gguf_string *s) {
                            "GGUF: %s at byte %zu is a string of %" PRIu64
                            " bytes, but only %zu bytes follow",
                            r->what, at, len, r->size - r->pos);
-  const uint8_t *p;
+  const uint8_t *p = NULL;
   take(r, len, &p);
   s->data = (const char *)p, s->len = len;
   return 0;
@@ -181,7 +181,7 @@ static int read_value(reader *r, kv *e) {
     sotto_gguf_string s;
     return read_string(r, &s);
   }
-  const uint8_t *p;
+  const uint8_t *p = NULL;
   return take(r, value_size(e->type), &p);
 }
 
@@ -558,7 +558,7 @@ static int lookup(const sotto_gguf *g, const char *key, int (*ok)(sotto_gguf_typ
 
 static int get_int(const sotto_gguf *g, const char *key, int64_t lo, int64_t hi, int64_t *out,
                    sotto_error *err) {
-  const kv *e;
+  const kv *e = NULL;
   int rc = lookup(g, key, is_int, "an integer", &e, err);
   if (rc <= 0) return rc;
   int big;
@@ -571,7 +571,7 @@ static int get_int(const sotto_gguf *g, const char *key, int64_t lo, int64_t hi,
 }
 
 int sotto_gguf_get_u32(const sotto_gguf *g, const char *key, uint32_t *out, sotto_error *err) {
-  int64_t v;
+  int64_t v = 0;
   int rc = get_int(g, key, 0, UINT32_MAX, &v, err);
   if (rc == 1) *out = (uint32_t)v;
   return rc;
@@ -586,7 +586,7 @@ static int is_number(sotto_gguf_type t) {
 }
 
 int sotto_gguf_get_f32(const sotto_gguf *g, const char *key, float *out, sotto_error *err) {
-  const kv *e;
+  const kv *e = NULL;
   int rc = lookup(g, key, is_number, "a number", &e, err);
   if (rc == 1) *out = (float)num_at(e->type, e->value);
   return rc;
@@ -595,7 +595,7 @@ int sotto_gguf_get_f32(const sotto_gguf *g, const char *key, float *out, sotto_e
 static int is_bool(sotto_gguf_type t) { return t == SOTTO_GGUF_BOOL; }
 
 int sotto_gguf_get_bool(const sotto_gguf *g, const char *key, int *out, sotto_error *err) {
-  const kv *e;
+  const kv *e = NULL;
   int rc = lookup(g, key, is_bool, "a bool", &e, err);
   if (rc == 1) *out = e->value[0] != 0;
   return rc;
@@ -605,7 +605,7 @@ static int is_string(sotto_gguf_type t) { return t == SOTTO_GGUF_STRING; }
 
 int sotto_gguf_get_str(const sotto_gguf *g, const char *key, sotto_gguf_string *out,
                        sotto_error *err) {
-  const kv *e;
+  const kv *e = NULL;
   int rc = lookup(g, key, is_string, "a string", &e, err);
   if (rc == 1) out->len = le(e->value, 8), out->data = (const char *)e->value + 8;
   return rc;
@@ -615,7 +615,7 @@ static int is_array(sotto_gguf_type t) { return t == SOTTO_GGUF_ARRAY; }
 
 int sotto_gguf_get_arr(const sotto_gguf *g, const char *key, sotto_gguf_type *elem, uint64_t *n,
                        sotto_error *err) {
-  const kv *e;
+  const kv *e = NULL;
   int rc = lookup(g, key, is_array, "an array", &e, err);
   if (rc == 1) *elem = e->elem, *n = e->n;
   return rc;

@@ -40,6 +40,12 @@ static sotto_status add_blob(sotto_context *ctx, const char *id, sotto_blob blob
   sotto_model_loader load = NULL;
   for (size_t i = 0; f && i < sizeof loaders / sizeof loaders[0]; i++)
     if (strcmp(loaders[i].format, f->name) == 0) load = loaders[i].load;
+  if (f && !load) {
+    sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL,
+                    "model \"%.100s\" is a %s file, but no model family in this build runs it",
+                    id, f->name);
+    goto fail;
+  }
   if (!load) {
     sotto_error_set(err, SOTTO_UNSUPPORTED_FORMAT,
                     "model \"%.100s\" is not in a format sotto reads (fastText .bin/.ftz, GGUF)",
