@@ -34,7 +34,9 @@ for what in "${@:-build}"; do
       need_file /usr/lib/R/site-library/modeldata r-cran-modeldata
       # the store tests: Debian's reference argon2 and an independent reader
       # of the store format (tests/store/open_store.py, PyNaCl)
-      need argon2 argon2; need_file /usr/lib/python3/dist-packages/nacl python3-nacl ;;
+      need argon2 argon2; need_file /usr/lib/python3/dist-packages/nacl python3-nacl
+      # tests/tokenizers/make-unigram.py: SentencePiece trains the Unigram test model
+      need_file /usr/lib/python3/dist-packages/sentencepiece python3-sentencepiece ;;
     models)
       need fasttext fasttext; need Rscript r-base-core
       need_file /usr/lib/R/site-library/modeldata r-cran-modeldata

@@ -1,0 +1,146 @@
+/*
+ * tokcheck.c - runs sotto's tokenizer over a file of test cases, for the
+ * agreement tests (tests/js/tokenizers.test.mjs), natively and as a node
+ * program built with Emscripten (both wasm flavours):
+ *
+ *   tokcheck TOKENIZER.json CONFIG.json|- CASES.json OUT.json
+ *
+ * CASES.json: [{"text": "..", "pair": ".."?, "max_len": N?, "special": 0|1?}, ...]
+ * OUT.json:   [{"ids": [..], "type_ids": [..]}, ...] in the same order, or
+ *             {"error": {"code", "message"}} when loading fails.
+ * Strings are the UTF-8 bytes of the JSON strings; "text_hex" instead of
+ * "text" gives raw bytes (for invalid UTF-8).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cJSON.h"
+#include "tokenizers/tokenizer.h"
+
+static char *slurp(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc((size_t)len + 1);
+  if (b && fread(b, 1, (size_t)len, f) != (size_t)len) {
+    free(b);
+    b = NULL;
+  }
+  fclose(f);
+  if (b) b[len] = 0;
+  *n = (size_t)len;
+  return b;
+}
+
+static int write_out(const char *path, cJSON *out) {
+  char *s = cJSON_PrintUnformatted(out);
+  FILE *f = fopen(path, "wb");
+  if (!s || !f) return 1;
+  fputs(s, f);
+  fclose(f);
+  cJSON_free(s);
+  return 0;
+}
+
+static cJSON *error_json(const sotto_error *err) {
+  cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+  cJSON_AddStringToObject(e, "code", sotto_status_code(err->status));
+  cJSON_AddStringToObject(e, "message", err->message);
+  return o;
+}
+
+/* The bytes of a case's text: "text" or hex "text_hex". */
+static char *case_text(const cJSON *c, const char *key, size_t *n) {
+  char hexkey[32];
+  const cJSON *s = cJSON_GetObjectItem(c, key);
+  if (cJSON_IsString(s)) {
+    *n = strlen(s->valuestring);
+    return strdup(s->valuestring);
+  }
+  snprintf(hexkey, sizeof hexkey, "%s_hex", key);
+  s = cJSON_GetObjectItem(c, hexkey);
+  if (!cJSON_IsString(s)) return NULL;
+  size_t h = strlen(s->valuestring) / 2;
+  char *b = malloc(h + 1);
+  for (size_t i = 0; i < h; i++) {
+    unsigned v;
+    sscanf(s->valuestring + 2 * i, "%2x", &v);
+    b[i] = (char)v;
+  }
+  b[h] = 0;
+  *n = h;
+  return b;
+}
+
+int main(int argc, char **argv) {
+  sotto_error err = {0};
+  sotto_tokenizer *t = NULL;
+  const char *cases_path, *out_path;
+  if (argc == 5) {
+    size_t n, cn = 0;
+    char *json = slurp(argv[1], &n), *cfg = strcmp(argv[2], "-") ? slurp(argv[2], &cn) : NULL;
+    if (!json) return fprintf(stderr, "tokcheck: cannot read %s\n", argv[1]), 2;
+    t = sotto_tokenizer_from_json(json, n, cfg, cn, &err);
+    free(json);
+    free(cfg);
+    cases_path = argv[3], out_path = argv[4];
+  } else {
+    fprintf(stderr, "usage: tokcheck TOKENIZER.json CONFIG.json|- CASES.json OUT.json\n"
+          );
+    return 2;
+  }
+  if (!t) {
+    cJSON *e = error_json(&err);
+    int rc = write_out(out_path, e);
+    cJSON_Delete(e);
+    return rc;
+  }
+  size_t n;
+  char *cases_text = slurp(cases_path, &n);
+  cJSON *cases = cases_text ? cJSON_ParseWithLength(cases_text, n) : NULL;
+  free(cases_text);
+  if (!cJSON_IsArray(cases)) return fprintf(stderr, "tokcheck: bad cases file\n"), 2;
+  cJSON *out = cJSON_CreateArray(), *c;
+  int64_t cap = 1 << 16;
+  int32_t *ids = malloc((size_t)cap * sizeof *ids), *types = malloc((size_t)cap * sizeof *types);
+  cJSON_ArrayForEach(c, cases) {
+    size_t al = 0, bl = 0;
+    char *a = case_text(c, "text", &al), *b = case_text(c, "pair", &bl);
+    const cJSON *ml = cJSON_GetObjectItem(c, "max_len"), *sp = cJSON_GetObjectItem(c, "special");
+    int special = cJSON_IsNumber(sp) ? sp->valueint : 1;
+    int64_t k;
+    for (;;) {
+      if (b || cJSON_IsNumber(ml))
+        k = sotto_tokenizer_encode_pair(t, a, al, b, bl, cJSON_IsNumber(ml) ? ml->valueint : 0,
+                                        ids, types, cap, &err);
+      else
+        k = sotto_tokenizer_encode(t, a, al, special, special, ids, cap, &err);
+      if (k <= cap) break;
+      cap = k;
+      ids = realloc(ids, (size_t)cap * sizeof *ids);
+      types = realloc(types, (size_t)cap * sizeof *types);
+    }
+    cJSON *r = k < 0 ? error_json(&err) : cJSON_CreateObject();
+    if (k >= 0) {
+      cJSON *x = cJSON_AddArrayToObject(r, "ids");
+      for (int64_t i = 0; i < k; i++) cJSON_AddItemToArray(x, cJSON_CreateNumber(ids[i]));
+      if (b || cJSON_IsNumber(ml)) {
+        x = cJSON_AddArrayToObject(r, "type_ids");
+        for (int64_t i = 0; i < k; i++) cJSON_AddItemToArray(x, cJSON_CreateNumber(types[i]));
+      }
+    }
+    cJSON_AddItemToArray(out, r);
+    free(a);
+    free(b);
+  }
+  int rc = write_out(out_path, out);
+  cJSON_Delete(out);
+  cJSON_Delete(cases);
+  free(ids);
+  free(types);
+  sotto_tokenizer_free(t);
+  return rc;
+}
