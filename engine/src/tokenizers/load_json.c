@@ -598,7 +598,7 @@ sotto_tokenizer *sotto_tokenizer_from_json(const char *json, size_t len, const c
   if (unk) t->unk = token_id(t, unk);
   if (unigram) {
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(model, "unk_id");
-    int32_t id;
+    int32_t id = -1;
     if (u && !cJSON_IsNull(u) && (jid(u, &id) || id >= t->n_vocab)) {
       bad(&L, SOTTO_BAD_MODEL, "bad unk_id");
       goto fail;
@@ -643,6 +643,16 @@ sotto_tokenizer *sotto_tokenizer_from_json(const char *json, size_t len, const c
     if (t->pre[i].kind == PRE_METASPACE) t->add_space_prefix = t->pre[i].prefix != 0;
   for (int i = 0; i < t->n_norm; i++)
     if (t->norm[i].kind == NORM_PREPEND) t->add_space_prefix = 1;
+  /* WordPiece casing, Unigram framing and stripping added tokens have no
+   * llama.cpp key: a GGUF
+   * written from this tokenizer carries the JSON too (load_gguf.c). */
+  int stripped = 0;
+  for (int i = 0; i < t->n_added; i++) stripped |= t->added[i].lstrip | t->added[i].rstrip;
+  if ((t->kind == SOTTO_TOK_WORDPIECE || t->kind == SOTTO_TOK_UNIGRAM || stripped) &&
+      tok_set_bytes(&t->hf_json, &t->hf_json_len, json, len)) {
+    oom(&L);
+    goto fail;
+  }
   if (tok_finish(t, err)) goto fail;
   cJSON_Delete(root);
   cJSON_Delete(cfg);

@@ -198,6 +198,8 @@ struct sotto_tokenizer {
   uint8_t add_bos, add_eos, add_space_prefix; /* as GGUF says them */
   char *pre_name;         /* tokenizer.ggml.pre */
   char *chat_template;
+  char *hf_json;          /* tokenizer.json text, kept for GGUF where llama.cpp's keys fall short */
+  size_t hf_json_len;
 };
 
 /* ---- shared helpers (tokenizer.c) ---- */

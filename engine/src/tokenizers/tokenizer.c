@@ -304,7 +304,7 @@ void sotto_tokenizer_free(sotto_tokenizer *t) {
   for (int i = 0; i < t->n_norm; i++) free(t->norm[i].a), free(t->norm[i].b);
   for (int i = 0; i < t->n_pre; i++) free(t->pre[i].str);
   free((void *)t->charsmap);
-  free(t->pre_name), free(t->chat_template);
+  free(t->pre_name), free(t->chat_template), free(t->hf_json);
   free(t);
 }
 
