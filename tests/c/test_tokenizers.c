@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "tokenizers/chat.h"
 #include "tokenizers/tokenizer.h"
 #include "tokenizers/unicode.h"
 
@@ -238,7 +239,31 @@ static void test_unicode(void) {
         "categories");
 }
 
+static void test_chat(void) {
+  sotto_chat_message m[] = {{"system", "Be brief."}, {"user", " Hi "}};
+  sotto_error err = {0};
+  CHECK(sotto_chat_detect("{% for m in messages %}<|im_start|>{{m.role}}") == SOTTO_CHAT_CHATML, "chatml");
+  CHECK(sotto_chat_detect("<|start_header_id|>") == SOTTO_CHAT_LLAMA3, "llama3");
+  CHECK(sotto_chat_detect("<start_of_turn>") == SOTTO_CHAT_GEMMA, "gemma");
+  CHECK(sotto_chat_detect("{{ messages }}") == SOTTO_CHAT_UNKNOWN && sotto_chat_detect(NULL) == 0, "unknown");
+  char *s = sotto_chat_apply(SOTTO_CHAT_CHATML, m, 2, 1, &err);
+  CHECK(s && !strcmp(s, "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n Hi <|im_end|>\n"
+                        "<|im_start|>assistant\n"), "chatml render");
+  free(s);
+  s = sotto_chat_apply(SOTTO_CHAT_LLAMA3, m + 1, 1, 1, &err);
+  CHECK(s && !strcmp(s, "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+                        "<|start_header_id|>assistant<|end_header_id|>\n\n"), "llama3 render");
+  free(s);
+  s = sotto_chat_apply(SOTTO_CHAT_GEMMA, m, 2, 1, &err);
+  CHECK(s && !strcmp(s, "<bos><start_of_turn>user\nBe brief.\n\n Hi <end_of_turn>\n<start_of_turn>model\n"),
+        "gemma render, system folded into the user turn");
+  free(s);
+  s = sotto_chat_apply(SOTTO_CHAT_UNKNOWN, m, 2, 1, &err);
+  CHECK(!s && err.status == SOTTO_UNSUPPORTED_MODEL, "unknown template is an error");
+}
+
 int main(void) {
+  test_chat();
   test_wordpiece();
   test_bpe();
   test_spm_bpe();
