@@ -5,18 +5,28 @@
  * "golden rules" splitters but without trained data, and runs in one linear
  * pass. A sentence ends:
  *   - after '.', '!', '?', '...' or '…' (any run of them, e.g. "?!"), plus
- *     any closing quotes and brackets (."  .)  ?»), when white space or the
- *     end of the text follows and the next word does not start in lower case;
- *     a '.' after an abbreviation (Mr., e.g., U.S., Inc., single initials)
- *     ends a sentence only when a capitalised function word ("The", "He")
- *     follows, and never before a digit ("No. 5", "Jan. 26");
+ *     what stays with it: closing quotes and brackets (."  .)  ?»), French
+ *     closing guillemets after a space (« Oui. ») and footnote markers
+ *     (.[1]  .²), when white space or the end of the text follows and the
+ *     next word does not start in lower case;
+ *     a '.' after an abbreviation (Mr., e.g., U.S., Inc., z. B., bzw., M.,
+ *     single initials) or an ordinal ("am 3. Oktober", "im 19. Jahrhundert")
+ *     ends a sentence only when a capitalised function word of English,
+ *     German or French follows ("The", "Die", "Il"), and never before a
+ *     digit ("No. 5", "Jan. 26");
  *   - right after the sentence marks of scripts written without spaces after
  *     them: CJK 。！？, Devanagari danda । ॥, Arabic ؟ ۔, Armenian ։,
  *     Ethiopic ። ፧, Myanmar ။, Khmer ។, Greek ;
  *   - at a blank line, form feed or U+2029 (paragraph breaks), always;
- *   - at a single line break, except in hard-wrapped text (e-mail, wire
- *     copy), where a line break is only a wrap when the next line starts in
- *     lower case or its first word would not have fitted on the line before.
+ *   - at a single line break unless it is a wrap. Line breaks need not mean
+ *     anything: hard-wrapped text splits as the same text unwrapped does.
+ *     A break is a wrap when the next line starts in lower case, or the line
+ *     ends in a comma, an article, a preposition or a conjunction (English,
+ *     German, French: "the", "und", "de"), or, in a hard-wrapped block of
+ *     lines (e-mail, wire copy, HTML source), when the next line's first
+ *     word would not have fitted on the line before. It is never one before
+ *     a list item ("- ", "• ", "1. ", "a) ") or after a ':'. So headings,
+ *     list items and table rows on lines of their own stay apart.
  * Decimals (3.14), numbers with dots (1.000.000), host names and dotted
  * acronyms need no rule of their own: no space follows their dots.
  */
@@ -262,34 +272,100 @@ int sotto_text_is_stopword(const char *token, size_t len) {
 /* ---- sentences ---- */
 
 /* Abbreviations that never end a sentence and ones that may (before a
- * capitalised function word). Lower case, without the final dot. */
+ * capitalised function word). Lower case, without the final dot; English,
+ * German and French. */
 static const char *const abbrev_never[] = {
-    "adm", "approx", "ca", "capt", "cf", "cmdr", "col", "cpl", "dr", "e.g", "gen", "gov",
-    "hon", "i.e", "lt", "maj", "messrs", "mlle", "mme", "mr", "mrs", "ms", "prof", "rep",
-    "rev", "sen", "sgt", "supt", "viz", "vs",
+    "adm", "approx", "bzgl", "bzw", "ca", "capt", "cf", "cmdr", "col", "cpl", "dipl", "dr",
+    "e.g", "env", "evtl", "gen", "ggf", "gov", "hon", "hrsg", "i.e", "inkl", "lt", "maj",
+    "messrs", "mlle", "mme", "mr", "mrs", "ms", "prof", "rep", "rev", "sen", "sgt", "sog",
+    "supt", "vgl", "viz", "vs", "zzgl",
 };
 static const char *const abbrev_maybe[] = {
-    "al", "apr", "art", "assn", "aug", "ave", "blvd", "bros", "ch", "co", "corp", "dec",
-    "dept", "est", "etc", "feb", "fig", "figs", "fri", "inc", "jan", "jr", "jul", "jun",
-    "llc", "ltd", "mar", "mon", "mt", "no", "nos", "nov", "nr", "oct", "op", "p", "plc",
-    "pp", "pt", "rd", "sat", "sec", "sep", "sept", "sr", "st", "thu", "tue", "univ", "vol",
-    "vols", "wed", "yr", "yrs",
+    "al", "apr", "assn", "aufl", "aug", "av", "ave", "blvd", "bros", "co", "corp", "dec",
+    "dept", "est", "etc", "ex", "feb", "fri", "inc", "jan", "jh", "jr", "jul", "jun", "llc",
+    "ltd", "mar", "mio", "mon", "mrd", "mt", "nov", "oct", "plc", "pt", "rd", "sat", "sep",
+    "sept", "sr", "st", "ste", "str", "thu", "tue", "univ", "usw", "wed", "yr", "yrs",
+    "\xC3\xA9" "d", /* éd */
+};
+/* Abbreviations that stand before a number ("No. 5", "Fig. 3", "Art. 9",
+ * "Abs. 2"): a sentence goes on when a digit follows and ends otherwise
+ * (French "vol" is a theft, English "no" an answer). */
+static const char *const abbrev_number[] = {
+    "abb", "abs", "art", "bd", "ch", "chap", "fig", "figs", "kap", "no", "nos", "nr", "op",
+    "pp", "sec", "tab", "tel", "vol", "vols",
 };
 
-static int in_list(const char *w, const char *const *list, size_t n) {
+/* German and French words that, capitalised, open sentences (English: the
+ * function words of sotto_text_is_stopword). After an abbreviation or an
+ * ordinal ("am 3. Oktober"), only such a word ends the sentence. */
+static const char *const openers[] = {
+    /* German */
+    "aber", "alle", "als", "also", "am", "an", "auch", "auf", "aus", "au\xC3\x9F" "erdem", "bei",
+    "bis", "da", "dabei", "daher", "damit", "danach", "dann", "das", "dass", "dem", "den",
+    "denn", "der", "des", "deshalb", "die", "dies", "diese", "diesem", "diesen", "dieser",
+    "dieses", "doch", "dort", "du", "durch", "ein", "eine", "einem", "einen", "einer",
+    "eines", "er", "es", "f\xC3\xBCr", "heute", "hier", "ich", "ihr", "im", "in", "jedoch",
+    "jetzt", "man", "mit", "nach", "nun", "nur", "ob", "oder", "ohne", "seit", "sie", "so",
+    "sonst", "trotzdem", "um", "und", "unter", "vor", "w\xC3\xA4hrend", "wenn", "wie", "wir",
+    "zudem", "zum", "zur",
+    /* French */
+    "\xC3\xA0", "ainsi", "alors", "apr\xC3\xA8s", "au", "aux", "avec", "ce", "ceci", "cela",
+    "cependant", "ces", "cet", "cette", "chaque", "comme", "dans", "de", "depuis", "des",
+    "donc", "du", "elle", "elles", "en", "enfin", "ensuite", "et", "ici", "il", "ils", "je",
+    "la", "le", "les", "leur", "lorsque", "mais", "nous", "on", "ou", "par", "pour",
+    "pourtant", "puis", "quand", "sa", "ses", "si", "son", "sur", "toutefois", "tous", "un",
+    "une", "vous",
+};
+
+/* German words before an ordinal number ("am 3. Oktober", "im 19.
+ * Jahrhundert", "die 2. Auflage"). */
+static const char *const ordinal_before[] = {
+    "ab", "am", "bis", "das", "dem", "den", "der", "des", "die", "im", "jede", "jeden",
+    "jeder", "jedes", "seit", "sein", "seine", "seinem", "seinen", "seiner", "vom", "zum",
+    "zur",
+};
+
+/* Words a line cannot end with unless the text goes on: articles,
+ * prepositions, conjunctions and auxiliaries of English, German and French.
+ * A line break after one is a wrap, never the end of a heading or an item. */
+static const char *const joiners[] = {
+    /* English */
+    "a", "about", "an", "and", "are", "as", "at", "be", "been", "between", "both", "but",
+    "by", "can", "could", "each", "every", "for", "from", "had", "has", "have", "if", "in", "into", "is",
+    "its", "may", "might", "must", "nor", "of", "on", "or", "over", "per", "should", "than",
+    "that", "the", "their", "these", "this", "those", "through", "to", "under", "via", "was",
+    "were", "when", "whether", "which", "while", "who", "whose", "will", "with", "would",
+    /* German */
+    "als", "am", "auf", "aus", "beim", "bzw", "dass", "dem", "den", "der", "des", "die",
+    "durch", "ein", "eine", "einem", "einen", "einer", "eines", "f\xC3\xBCr", "gegen", "im",
+    "ins", "ist", "kann", "mit", "nach", "ob", "oder", "ohne", "sind", "sondern", "sowie",
+    "um", "und", "vom", "von", "weil", "wenn", "werden", "wird", "wurde", "zu", "zum", "zur",
+    "zwischen", "\xC3\xBC" "ber", "dasselbe", "dieselbe", "dieselben", "derselbe", "diese",
+    "dieser", "dieses", "diesem", "diesen", "jede", "jedem", "jeden", "jeder", "jedes", "kein",
+    "keine", "keinem", "keinen", "keiner", "keines", "welche", "welchem", "welchen", "welcher",
+    "welches", "seine", "seinen", "ihre", "ihren", "unsere", "mehrere", "einige", "viele",
+    /* French */
+    "\xC3\xA0", "au", "aux", "avec", "ces", "cette", "chez", "dans", "de", "des", "dont", "du",
+    "elle", "entre", "est", "et", "il", "la", "le", "les", "leur", "leurs", "mais", "ne",
+    "ou", "o\xC3\xB9", "par", "pour", "que", "qui", "sa", "sans", "se", "ses", "son", "sont",
+    "sous", "sur", "un", "une", "vers",
+};
+
+static int in_list(const char *w, size_t len, const char *const *list, size_t n) {
   for (size_t i = 0; i < n; i++)
-    if (strcmp(w, list[i]) == 0) return 1;
+    if (strncmp(list[i], w, len) == 0 && list[i][len] == 0) return 1;
   return 0;
 }
+#define IN_LIST(w, len, list) in_list(w, len, list, sizeof list / sizeof list[0])
 
-enum { WORD_PLAIN, WORD_NEVER, WORD_MAYBE, WORD_LIST };
+enum { WORD_PLAIN, WORD_NEVER, WORD_MAYBE, WORD_INITIAL, WORD_NUMBER, WORD_LIST };
 
 typedef struct {
   const unsigned char *s;
   size_t n;
-  int wrapped;     /* hard-wrapped text: single line breaks are mostly wraps */
-  int indented;    /* ... whose paragraphs start with an indented line */
-  size_t width;    /* the longest line, in code points, when wrapped */
+  /* the block (lines between blank lines) being split */
+  int wrapped;     /* hard-wrapped: single line breaks are mostly wraps */
+  size_t width;    /* its longest line, in code points */
   sotto_span *spans;
   long count, cap;
 } splitter;
@@ -303,9 +379,45 @@ static uint32_t at(const splitter *sp, size_t pos, size_t *len) {
 static int is_ascii_alpha(unsigned c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
 static int is_ascii_digit(unsigned c) { return c >= '0' && c <= '9'; }
 
+/* The lower-cased word of letters at s[pos..] (UTF-8, apostrophes and
+ * dots not included) into w[0..cap); its length in bytes of w, 0 when there
+ * is none or it does not fit. *end gets where it ends in s. */
+static size_t fold_word(const splitter *sp, size_t pos, char *w, size_t cap, size_t *end) {
+  size_t o = 0, len;
+  while (pos < sp->n) {
+    uint32_t c = at(sp, pos, &len);
+    if (!sotto_unicode_is_word(c) || sotto_unicode_is_ideograph(c)) break;
+    char b[4];
+    size_t k = sotto_utf8_put(sotto_unicode_fold(c), b);
+    if (o + k >= cap) return 0;
+    memcpy(w + o, b, k), o += k, pos += len;
+  }
+  if (end) *end = pos;
+  return o;
+}
+
+/* A footnote marker at pos: "[1]", "[12]", "[a]", "[3, 4]", "[2-5]". Returns
+ * its length in bytes, 0 when there is none. */
+static size_t footnote_marker(const unsigned char *s, size_t n, size_t pos) {
+  if (pos >= n || s[pos] != '[') return 0;
+  size_t p = pos + 1, digits = 0, letters = 0;
+  for (; p < n && p - pos <= 12 && s[p] != ']'; p++) {
+    if (is_ascii_digit(s[p])) digits++;
+    else if (s[p] >= 'a' && s[p] <= 'z') letters++;
+    else if (s[p] != ',' && s[p] != '-' && s[p] != ' ') return 0;
+  }
+  if (p >= n || s[p] != ']' || (digits == 0 && letters != 1) || (digits && letters)) return 0;
+  return p + 1 - pos;
+}
+
+static int is_superscript_digit(uint32_t c) {
+  return c == 0xB9 || c == 0xB2 || c == 0xB3 || (c >= 0x2070 && c <= 0x2079);
+}
+
 /* Classifies the word ending at the '.' at dot (the sentence began at
  * start): an abbreviation, a list marker ("1." or "a." opening the
- * sentence), or a plain word. */
+ * sentence), or a plain word. Ordinals ("am 3. Oktober", "the 2. edition")
+ * count as abbreviations that may end a sentence. */
 static int word_before(const splitter *sp, size_t start, size_t dot) {
   const unsigned char *s = sp->s;
   size_t ws = dot;
@@ -326,41 +438,55 @@ static int word_before(const splitter *sp, size_t start, size_t dot) {
   int opens = b == start;
   int digits = 1;
   for (size_t i = ws; i < dot; i++) digits &= is_ascii_digit(s[i]);
-  if (digits) return opens && len <= 3 ? WORD_LIST : WORD_PLAIN;
-  if (!is_ascii_alpha(s[dot - 1]) || len > 15) return WORD_PLAIN;
-  char w[16];
-  int dots = 0, seg = 0, short_segs = 1;
-  for (size_t i = 0; i < len; i++) {
-    unsigned c = s[ws + i];
-    if (c == '.') {
-      if (seg == 0 || seg > 2) short_segs = 0;
-      dots++, seg = 0;
-    } else if (is_ascii_alpha(c)) {
-      seg++;
-    } else {
-      return WORD_PLAIN;
-    }
-    w[i] = (char)(c | (c == '.' ? 0 : 32));
+  if (digits) {
+    if (opens) return len <= 3 ? WORD_LIST : WORD_PLAIN;
+    /* an ordinal: a German article or preposition before the number */
+    size_t pe = ws;
+    while (pe > start && (s[pe - 1] == ' ' || s[pe - 1] == '\t')) pe--;
+    size_t pw = pe;
+    while (pw > start && pe - pw < 12 && s[pw - 1] != ' ' && s[pw - 1] != '\t' &&
+           s[pw - 1] != '\n')
+      pw--;
+    char w[16];
+    size_t wend, wl = len <= 3 && pe > start ? fold_word(sp, pw, w, sizeof w, &wend) : 0;
+    return wl && wend == pe && IN_LIST(w, wl, ordinal_before) ? WORD_MAYBE : WORD_PLAIN;
   }
-  w[len] = 0;
+  /* Letters and inner dots, lower-cased: "u.s", "z.b", "éd" */
+  char w[32];
+  size_t o = 0, seg = 0, dots = 0, letters = 0, short_segs = 1;
+  for (size_t p = ws; p < dot;) {
+    if (s[p] == '.') {
+      if (seg == 0 || seg > 2) short_segs = 0;
+      dots++, seg = 0, p++;
+      if (o + 1 >= sizeof w) return WORD_PLAIN;
+      w[o++] = '.';
+      continue;
+    }
+    size_t end, k = fold_word(sp, p, w + o, sizeof w - o, &end);
+    if (k == 0 || end > dot) return WORD_PLAIN;
+    for (size_t q = p, l; q < end; q += l, seg++, letters++) {
+      uint32_t c = at(sp, q, &l);
+      if (c < 0x80 && !is_ascii_alpha(c)) return WORD_PLAIN; /* digits */
+    }
+    o += k, p = end;
+  }
+  w[o] = 0;
   if (seg > 2) short_segs = 0;
-  if (in_list(w, abbrev_never, sizeof abbrev_never / sizeof abbrev_never[0])) return WORD_NEVER;
-  if (len == 1) return opens ? WORD_LIST : WORD_MAYBE; /* an initial, or "a." in a list */
-  if (dots) return short_segs ? WORD_MAYBE : WORD_PLAIN; /* U.S., a.m., Ph.D. */
-  if (in_list(w, abbrev_maybe, sizeof abbrev_maybe / sizeof abbrev_maybe[0])) return WORD_MAYBE;
+  if (IN_LIST(w, o, abbrev_never)) return WORD_NEVER;
+  if (letters == 1 && !dots) return opens ? WORD_LIST : WORD_INITIAL; /* "F.", or "a." */
+  if (dots) return short_segs ? WORD_INITIAL : WORD_PLAIN; /* U.S., a.m., Ph.D., z.B. */
+  if (IN_LIST(w, o, abbrev_maybe)) return WORD_MAYBE;
+  if (IN_LIST(w, o, abbrev_number)) return WORD_NUMBER;
   return WORD_PLAIN;
 }
 
-/* Whether the word at pos is a capitalised English function word. */
-static int starts_with_function_word(const splitter *sp, size_t pos) {
-  char w[16];
-  size_t len = 0;
-  while (pos + len < sp->n && len < sizeof w && is_ascii_alpha(sp->s[pos + len])) {
-    w[len] = (char)(sp->s[pos + len] | 32);
-    len++;
-  }
-  if (len == sizeof w || (pos + len < sp->n && sp->s[pos + len] >= 0x80)) return 0;
-  return sotto_text_is_stopword(w, len);
+/* Whether the word at pos is a function word of English, or (any_language)
+ * of English, German or French. After initials only English ones count:
+ * names go on with "La Roche", "Le Pen", "Van Dyke". */
+static int starts_with_function_word(const splitter *sp, size_t pos, int any_language) {
+  char w[32];
+  size_t len = fold_word(sp, pos, w, sizeof w, NULL);
+  return len && (sotto_text_is_stopword(w, len) || (any_language && IN_LIST(w, len, openers)));
 }
 
 static size_t skip_space(const splitter *sp, size_t pos, int newlines) {
@@ -371,6 +497,34 @@ static size_t skip_space(const splitter *sp, size_t pos, int newlines) {
     pos += len;
   }
   return pos;
+}
+
+/* What stays with a sentence after its final marks: closing quotes and
+ * brackets (."  .)  ?»), footnote markers (.[1]  .²) and, as French sets
+ * them, a closing guillemet after a space (« Oui. »). Returns where that
+ * ends. */
+static size_t after_closers(const splitter *sp, size_t p) {
+  while (p < sp->n) {
+    size_t len, l2, m;
+    uint32_t c = at(sp, p, &len);
+    if (is_closer(c) || is_superscript_digit(c)) {
+      p += len;
+    } else if ((m = footnote_marker(sp->s, sp->n, p)) != 0) {
+      p += m;
+    } else if (sotto_unicode_is_space(c) && !is_newline(c)) {
+      size_t q = skip_space(sp, p, 0);
+      if (q == sp->n) return p;
+      uint32_t d = at(sp, q, &len);
+      if ((d != 0xBB && d != 0x201D) ||
+          (q + len < sp->n && !sotto_unicode_is_space(at(sp, q + len, &l2)) &&
+           !is_closer(at(sp, q + len, &l2))))
+        return p;
+      p = q + len;
+    } else {
+      return p;
+    }
+  }
+  return p;
 }
 
 /* The run of terminal marks at pos ends a sentence: returns the end of the
@@ -386,7 +540,7 @@ static size_t sentence_end(const splitter *sp, size_t start, size_t pos, size_t 
     run++, p += len;
   }
   *run_end = p;
-  while (p < sp->n && (c = at(sp, p, &len), is_closer(c))) p += len;
+  p = after_closers(sp, p);
   if (kind == 2 || p == sp->n) return p;
   if (!sotto_unicode_is_space(at(sp, p, &len))) return 0; /* 3.14, U.S.A, a.php?x */
   size_t q = skip_space(sp, p, 1);
@@ -394,40 +548,169 @@ static size_t sentence_end(const splitter *sp, size_t start, size_t pos, size_t 
   uint32_t next = at(sp, q, &len);
   if (sotto_unicode_is_lower(next)) return 0; /* "U.S. oil", "Why?" he asked */
   if (!only_dots || run != 1) return p;
-  switch (word_before(sp, start, pos)) {
-  case WORD_NEVER: case WORD_LIST:
-    return 0;
-  case WORD_MAYBE:
-    if (next < 0x80 && is_ascii_digit(next)) return 0;
-    if (sotto_unicode_is_upper(next)) return starts_with_function_word(sp, q) ? p : 0;
-    return p;
-  default:
-    return p;
+  int word = word_before(sp, start, pos);
+  if (word == WORD_NEVER || word == WORD_LIST) return 0;
+  if (word == WORD_PLAIN) return p;
+  /* after an abbreviation: look past opening quotes and brackets (z. B. »Nr. 17«) */
+  while (q < sp->n && (is_closer(next) || next == 0x201E || next == 0x201A || next == '(' ||
+                       next == '[')) {
+    q += len;
+    if (q == sp->n) return p;
+    next = at(sp, q, &len);
   }
+  if (next < 0x80 && is_ascii_digit(next)) return 0;
+  if (word == WORD_NUMBER) return p;
+  if (sotto_unicode_is_lower(next)) return 0;
+  if (sotto_unicode_is_upper(next)) return starts_with_function_word(sp, q, word == WORD_MAYBE) ? p : 0;
+  return p;
 }
 
-/* Hard-wrapped text: is the line break after a line of line_len code points
- * ending in last_c (trailing space excluded) a wrap, with the next line
- * starting at next? */
-static int is_wrap(const splitter *sp, size_t line_len, uint32_t last_c, size_t next) {
-  size_t p = skip_space(sp, next, 0), len, word = 0;
-  if (p == sp->n) return 0;
+/* A list item starts at pos: a bullet or dash, "1." "12)" "(3)" "a)" "(iv)",
+ * then a space and the item's text on the same line. */
+static int is_list_start(const splitter *sp, size_t pos) {
+  const unsigned char *s = sp->s;
+  size_t len, l2, p = pos;
   uint32_t c = at(sp, p, &len);
-  if (is_newline(c)) return 0;
+  if (c == 0x2022 || c == 0x2023 || c == 0x25E6 || c == 0x25AA || c == 0x25CF || c == 0x25A0 ||
+      c == '-' || c == '*' || c == '+' || c == 0x2013 || c == 0x2014)
+    return pos + len < sp->n && sotto_unicode_is_space(at(sp, pos + len, &l2));
+  if (c == '(') p++;
+  size_t q = p, digits = 0, roman = 0;
+  for (; q < sp->n && q - p < 4 && (is_ascii_digit(s[q]) || is_ascii_alpha(s[q])); q++) {
+    digits += is_ascii_digit(s[q]);
+    roman += s[q] == 'i' || s[q] == 'v' || s[q] == 'x';
+  }
+  size_t k = q - p;
+  if (k == 0 || k > 3 || q + 1 >= sp->n) return 0;
+  /* numbers "1." "12)"; letters and roman numerals only as "a)" "iv)": "p. ex.",
+   * "z. B.", "it." and "ist." go on a sentence */
+  if (digits != k && !(s[q] == ')' && (k == 1 || roman == k))) return 0;
+  if (s[q] != '.' && s[q] != ')') return 0;
+  size_t r = q + 1; /* a space, then the item's text on the same line ("19." alone is a wrap) */
+  if (!sotto_unicode_is_space(at(sp, r, &l2)) || is_newline(at(sp, r, &l2))) return 0;
+  r = skip_space(sp, r, 0);
+  return r < sp->n && !is_newline(at(sp, r, &l2));
+}
+
+/* Does the line [line, end) end with a word or mark after which text must
+ * go on: a comma, an opening bracket, a hyphen, an elided article (l', d')
+ * or a word of joiners[]? */
+static int ends_open(const splitter *sp, size_t line, size_t end) {
+  const unsigned char *s = sp->s;
+  while (end > line && sotto_unicode_is_space(s[end - 1])) end--;
+  if (end == line) return 0;
+  unsigned c = s[end - 1];
+  if (c == ',' || c == ';' || c == '(' || c == '[' || c == '/' || c == '&') return 1;
+  if (c == '-') /* a hyphenated word: "Bundes-", not a dash */
+    return end - line >= 2 && (is_ascii_alpha(s[end - 2]) || s[end - 2] >= 0x80);
+  size_t quote = c == '\'' ? 1
+                 : end - line >= 3 && s[end - 3] == 0xE2 && s[end - 2] == 0x80 && c == 0x99 ? 3
+                                                                                          : 0;
+  if (quote) /* l', d' */
+    return end - line > quote && is_ascii_alpha(s[end - quote - 1]);
+  size_t ws = end;
+  while (ws > line && end - ws < 24 && s[ws - 1] != ' ' && s[ws - 1] != '\t') ws--;
+  char w[32];
+  size_t wend, len = fold_word(sp, ws, w, sizeof w, &wend);
+  return len && wend == end && IN_LIST(w, len, joiners);
+}
+
+/* The end of the line that starts at pos. */
+static size_t line_end_at(const splitter *sp, size_t pos) {
+  size_t len;
+  while (pos < sp->n && !is_newline(at(sp, pos, &len))) pos += len;
+  return pos;
+}
+
+/* A row of a table set as text: cells apart with " | ", a tab or a run of
+ * three or more spaces (aligned columns). */
+static int is_table_row(const splitter *sp, size_t line, size_t end) {
+  const unsigned char *s = sp->s;
+  while (line < end && (s[line] == ' ' || s[line] == '\t')) line++;
+  if (line < end && (s[line] == '-' || s[line] == '*')) line++; /* "-   an item" */
+  while (line < end && (s[line] == ' ' || s[line] == '\t')) line++;
+  while (end > line && (s[end - 1] == ' ' || s[end - 1] == '\t' || s[end - 1] == '\r')) end--;
+  for (size_t p = line + 1; p + 1 < end; p++)
+    if (s[p] == '\t' || (s[p] == '|' && s[p - 1] == ' ' && s[p + 1] == ' ') ||
+        (s[p] == ' ' && s[p - 1] == ' ' && s[p + 1] == ' '))
+      return 1;
+  return 0;
+}
+
+/* Measures the block that starts at pos (its lines up to a blank line, a
+ * form feed or U+2029): is it hard-wrapped? Its longest line is 40 to 120
+ * characters and at least half of its lines are over 60 % of that. */
+static void measure_block(splitter *sp, size_t pos) {
+  size_t hist[122] = {0}, lines = 0, col = 0, last = 0, width = 0, len;
+  for (size_t p = pos; p <= sp->n; p += len) {
+    uint32_t c = p < sp->n ? at(sp, p, &len) : (len = 1, '\n');
+    if (is_newline(c)) {
+      if (!last) break; /* a blank line ends the block */
+      lines++;
+      hist[last > 121 ? 121 : last]++;
+      if (last > width) width = last;
+      if (c == 0x0C || c == 0x2029) break;
+      if (c == '\r' && p + 1 < sp->n && sp->s[p + 1] == '\n') p++;
+      col = last = 0;
+    } else {
+      col++;
+      if (!sotto_unicode_is_space(c)) last = col;
+    }
+  }
+  sp->width = width;
+  sp->wrapped = 0;
+  if (lines < 2 || width < 40 || width > 120) return;
+  size_t long_lines = 0;
+  for (size_t w = width * 6 / 10; w <= width; w++) long_lines += hist[w];
+  sp->wrapped = long_lines * 2 >= lines;
+}
+
+/* The indentation of the line at pos, in code points. */
+static size_t indent_of(const splitter *sp, size_t pos) {
+  size_t n = 0, len;
+  while (pos < sp->n) {
+    uint32_t c = at(sp, pos, &len);
+    if (!sotto_unicode_is_space(c) || is_newline(c)) break;
+    n++, pos += len;
+  }
+  return n;
+}
+
+static int is_opening_quote(uint32_t c) {
+  return c == '"' || c == 0xAB || c == 0xBB || c == 0x201C || c == 0x201E || c == 0x201A ||
+         c == 0x2018 || c == 0x2039 || c == 0x203A;
+}
+
+/* Is the single line break ending the line [line, end) (line_len code
+ * points up to its last character last_c other than space) a wrap, the next
+ * line starting at next? A wrap joins the lines with a space; otherwise the
+ * break ends a sentence (a heading, a list item, a line of a table). */
+static int is_wrap(const splitter *sp, size_t line, size_t end, size_t line_len,
+                   uint32_t last_c, size_t next) {
+  size_t p = skip_space(sp, next, 0), len, word = 0;
+  if (line_len == 0 || p == sp->n) return 0;
+  uint32_t c = at(sp, p, &len);
+  if (is_newline(c) || is_list_start(sp, p)) return 0;
+  if (is_table_row(sp, line, end) || is_table_row(sp, p, line_end_at(sp, p))) return 0;
   if (sotto_unicode_is_lower(c)) return 1;
-  /* a list item starts a line of its own */
-  if (c == 0x2022 || c == '-' || c == '*' || c == 0x2013 || c == 0x2014 || c == 0x25CF)
-    return 0;
-  /* Where paragraphs are indented, an unindented line continues the one
-   * before unless that ended a sentence (wire copy's short first lines). */
-  if (sp->indented && p == next && !terminal_kind(last_c) && !is_closer(last_c) &&
-      last_c != ':')
-    return 1;
+  if (last_c == ':') return is_opening_quote(c); /* a list or a table follows; a quote goes on */
+  if (ends_open(sp, line, end)) return 1;
+  if (!sp->wrapped) return 0;
+  /* Paragraphs that start with an indented line (wire copy, e-mail): a line
+   * indented further begins one, a line indented less continues one. */
+  size_t here = indent_of(sp, line), there = indent_of(sp, next);
+  if (there > here) return 0;
+  if (there < here && !terminal_kind(last_c) && !is_closer(last_c)) return 1;
   for (size_t q = p; q < sp->n; q += len, word++) {
     c = at(sp, q, &len);
     if (sotto_unicode_is_space(c)) break;
   }
-  return line_len + 1 + word > sp->width;
+  /* A wrap, when the next word would not have fitted on the line (as fmt
+   * and editors wrap), or the line is well filled and ends in a word in
+   * lower case (as people wrap by hand). Headings, table rows and
+   * signatures are short or end otherwise. */
+  return line_len + 1 + word > sp->width ||
+         (sotto_unicode_is_lower(last_c) && line_len * 10 >= sp->width * 6);
 }
 
 static int push(splitter *sp, size_t start, size_t end) {
@@ -486,41 +769,12 @@ static int emit(splitter *sp, size_t start, size_t end) {
   return 0;
 }
 
-/* First pass: is the text hard-wrapped? At least three lines, the longest
- * 40 to 100 characters, and at least half of them over 60 % of that. */
-static void detect_wrap(splitter *sp) {
-  size_t hist[102] = {0}, lines = 0, indented = 0, col = 0, last = 0, width = 0, len;
-  for (size_t p = 0; p <= sp->n; p += len) {
-    uint32_t c = p < sp->n ? at(sp, p, &len) : (len = 1, '\n');
-    if (is_newline(c)) {
-      if (last) {
-        lines++;
-        hist[last > 101 ? 101 : last]++;
-        if (last > width) width = last;
-      }
-      col = last = 0;
-    } else {
-      if (col == 0 && (c == '\t' || (c == ' ' && p + 1 < sp->n && sp->s[p + 1] == ' ')))
-        indented++;
-      col++;
-      if (!sotto_unicode_is_space(c)) last = col;
-    }
-  }
-  sp->width = width;
-  sp->indented = indented > 0 && indented * 10 >= lines;
-  sp->wrapped = 0;
-  if (lines < 3 || width < 40 || width > 100) return;
-  size_t long_lines = 0;
-  for (size_t w = width * 6 / 10; w <= width; w++) long_lines += hist[w];
-  sp->wrapped = long_lines * 2 >= lines;
-}
-
 long sotto_text_sentences(const char *text, size_t n, sotto_span **spans) {
-  splitter sp = {(const unsigned char *)text, n, 0, 0, 0, NULL, 0, 0};
+  splitter sp = {(const unsigned char *)text, n, 0, 0, NULL, 0, 0};
   *spans = NULL;
   if (!text) return 0;
-  detect_wrap(&sp);
-  size_t start = 0, pos = 0, col = 0, last = 0, len;
+  measure_block(&sp, 0);
+  size_t start = 0, pos = 0, line = 0, col = 0, last = 0, line_end = 0, len;
   uint32_t last_c = 0; /* the line's last character other than space */
   while (pos < n) {
     uint32_t c = at(&sp, pos, &len);
@@ -529,11 +783,12 @@ long sotto_text_sentences(const char *text, size_t n, sotto_span **spans) {
       if (c == '\r' && after < n && text[after] == '\n') after++;
       size_t q = skip_space(&sp, after, 0);
       int paragraph = c == 0x0C || c == 0x2029 || (q < n && is_newline(at(&sp, q, &len)));
-      if (paragraph || !sp.wrapped || !is_wrap(&sp, last, last_c, after)) {
+      if (paragraph || !is_wrap(&sp, line, line_end, last, last_c, after)) {
         if (emit(&sp, start, pos) != 0) goto oom;
         start = after;
       }
-      pos = after, col = last = 0, last_c = 0;
+      if (last == 0 || c == 0x0C || c == 0x2029) measure_block(&sp, after); /* a new block */
+      pos = line = after, col = last = 0, last_c = 0;
       continue;
     }
     if (terminal_kind(c)) {
@@ -541,11 +796,16 @@ long sotto_text_sentences(const char *text, size_t n, sotto_span **spans) {
       if (end && emit(&sp, start, end) != 0) goto oom;
       if (end) start = end;
       else end = run_end;
-      for (; pos < end; pos += len) last_c = at(&sp, pos, &len), last = ++col; /* marks, closers */
+      for (; pos < end; pos += len) { /* marks, closers */
+        c = at(&sp, pos, &len);
+        if (is_newline(c)) break; /* (a closing quote after a space never spans lines) */
+        col++;
+        if (!sotto_unicode_is_space(c)) last = col, last_c = c, line_end = pos + len;
+      }
       continue;
     }
     col++;
-    if (!sotto_unicode_is_space(c)) last = col, last_c = c;
+    if (!sotto_unicode_is_space(c)) last = col, last_c = c, line_end = pos + len;
     pos += len;
   }
   if (emit(&sp, start, n) != 0) goto oom;
@@ -556,28 +816,43 @@ oom:
   return -1;
 }
 
+/* The start of the last code point of s[0..n), n > 0; *c gets it. */
+static size_t last_code_point(const unsigned char *s, size_t n, uint32_t *c) {
+  size_t p = n - 1;
+  while (p > 0 && n - p < 4 && (s[p] & 0xC0) == 0x80) p--;
+  if (p + sotto_utf8_next(s + p, n - p, c) != n) *c = SOTTO_UTF8_BAD, p = n - 1;
+  return p;
+}
+
 int sotto_text_is_complete(const char *s, size_t n) {
-  size_t p = n > 32 ? n - 32 : 0, len; /* a mark and its closers are near the end */
-  uint32_t last = 0;
-  for (; p < n; p += len) {
+  const unsigned char *u = (const unsigned char *)s;
+  while (n) { /* back over white space, closers and footnote markers */
     uint32_t c;
-    len = sotto_utf8_next((const unsigned char *)s + p, n - p, &c);
-    if (!is_closer(c) && !sotto_unicode_is_space(c)) last = c;
+    size_t p = last_code_point(u, n, &c), b = p;
+    if (c == ']')
+      while (b > 0 && p - b < 14 && u[b] != '[') b--;
+    if (c == ']' && footnote_marker(u, n, b) == n - b) n = b;
+    else if (is_closer(c) || is_superscript_digit(c) || sotto_unicode_is_space(c)) n = p;
+    else return terminal_kind(c) != 0;
   }
-  return terminal_kind(last) != 0;
+  return 0;
 }
 
 /* ---- cleaned copies and tokens ---- */
 
-char *sotto_text_clean(const char *s, size_t n, size_t *out_len) {
+static char *clean(const char *s, size_t n, int sentence, size_t *out_len) {
   char *out = malloc(3 * n + 1); /* a bad byte grows to U+FFFD's 3 bytes */
-  size_t o = 0, len;
+  size_t o = 0, len, m;
   int space = 0;
   if (!out) return NULL;
   for (size_t p = 0; p < n; p += len) {
     uint32_t c;
     len = sotto_utf8_next((const unsigned char *)s + p, n - p, &c);
-    if (c == 0x200B || c == 0xFEFF) continue;
+    if (c == 0x200B || c == 0xFEFF || c == 0xAD) continue; /* invisible: ZWSP, BOM, soft hyphen */
+    if (sentence && (m = footnote_marker((const unsigned char *)s, n, p)) != 0) {
+      len = m;
+      continue;
+    }
     if (sotto_unicode_is_space(c) || c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0)) {
       space = 1;
       continue;
@@ -589,6 +864,14 @@ char *sotto_text_clean(const char *s, size_t n, size_t *out_len) {
   out[o] = 0;
   if (out_len) *out_len = o;
   return out;
+}
+
+char *sotto_text_clean(const char *s, size_t n, size_t *out_len) {
+  return clean(s, n, 0, out_len);
+}
+
+char *sotto_text_clean_sentence(const char *s, size_t n, size_t *out_len) {
+  return clean(s, n, 1, out_len);
 }
 
 int sotto_text_tokens(const char *s, size_t n, sotto_token_fn fn, void *user) {

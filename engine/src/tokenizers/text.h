@@ -38,10 +38,14 @@ int sotto_unicode_is_ideograph(uint32_t cp);
 
 /* A copy of s[0..n) that is valid UTF-8 (bad bytes become U+FFFD), with
  * every run of white space (newlines included) turned into one space and the
- * ends trimmed; zero-width spaces and byte-order marks are dropped. Returns a
- * malloc'ed NUL-terminated string (NULL when out of memory); *len (when not
- * NULL) gets its length. */
+ * ends trimmed; zero-width spaces, soft hyphens and byte-order marks are
+ * dropped. Returns a malloc'ed NUL-terminated string (NULL when out of
+ * memory); *len (when not NULL) gets its length. */
 char *sotto_text_clean(const char *s, size_t n, size_t *len);
+
+/* sotto_text_clean, with footnote markers ("[1]", "[12]", "[a]", "[3, 4]")
+ * left out: a sentence as a summary shows it. */
+char *sotto_text_clean_sentence(const char *s, size_t n, size_t *len);
 
 typedef struct sotto_span {
   size_t start, end; /* bytes [start, end) of the text */
