@@ -38,7 +38,7 @@ static void expect_split(const char *text, const char *const *want) {
   while (want[w]) w++;
   CHECK(n == w, "%.50s...: %ld sentences, want %ld", text, n, w);
   for (long i = 0; i < n && i < w; i++) {
-    char *s = sotto_text_clean(text + sp[i].start, sp[i].end - sp[i].start, NULL);
+    char *s = sotto_text_clean_sentence(text + sp[i].start, sp[i].end - sp[i].start, NULL);
     CHECK(s && strcmp(s, want[i]) == 0, "sentence %ld: got [%s] want [%s]", i, s, want[i]);
     free(s);
   }
@@ -106,6 +106,47 @@ static void test_splitter(void) {
         "The sale is expected to close in April, subject to regulatory approval and "
         "financing by the buyers.",
         "A new paragraph starts here and it goes on for a while until it ends.");
+  /* German: abbreviations, ordinals, quotes */
+  SPLIT("Das gilt z. B. f\xC3\xBCr Dateien, d. h. f\xC3\xBCr alle. Am 3. Oktober beginnt die 2. "
+        "Phase. Sie endet im 19. Jahrhundert nicht.",
+        "Das gilt z. B. f\xC3\xBCr Dateien, d. h. f\xC3\xBCr alle.",
+        "Am 3. Oktober beginnt die 2. Phase.", "Sie endet im 19. Jahrhundert nicht.");
+  SPLIT("Er kaufte Brot, Milch usw. Dann ging er. Siehe Abs. 2 und Nr. 17 bzw. Nr. 18. "
+        "Sie belegte Platz 3. Das Team jubelte.",
+        "Er kaufte Brot, Milch usw.", "Dann ging er.",
+        "Siehe Abs. 2 und Nr. 17 bzw. Nr. 18.", "Sie belegte Platz 3.", "Das Team jubelte.");
+  SPLIT("Sie sagte: \xE2\x80\x9E" "Ich komme.\xE2\x80\x9C Dann ging sie. \xC2\xBBJa.\xC2\xAB Er nickte.",
+        "Sie sagte: \xE2\x80\x9E" "Ich komme.\xE2\x80\x9C", "Dann ging sie.",
+        "\xC2\xBBJa.\xC2\xAB", "Er nickte.");
+  SPLIT("Fehler, z. B. \xC2\xBB" "Archiv gesperrt\xC2\xAB, melden. Gut.",
+        "Fehler, z. B. \xC2\xBB" "Archiv gesperrt\xC2\xAB, melden.", "Gut.");
+  /* French: M., p. ex., spaced marks and guillemets (no-break spaces) */
+  SPLIT("M. Dupont est arriv\xC3\xA9. Il dit\xC2\xA0: \xC2\xAB\xC2\xA0" "Bonjour.\xC2\xA0\xC2\xBB "
+        "Puis il sortit\xE2\x80\xAF! Vraiment\xE2\x80\xAF? Oui, p. ex. demain.",
+        "M. Dupont est arriv\xC3\xA9.",
+        "Il dit : \xC2\xAB" " Bonjour. \xC2\xBB", "Puis il sortit !", "Vraiment ?",
+        "Oui, p. ex. demain.");
+  SPLIT("\xC2\xAB\xC2\xA0Pourquoi\xE2\x80\xAF?\xC2\xA0\xC2\xBB demanda-t-elle. "
+        "Personne ne savait. Un vol. Il partit.",
+        "\xC2\xAB Pourquoi ? \xC2\xBB demanda-t-elle.", "Personne ne savait.", "Un vol.",
+        "Il partit.");
+  /* footnote markers stay with their sentence and are left out of it */
+  SPLIT("The proxy must be trusted.[1] Without it, headers are ignored.[2][3] Fine.\xC2\xB2 End.",
+        "The proxy must be trusted.", "Without it, headers are ignored.", "Fine.\xC2\xB2",
+        "End.");
+  SPLIT("[1] Smith, J. Title of a book. 2001.\n[2] Doe, A. Another one.",
+        "Smith, J. Title of a book.", "2001.", "Doe, A. Another one.");
+  /* a line break after a comma, an article or a preposition is a wrap; a
+   * table row and a heading line are not */
+  SPLIT("Short line with the\nRest of it here. Another,\nSecond part.\nName | Age\nAnn | 32",
+        "Short line with the Rest of it here.", "Another, Second part.", "Name | Age",
+        "Ann | 32");
+  SPLIT("Introduction\nThe tool runs on Linux.\n## Usage\nRun it.", "Introduction",
+        "The tool runs on Linux.", "## Usage", "Run it.");
+  /* names after initials go on: "F. La Roche", "M. Le Pen" */
+  SPLIT("Investor David F. La Roche said so. He left.",
+        "Investor David F. La Roche said so.", "He left.");
+
   /* no sentences in white space or punctuation alone */
   SPLIT("", NULL);
   SPLIT("  \n\t\n  ", NULL);
@@ -228,7 +269,7 @@ static int check_summary(const char *name, const char *text, const cJSON *r, int
   int want = counts[style][length] < total ? counts[style][length] : (int)total;
   CHECK(n == want, "%s %s/%s: %d sentences, want %d", name, styles[style], lengths[length], n,
         want);
-  char *clean_text = sotto_text_clean(text, strlen(text), NULL);
+  char *clean_text = sotto_text_clean_sentence(text, strlen(text), NULL);
   size_t cap = strlen(text) * 3 + 64, used = 0;
   char *expect = malloc(cap);
   expect[0] = 0;
@@ -242,7 +283,8 @@ static int check_summary(const char *name, const char *text, const cJSON *r, int
     last = index;
     CHECK(strstr(clean_text, st) != NULL, "%s: sentence %d occurs verbatim in the text", name, i);
     if (index >= 0 && index < total) {
-      char *orig = sotto_text_clean(text + sp[index].start, sp[index].end - sp[index].start, NULL);
+      char *orig =
+          sotto_text_clean_sentence(text + sp[index].start, sp[index].end - sp[index].start, NULL);
       CHECK(strcmp(orig, st) == 0, "%s: sentence %d is input sentence %ld", name, i, index);
       free(orig);
     }
@@ -400,6 +442,183 @@ static void test_reuters(const char *dir) {
   printf("Reuters: %d articles, %d summaries checked\n", articles, summaries);
 }
 
+/* ---- pages written by hand: sentences marked by their author ---- */
+
+/* White space as one space (no-break spaces included), in place. */
+static void squeeze(char *s) {
+  char *c = sotto_text_clean(s, strlen(s), NULL);
+  strcpy(s, c);
+  free(c);
+}
+
+static const char *page_kind(const char *kind) {
+  return strcmp(kind, "footnote") == 0 ? "note" : kind;
+}
+
+/* The page's units as a splitter must find them in its plain text: each
+ * sentence of a paragraph or item, and each heading, caption, table row and
+ * footnote whole. NULL-ended, malloc'ed strings. */
+static char **page_units(const cJSON *page, long *n) {
+  char **u = NULL;
+  long k = 0, cap = 0;
+  const cJSON *b;
+  cJSON_ArrayForEach(b, cJSON_GetObjectItem(page, "blocks")) {
+    const cJSON *sents = cJSON_GetObjectItem(b, "sentences"), *s;
+    const cJSON *cells = cJSON_GetObjectItem(b, "cells");
+    if (k + cJSON_GetArraySize(sents) + 2 > cap) {
+      cap = 2 * cap + cJSON_GetArraySize(sents) + 64;
+      u = realloc(u, (size_t)cap * sizeof *u);
+    }
+    if (sents) {
+      cJSON_ArrayForEach(s, sents) u[k++] = strdup(s->valuestring);
+    } else if (cells) {
+      size_t len = 0;
+      cJSON_ArrayForEach(s, cells) len += strlen(s->valuestring) + 3;
+      char *row = calloc(len + 1, 1);
+      cJSON_ArrayForEach(s, cells) {
+        if (*row) strcat(row, " | ");
+        strcat(row, s->valuestring);
+      }
+      u[k++] = row;
+    } else {
+      u[k++] = strdup(cJSON_GetObjectItem(b, "text")->valuestring);
+    }
+  }
+  for (long i = 0; i < k; i++) squeeze(u[i]);
+  u[k] = NULL;
+  *n = k;
+  return u;
+}
+
+/* The summary of a page, as text or as blocks; checks every sentence is a
+ * marked sentence of a paragraph or list item, and returns in *covered the
+ * number of sections its sentences come from and in *last the position
+ * (0..1) of the last one among the marked sentences. */
+static void check_page_summary(const char *name, const char *what, const cJSON *page,
+                               const char *req_json, int want, int *covered, double *last) {
+  char *out = sotto_request(ctx, req_json);
+  cJSON *r = cJSON_Parse(out);
+  const cJSON *sents = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "result"), "sentences"), *s;
+  CHECK(cJSON_GetArraySize(sents) == want, "%s %s: %d sentences, want %d (%.200s)", name, what,
+        cJSON_GetArraySize(sents), want, out);
+  char seen[256] = {0};
+  int total = 0, pos = 0;
+  *covered = 0, *last = 0;
+  const cJSON *b;
+  cJSON_ArrayForEach(b, cJSON_GetObjectItem(page, "blocks"))
+    total += cJSON_GetArraySize(cJSON_GetObjectItem(b, "sentences"));
+  cJSON_ArrayForEach(s, sents) {
+    char *t = strdup(cJSON_GetObjectItem(s, "text")->valuestring);
+    squeeze(t);
+    int found = 0, at = 0;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItem(page, "blocks")) {
+      const cJSON *m;
+      cJSON_ArrayForEach(m, cJSON_GetObjectItem(b, "sentences")) {
+        char *x = strdup(m->valuestring);
+        squeeze(x);
+        if (!found && strcmp(x, t) == 0) {
+          found = 1, pos = at;
+          int sec = cJSON_GetObjectItem(b, "section")->valueint & 255;
+          *covered += !seen[sec];
+          seen[sec] = 1;
+        }
+        at++;
+        free(x);
+      }
+    }
+    CHECK(found, "%s %s: \"%s\" is a marked sentence of the page", name, what, t);
+    if (found && (double)pos / total > *last) *last = (double)pos / total;
+    free(t);
+  }
+  cJSON_Delete(r);
+  sotto_string_free(out);
+}
+
+static void test_pages(const char *dir) {
+  char rel[512];
+  snprintf(rel, sizeof rel, "out/summarize/%s/pages/index.txt", dir);
+  char *index = check_read_file(rel, NULL);
+  CHECK(index != NULL, "pages made");
+  if (!index) return;
+  static const char *const variants[] = {"txt", "w40.txt", "w50.txt", "w60.txt", "w72.txt",
+                                         "w79.txt", "w100.txt", "ragged.txt", "indent.txt"};
+  char *save = NULL;
+  int pages = 0;
+  for (char *name = strtok_r(index, "\n", &save); name; name = strtok_r(NULL, "\n", &save)) {
+    snprintf(rel, sizeof rel, "out/summarize/%s/pages/%s.json", dir, name);
+    char *json = check_read_file(rel, NULL);
+    cJSON *page = json ? cJSON_Parse(json) : NULL;
+    free(json);
+    CHECK(page != NULL, "%s: page description", name);
+    if (!page) continue;
+    pages++;
+    long n_units;
+    char **units = page_units(page, &n_units);
+
+    /* 1. the splitter finds the author's sentences, however the text is wrapped */
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+      snprintf(rel, sizeof rel, "out/summarize/%s/pages/%s.%s", dir, name, variants[v]);
+      char *text = check_read_file(rel, NULL);
+      if (!text) continue;
+      sotto_span *sp;
+      long n = sotto_text_sentences(text, strlen(text), &sp), same = 0;
+      for (long i = 0; i < n && i < n_units; i++) {
+        char *s = sotto_text_clean_sentence(text + sp[i].start, sp[i].end - sp[i].start, NULL);
+        if (strcmp(s, units[i]) == 0) same++;
+        else if (same == i) fprintf(stderr, "  %s.%s sentence %ld: [%s] want [%s]\n", name,
+                                    variants[v], i, s, units[i]);
+        free(s);
+      }
+      CHECK(n == n_units && same == n, "%s.%s: %ld of %ld sentences as marked (%ld found)", name,
+            variants[v], same, n_units, n);
+      free(sp);
+      free(text);
+    }
+
+    /* 2. summaries: marked sentences only, from across the page */
+    snprintf(rel, sizeof rel, "out/summarize/%s/pages/%s.w72.txt", dir, name);
+    char *text = check_read_file(rel, NULL);
+    cJSON *blocks = cJSON_CreateArray();
+    const cJSON *b;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItem(page, "blocks")) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "kind", page_kind(cJSON_GetObjectItem(b, "kind")->valuestring));
+      cJSON_AddStringToObject(o, "text", cJSON_GetObjectItem(b, "text")->valuestring);
+      cJSON_AddItemToArray(blocks, o);
+    }
+    for (int l = 0; l < 3; l++) {
+      for (int as_blocks = 0; as_blocks < 2; as_blocks++) {
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "op", "summarize");
+        if (as_blocks) cJSON_AddItemReferenceToObject(req, "blocks", blocks);
+        else cJSON_AddStringToObject(req, "text", text ? text : "");
+        cJSON_AddStringToObject(req, "length", lengths[l]);
+        char *req_json = cJSON_PrintUnformatted(req);
+        cJSON_Delete(req);
+        int covered;
+        double last;
+        char what[64];
+        snprintf(what, sizeof what, "key-points/%s (%s)", lengths[l], as_blocks ? "blocks" : "text");
+        check_page_summary(name, what, page, req_json, counts[0][l], &covered, &last);
+        printf("%s %s: %d sections, last sentence at %.2f of the page\n", name, what, covered,
+               last);
+        /* the opening alone (the first three sentences) would be one section, at 0.03 */
+        CHECK(covered >= 3 && last >= 0.5,
+              "%s %s: from %d different sections (want 3 or more), the last at %.2f "
+              "(want 0.5 or more)", name, what, covered, last);
+        cJSON_free(req_json);
+      }
+    }
+    cJSON_Delete(blocks);
+    free(text);
+    for (long i = 0; i < n_units; i++) free(units[i]);
+    free(units);
+    cJSON_Delete(page);
+  }
+  CHECK(pages == 3, "%d pages", pages);
+  free(index);
+}
+
 static void test_edges(void) {
   expect_error("{\"op\":\"summarize\",\"text\":\"\"}", "empty_text");
   expect_error("{\"op\":\"summarize\",\"text\":\"  \\n\\t \\n \"}", "empty_text");
@@ -410,6 +629,42 @@ static void test_edges(void) {
   expect_error("{\"op\":\"summarize\",\"text\":\"Hi.\",\"length\":\"huge\"}", "bad_request");
   expect_error("{\"op\":\"summarize\",\"text\":\"Hi.\",\"length\":3}", "bad_request");
   expect_error("{\"op\":\"summarize\",\"text\":\"Hi.\",\"model\":\"gpt\"}", "model_not_found");
+
+  /* blocks */
+  expect_error("{\"op\":\"summarize\",\"text\":\"Hi.\",\"blocks\":[]}", "bad_request");
+  expect_error("{\"op\":\"summarize\",\"blocks\":{}}", "bad_request");
+  expect_error("{\"op\":\"summarize\",\"blocks\":[{\"kind\":\"paragraph\"}]}", "bad_request");
+  expect_error("{\"op\":\"summarize\",\"blocks\":[\"Hi.\"]}", "bad_request");
+  expect_error("{\"op\":\"summarize\",\"blocks\":[{\"kind\":\"poem\",\"text\":\"Hi.\"}]}",
+               "bad_request");
+  expect_error("{\"op\":\"summarize\",\"blocks\":[]}", "empty_text");
+  expect_error("{\"op\":\"summarize\",\"blocks\":[{\"kind\":\"heading\",\"text\":\"Only a "
+               "heading that is long enough to be a sentence.\"},{\"kind\":\"caption\",\"text\":"
+               "\"Figure 1: A caption.\"},{\"kind\":\"cell\",\"text\":\"A cell.\"}]}",
+               "empty_text");
+  {
+    char *out = sotto_request(
+        ctx, "{\"op\":\"summarize\",\"length\":\"long\",\"blocks\":["
+             "{\"kind\":\"heading\",\"text\":\"Setting up the proxy server for production\"},"
+             "{\"kind\":\"paragraph\",\"text\":\"The proxy must be trusted.[1] Then it\\nworks.\"},"
+             "{\"kind\":\"caption\",\"text\":\"Figure 1: The proxy server in front of the wiki.\"},"
+             "{\"kind\":\"code\",\"text\":\"server { listen 80; }\"},"
+             "{\"kind\":\"heading\",\"text\":\"Backups\"},"
+             "{\"kind\":\"item\",\"text\":\"Keep seven daily backups\"},"
+             "{\"kind\":\"note\",\"text\":\"[1] Proxies are listed in trusted_proxies.\"}]}");
+    cJSON *r = cJSON_Parse(out);
+    const cJSON *res = cJSON_GetObjectItem(r, "result");
+    const cJSON *sents = cJSON_GetObjectItem(res, "sentences");
+    const char *s0 = cJSON_GetObjectItem(cJSON_GetArrayItem(sents, 0), "text")->valuestring;
+    const char *s2 = cJSON_GetObjectItem(cJSON_GetArrayItem(sents, 2), "text")->valuestring;
+    CHECK(cJSON_GetArraySize(sents) == 3 && strcmp(s0, "The proxy must be trusted.") == 0 &&
+              strcmp(s2, "Keep seven daily backups") == 0 &&
+              cJSON_GetObjectItem(cJSON_GetArrayItem(sents, 2), "block")->valueint == 5 &&
+              cJSON_GetObjectItem(res, "input_sections")->valueint == 3,
+          "blocks: only paragraph and item sentences, markers left out: %s", out);
+    cJSON_Delete(r);
+    sotto_string_free(out);
+  }
 
   /* one sentence: that sentence, whatever the style */
   const char *one = "  The   only sentence \t here, with no final stop  ";
@@ -596,6 +851,9 @@ int main(int argc, char **argv) {
            "/usr/bin/python3 '%s/tests/summarize/extract-reuters.py' '%s/out/summarize/%s'",
            SOTTO_SOURCE_DIR, SOTTO_SOURCE_DIR, name);
   CHECK(system(cmd) == 0, "extract the Reuters articles: %s", cmd);
+  snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/pages/make-pages.py' '%s/out/summarize/%s/pages'",
+           SOTTO_SOURCE_DIR, SOTTO_SOURCE_DIR, name);
+  CHECK(system(cmd) == 0, "make the test pages: %s", cmd);
 
   ctx = sotto_context_create(&(sotto_config){.threads = 2});
   ctx1 = sotto_context_create(&(sotto_config){.threads = 1});
@@ -604,6 +862,7 @@ int main(int argc, char **argv) {
   test_tokens();
   test_edges();
   test_reuters(name);
+  test_pages(name);
   test_large(name);
   sotto_context_destroy(ctx);
   sotto_context_destroy(ctx1);

@@ -3,7 +3,9 @@
  * sentence splitter, the tokenizer, the cleaner and the "summarize" op.
  * Nothing may crash, leak or read outside the buffer, and the outputs keep
  * their promises: spans in order, in bounds, trimmed and bounded; tokens
- * and cleaned text valid UTF-8; a summary or a clear error for every text.
+ * and cleaned text valid UTF-8; a summary or a clear error for every text,
+ * also given as blocks (cut at '|'), whose headings, captions, cells, code
+ * and notes are never chosen.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -108,6 +110,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (!cJSON_IsString(t) ||
           !valid_utf8((unsigned char *)t->valuestring, strlen(t->valuestring)))
         abort();
+    }
+  }
+  cJSON_Delete(r);
+  sotto_string_free(out);
+  cJSON_free(json);
+
+  /* The same text as blocks: cut at each '|', kinds taken in turn. */
+  static const char *const kinds[] = {"paragraph", "heading", "item", "caption", "cell",
+                                      "quote", "code", "note", "text"};
+  req = cJSON_CreateObject();
+  cJSON_AddStringToObject(req, "op", "summarize");
+  cJSON *blocks = cJSON_AddArrayToObject(req, "blocks");
+  size_t k = 0;
+  for (char *p = str, *bar; p; p = bar ? bar + 1 : NULL, k++) {
+    bar = strchr(p, '|');
+    if (bar) *bar = 0;
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "kind", kinds[(k + size) % 9]);
+    cJSON_AddStringToObject(b, "text", p);
+    cJSON_AddItemToArray(blocks, b);
+  }
+  json = cJSON_PrintUnformatted(req);
+  cJSON_Delete(req);
+  out = json ? sotto_request(ctx, json) : NULL;
+  r = out ? cJSON_Parse(out) : NULL;
+  if (json && !r) abort();
+  res = cJSON_GetObjectItem(r, "result");
+  code = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "error"), "code");
+  if (r && !res && !(cJSON_IsString(code) && (strcmp(code->valuestring, "empty_text") == 0 ||
+                                              strcmp(code->valuestring, "out_of_memory") == 0)))
+    abort();
+  if (res) {
+    const cJSON *s = cJSON_GetObjectItem(res, "sentences"), *e;
+    cJSON_ArrayForEach(e, s) {
+      const cJSON *t = cJSON_GetObjectItem(e, "text");
+      int blk = cJSON_GetObjectItem(e, "block")->valueint;
+      if (!cJSON_IsString(t) || blk < 0 || (size_t)blk >= k) abort();
+      const char *kind = kinds[(blk + size) % 9];
+      if (strcmp(kind, "paragraph") && strcmp(kind, "item") && strcmp(kind, "quote") &&
+          strcmp(kind, "text"))
+        abort(); /* headings, captions, cells, code and notes are never chosen */
     }
   }
   cJSON_Delete(r);

@@ -4,27 +4,40 @@
  * best stand for it.
  *
  * The method is LexRank (Erkan & Radev 2004) with a redundancy pass:
- *   1. sentences (text.c), each a bag of lower-cased word tokens without
- *      English function words, plurals folded ("prices" -> "price"); numbers
- *      get no weight (they tie sentences by accident: prices, dates) but
- *      count when telling repeats apart; headings, list items and table rows (short, without a
- *      final mark) and very short sentences are left out unless too few
- *      sentences remain;
+ *   1. sentences (text.c), split block by block: a sentence never crosses
+ *      a paragraph, a list item or a table cell. Only the sentences of
+ *      paragraphs, list items, quotes and plain text may be chosen:
+ *      headings (blocks, or "# " lines of plain text), captions, table cells
+ *      and footnote entries ("[1] ...") never are; code and notes are not
+ *      read at all. Each sentence is a bag of lower-cased word tokens
+ *      without English function words, plurals folded ("prices" ->
+ *      "price"); numbers get no weight (they tie sentences by accident:
+ *      prices, dates) but count when telling repeats apart; very short
+ *      sentences and fragments (short, without a final mark) are left out
+ *      unless too few sentences remain;
  *   2. TF-IDF sentence vectors, sentences being the documents;
  *   3. the cosine similarity of every pair of sentences: one matrix product
  *      X X^T through XNNPACK on the context's thread pool;
  *   4. PageRank on that weighted graph with a lead prior in the teleport
  *      vector: news and most articles put their point first. The random walk
  *      follows similarity half of the time (damping 0.5) and restarts at
- *      sentence i with weight 1 + 10 / (1 + i) otherwise. On the Reuters
+ *      sentence i with weight 1 + 10 f / (1 + i) otherwise. On the Reuters
  *      articles this raises the share of title words the summaries hold
  *      (headline 0.32 -> 0.54, tldr short 0.41 -> 0.56, key-points short
  *      0.59 -> 0.64; the first sentence alone: 0.57, the first three: 0.63)
- *      against LexRank's usual damping 0.85 and a flat restart;
+ *      against LexRank's usual damping 0.85 and a flat restart. The lead
+ *      fades with length, f = min(1, 40 / sentences): the opening of a
+ *      3,000-word guide is not its summary. Where the document has sections
+ *      (headings), each section's opening gets a lead of its own,
+ *      + 2 / (1 + i within the section);
  *   5. maximal marginal relevance (Carbonell & Goldstein 1998) picks the
  *      sentences, never one that nearly repeats a sentence already chosen
  *      (cosine of 0.8 or more, or 80 % of either's words in the other);
- *      exact repeats are dropped before ranking;
+ *      exact repeats are dropped before ranking. Each sentence already
+ *      chosen from a section lowers the value of the section's others by
+ *      0.25, so the choice covers the document: sections are the headings'
+ *      or, in a long text without headings (over 40 sentences to choose
+ *      from), as many equal stretches of it as sentences are wanted;
  *   6. the chosen sentences, in document order, white space tidied.
  *
  * Bounded work for any input: above 1024
@@ -52,7 +65,12 @@
 #define MAX_CELLS (4u << 20)     /* candidates x columns */
 #define QUANT 2048.0             /* weights in units of 1/QUANT */
 #define DAMPING 0.5
-#define LEAD_PRIOR 10.0          /* teleport weight 1 + LEAD_PRIOR / (1 + index) */
+#define LEAD_PRIOR 10.0          /* teleport weight 1 + LEAD_PRIOR f / (1 + index) */
+#define LEAD_SPAN 40             /* f = min(1, LEAD_SPAN / sentences) */
+#define SECTION_LEAD 2.0         /* + SECTION_LEAD / (1 + index in the section) */
+#define SECTION_PENALTY 0.25     /* MMR: per sentence already chosen from a section */
+#define LONG_TEXT 40             /* candidates from which a text without headings */
+                                 /* is cut into stretches to cover */
 #define MMR_LAMBDA 0.7
 #define NEAR_DUPLICATE 0.8       /* cosine, or share of one's terms in the other, */
                                  /* from which a sentence repeats another */
@@ -76,6 +94,10 @@ typedef struct {
   /* sentences */
   long n;
   sotto_span *spans;
+  long *block;              /* the block each is in */
+  long *section;            /* its section (0 before the first heading) */
+  char *eligible;           /* may be chosen: text of a paragraph, item, quote */
+  long n_sections;
   int *n_tokens;            /* word tokens, function words included */
   char *complete;           /* ends with a sentence mark */
   uint64_t *text_hash;      /* of the token sequence: exact repeats */
@@ -198,15 +220,92 @@ static int cmp_int(const void *a, const void *b) {
 static void summarizer_free(summarizer *S) {
   free(S->slots), free(S->arena), free(S->key_off), free(S->key_len), free(S->key_hash);
   free(S->numeric), free(S->df), free(S->spans), free(S->n_tokens), free(S->complete);
-  free(S->text_hash), free(S->term_off), free(S->ids);
+  free(S->text_hash), free(S->term_off), free(S->ids), free(S->block), free(S->section);
+  free(S->eligible);
+}
+
+const char *const sotto_block_kind_names[SOTTO_BLOCK_KINDS] = {
+    "text", "paragraph", "item", "quote", "heading", "caption", "cell", "code", "note",
+};
+
+/* A "# Heading" line of plain text (Markdown's ATX headings). */
+static int is_markdown_heading(const char *s, size_t n) {
+  size_t k = 0;
+  while (k < n && k < 7 && s[k] == '#') k++;
+  return k >= 1 && k <= 6 && k < n && (s[k] == ' ' || s[k] == '\t');
+}
+
+/* An entry of a list of notes or references: "[1] Smith, ...", "^ Smith". */
+static int is_note_entry(const char *s, size_t n) {
+  if (n >= 3 && s[0] == '[') {
+    size_t k = 1;
+    while (k < n && k < 5 && s[k] >= '0' && s[k] <= '9') k++;
+    return k > 1 && k < n && s[k] == ']';
+  }
+  return (n >= 1 && s[0] == '^') || (n >= 3 && memcmp(s, "\xE2\x86\x91", 3) == 0); /* ↑ */
+}
+
+/* Appends the sentences of one block (spans offset to the document). */
+static int add_block(summarizer *S, const char *text, const sotto_block *b, long bi,
+                     size_t *cap) {
+  sotto_span *sp;
+  long k = sotto_text_sentences(text + b->span.start, b->span.end - b->span.start, &sp);
+  if (k < 0) return -1;
+  if ((size_t)(S->n + k) > *cap) {
+    size_t c = *cap ? *cap : 256;
+    while (c < (size_t)(S->n + k)) c *= 2;
+    sotto_span *spans = realloc(S->spans, c * sizeof *spans);
+    if (spans) S->spans = spans;
+    long *blk = spans ? realloc(S->block, c * sizeof *blk) : NULL;
+    if (blk) S->block = blk;
+    long *sec = blk ? realloc(S->section, c * sizeof *sec) : NULL;
+    if (sec) S->section = sec;
+    char *el = sec ? realloc(S->eligible, c) : NULL;
+    if (!el) {
+      free(sp);
+      return -1;
+    }
+    S->eligible = el, *cap = c;
+  }
+  int content = b->kind == SOTTO_BLOCK_TEXT || b->kind == SOTTO_BLOCK_PARAGRAPH ||
+                b->kind == SOTTO_BLOCK_ITEM || b->kind == SOTTO_BLOCK_QUOTE;
+  if (b->kind == SOTTO_BLOCK_HEADING && k > 0) S->n_sections++;
+  for (long i = 0; i < k; i++) {
+    sotto_span s = {sp[i].start + b->span.start, sp[i].end + b->span.start};
+    const char *t = text + s.start;
+    size_t len = s.end - s.start;
+    int heading = b->kind == SOTTO_BLOCK_TEXT && is_markdown_heading(t, len) &&
+                  (s.start == 0 || text[s.start - 1] == '\n');
+    if (heading) S->n_sections++;
+    S->spans[S->n] = s;
+    S->block[S->n] = bi;
+    S->section[S->n] = S->n_sections - 1;
+    S->eligible[S->n] = (char)(content && !heading && !is_note_entry(t, len));
+    S->n++;
+  }
+  free(sp);
+  return 0;
 }
 
 /* Splits and tokenises; fills df and sorts each sentence's term ids. */
-static int analyse(summarizer *S, const char *text, size_t len, sotto_error *err) {
-  S->n = sotto_text_sentences(text, len, &S->spans);
-  if (S->n < 0) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
-  if (S->n == 0)
-    return sotto_error_set(err, SOTTO_EMPTY_TEXT, "the text has no sentences to summarize");
+static int analyse(summarizer *S, const sotto_document *doc, sotto_error *err) {
+  sotto_block whole = {SOTTO_BLOCK_TEXT, {0, doc->len}};
+  const sotto_block *blocks = doc->blocks ? doc->blocks : &whole;
+  size_t n_blocks = doc->blocks ? doc->n_blocks : 1, cap = 0;
+  S->n_sections = 1;
+  for (size_t b = 0; b < n_blocks; b++) {
+    if (blocks[b].kind == SOTTO_BLOCK_CODE || blocks[b].kind == SOTTO_BLOCK_NOTE) continue;
+    if (add_block(S, doc->text, &blocks[b], (long)b, &cap) != 0)
+      return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+  }
+  long chosen = 0;
+  for (long i = 0; i < S->n; i++) chosen += S->eligible[i];
+  if (chosen == 0)
+    return sotto_error_set(err, SOTTO_EMPTY_TEXT,
+                           S->n ? "the text has no sentences to summarize (only headings, "
+                                  "captions, tables or notes)"
+                                : "the text has no sentences to summarize");
+  const char *text = doc->text;
   size_t n = (size_t)S->n;
   S->n_tokens = calloc(n, sizeof *S->n_tokens);
   S->complete = malloc(n);
@@ -280,8 +379,8 @@ static int cmp_hashed(const void *a, const void *b) {
   return (x->index > y->index) - (x->index < y->index);
 }
 
-/* Chooses the sentences to rank: no exact repeats; no very short ones or
- * fragments unless too few remain; at most MAX_CANDIDATES, those most similar to the
+/* Chooses the sentences to rank: only those that may be chosen, no exact
+ * repeats; no very short ones or fragments unless too few remain; at most MAX_CANDIDATES, those most similar to the
  * document's centroid. Returns their count; cand[] in document order. */
 static long choose_candidates(summarizer *S, const double *idf, const double *norm, int want,
                               long *cand) {
@@ -299,13 +398,13 @@ static long choose_candidates(summarizer *S, const double *idf, const double *no
   for (long i = 1; i < n; i++)
     if (order[i].hash == order[i - 1].hash) dup[order[i].index] = 1;
   for (long i = 0; i < n; i++)
-    if (!dup[i] && S->n_tokens[i] >= MIN_TOKENS &&
+    if (S->eligible[i] && !dup[i] && S->n_tokens[i] >= MIN_TOKENS &&
         (S->complete[i] || S->n_tokens[i] >= MIN_FRAGMENT_TOKENS))
       cand[n_cand++] = i;
   if (n_cand < want) { /* short texts: take what there is */
     n_cand = 0;
     for (long i = 0; i < n; i++)
-      if (!dup[i]) cand[n_cand++] = i;
+      if (S->eligible[i] && !dup[i]) cand[n_cand++] = i;
   }
   free(order);
   free(dup);
@@ -387,20 +486,33 @@ done:
   return rc;
 }
 
+/* The restart weights of the random walk: the lead prior, fading with the
+ * length of the text, and a lead for the opening of each section under a
+ * heading. */
+static void lead_prior(const summarizer *S, const long *cand, long m, double *teleport) {
+  double fade = S->n > LEAD_SPAN ? (double)LEAD_SPAN / (double)S->n : 1.0;
+  long first = 0; /* the first candidate of the current section */
+  double total = 0;
+  for (long c = 0; c < m; c++) {
+    if (c > 0 && S->section[cand[c]] != S->section[cand[c - 1]]) first = c;
+    double w = 1.0 + LEAD_PRIOR * fade / (1.0 + (double)cand[c]);
+    if (S->n_sections > 1) w += SECTION_LEAD / (1.0 + (double)(c - first));
+    total += teleport[c] = w;
+  }
+  for (long c = 0; c < m; c++) teleport[c] /= total;
+}
+
 /* LexRank: stationary distribution of a random walk on the similarity
- * graph that restarts (1 - DAMPING) of the time at a lead-biased sentence. */
-static void lexrank(const float *sim, const long *cand, long m, double *score) {
-  double *teleport = malloc((size_t)m * sizeof *teleport);
+ * graph that restarts (1 - DAMPING) of the time, at sentence c with
+ * probability teleport[c]. */
+static void lexrank(const float *sim, const double *teleport, long m, double *score) {
   double *next = malloc((size_t)m * sizeof *next);
   double *rowsum = malloc((size_t)m * sizeof *rowsum);
-  if (!teleport || !next || !rowsum) { /* degrade to the lead prior alone */
-    for (long i = 0; i < m; i++) score[i] = 1.0 / (1.0 + (double)cand[i]);
+  if (!next || !rowsum) { /* degrade to the prior alone */
+    for (long i = 0; i < m; i++) score[i] = teleport[i];
     goto done;
   }
-  double total = 0;
-  for (long i = 0; i < m; i++) total += teleport[i] = 1.0 + LEAD_PRIOR / (1.0 + (double)cand[i]);
   for (long i = 0; i < m; i++) {
-    teleport[i] /= total;
     score[i] = 1.0 / (double)m;
     double s = 0;
     for (long j = 0; j < m; j++) s += sim[(size_t)i * (size_t)m + (size_t)j];
@@ -426,7 +538,7 @@ static void lexrank(const float *sim, const long *cand, long m, double *score) {
     if (delta < 1e-9) break;
   }
 done:
-  free(teleport), free(next), free(rowsum);
+  free(next), free(rowsum);
 }
 
 /* The share of the distinct terms of the shorter of sentences a and b that
@@ -452,15 +564,17 @@ static double containment(const summarizer *S, long a, long b) {
 }
 
 /* Maximal marginal relevance over the ranked candidates: relevance traded
- * against similarity to what is already chosen; near-repeats never. Fills
- * pick[] (candidate positions, document order); returns how many. */
-static int select_mmr(const summarizer *S, const long *cand, const float *sim, const double *rel,
-                      long m, int k, long *pick) {
+ * against similarity to what is already chosen and against the sentences
+ * already chosen from the same section; near-repeats never. Fills pick[]
+ * (candidate positions, document order); returns how many. */
+static int select_mmr(const summarizer *S, const long *cand, const long *section,
+                      const float *sim, const double *rel, long m, int k, long *pick) {
   int n = 0;
   char *taken = calloc((size_t)m, 1);
   double *closest = calloc((size_t)m, sizeof *closest); /* max sim to the chosen */
-  if (!taken || !closest) {
-    free(taken), free(closest);
+  int *in_section = calloc((size_t)(section[m - 1] + 1), sizeof *in_section);
+  if (!taken || !closest || !in_section) {
+    free(taken), free(closest), free(in_section);
     return -1;
   }
   while (n < k) {
@@ -468,12 +582,14 @@ static int select_mmr(const summarizer *S, const long *cand, const float *sim, c
     double best_v = 0;
     for (long c = 0; c < m; c++) {
       if (taken[c] || closest[c] > NEAR_DUPLICATE) continue;
-      double v = MMR_LAMBDA * rel[c] - (1 - MMR_LAMBDA) * closest[c];
+      double v = MMR_LAMBDA * rel[c] - (1 - MMR_LAMBDA) * closest[c] -
+                 SECTION_PENALTY * in_section[section[c]];
       if (best < 0 || v > best_v) best = c, best_v = v;
     }
     if (best < 0) break;
     taken[best] = 1;
     pick[n++] = best;
+    in_section[section[best]]++;
     for (long c = 0; c < m; c++) {
       double s = sim[(size_t)best * (size_t)m + (size_t)c];
       if (s > closest[c]) closest[c] = s;
@@ -482,7 +598,7 @@ static int select_mmr(const summarizer *S, const long *cand, const float *sim, c
     }
   }
   qsort(pick, (size_t)n, sizeof *pick, cmp_long);
-  free(taken), free(closest);
+  free(taken), free(closest), free(in_section);
   return n;
 }
 
@@ -491,18 +607,34 @@ static int progress(sotto_stream *st, size_t len, double done, const char *stage
   return sotto_stream_progress(st, done, stage);
 }
 
-long sotto_extractive_summarize(pthreadpool_t pool, const char *text, size_t len, int count,
-                                int headline, sotto_stream *st, sotto_extractive_pick **picks,
-                                long *n_sentences, sotto_error *err) {
+/* The section each candidate counts in for coverage: the document's own
+ * (headings), or in a long text without headings, count equal stretches.
+ * Numbered from 0 without gaps, non-decreasing. */
+static void coverage_sections(const summarizer *S, const long *cand, long m, int count,
+                              long *section) {
+  long s = 0;
+  for (long c = 0; c < m; c++) {
+    if (c > 0 && S->section[cand[c]] != S->section[cand[c - 1]]) s++;
+    section[c] = s;
+  }
+  if (s == 0 && m > LONG_TEXT && count > 1)
+    for (long c = 0; c < m; c++) section[c] = c * count / m;
+}
+
+int sotto_extractive_summarize(pthreadpool_t pool, const sotto_document *doc,
+                               const sotto_extractive_options *opts, sotto_stream *st,
+                               sotto_extractive_result *out, sotto_error *err) {
   summarizer S;
   memset(&S, 0, sizeof S);
-  double *idf = NULL, *norm = NULL, *score = NULL;
-  long *cand = NULL, *pick = NULL, m = 0;
+  memset(out, 0, sizeof *out);
+  double *idf = NULL, *norm = NULL, *score = NULL, *teleport = NULL;
+  long *cand = NULL, *pick = NULL, *section = NULL, m = 0;
   float *sim = NULL;
-  long picked = -1;
-  *picks = NULL;
-  if (analyse(&S, text, len, err) != 0) goto done;
-  *n_sentences = S.n;
+  int rc = -1, count = opts->count;
+  size_t len = doc->len;
+  if (analyse(&S, doc, err) != 0) goto done;
+  out->n_sentences = S.n;
+  out->n_sections = S.n_sections;
   if (progress(st, len, 0.3, "sentences")) goto done;
 
   idf = malloc(((size_t)S.n_terms + 1) * sizeof *idf);
@@ -518,37 +650,45 @@ long sotto_extractive_summarize(pthreadpool_t pool, const char *text, size_t len
   }
   m = choose_candidates(&S, idf, norm, count, cand);
   if (m < 0) goto oom;
-  /* m >= 1: a sentence always has a word, and the first of repeats stays */
+  /* m >= 1: an eligible sentence always has a word, and the first of repeats stays */
 
   sim = malloc((size_t)m * (size_t)m * sizeof *sim);
   score = malloc((size_t)m * sizeof *score);
+  teleport = malloc((size_t)m * sizeof *teleport);
+  section = malloc((size_t)m * sizeof *section);
   pick = malloc((size_t)(count < m ? count : m) * sizeof *pick);
-  if (!sim || !score || !pick) goto oom;
+  if (!sim || !score || !teleport || !section || !pick) goto oom;
   if (similarities(pool, &S, cand, m, idf, norm, sim, err) != 0) goto done;
   if (progress(st, len, 0.7, "similarity")) goto done;
-  lexrank(sim, cand, m, score);
+  coverage_sections(&S, cand, m, count, section);
+  lead_prior(&S, cand, m, teleport);
+  lexrank(sim, teleport, m, score);
 
   double best = 0;
   for (long c = 0; c < m; c++) {
-    if (headline && S.n_tokens[cand[c]] > HEADLINE_TOKENS) /* headlines are short */
+    if (opts->headline && S.n_tokens[cand[c]] > HEADLINE_TOKENS) /* headlines are short */
       score[c] *= (double)HEADLINE_TOKENS / S.n_tokens[cand[c]];
     if (score[c] > best) best = score[c];
   }
   for (long c = 0; c < m; c++) score[c] = best > 0 ? score[c] / best : 0;
-  int n = select_mmr(&S, cand, sim, score, m, count, pick);
+  int n = select_mmr(&S, cand, section, sim, score, m, count, pick);
   if (n < 0) goto oom;
-  if (!(*picks = malloc((size_t)(n ? n : 1) * sizeof **picks))) goto oom;
+  if (!(out->picks = malloc((size_t)(n ? n : 1) * sizeof *out->picks))) goto oom;
   for (int p = 0; p < n; p++) {
     long i = cand[pick[p]];
-    (*picks)[p].index = i;
-    (*picks)[p].span = S.spans[i];
+    out->picks[p].index = i;
+    out->picks[p].block = S.block[i];
+    out->picks[p].section = S.section[i];
+    out->picks[p].span = S.spans[i];
   }
-  picked = n;
+  out->n_picks = n;
+  rc = 0;
   goto done;
 oom:
   sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
 done:
   summarizer_free(&S);
-  free(idf), free(norm), free(cand), free(pick), free(sim), free(score);
-  return picked;
+  free(idf), free(norm), free(cand), free(pick), free(sim), free(score), free(teleport);
+  free(section);
+  return rc;
 }

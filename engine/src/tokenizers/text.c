@@ -111,10 +111,20 @@ static const struct {
     {0x1EA0, 0x1EFF, 1, 2},     {0x1F08, 0x1F0F, -8, 1},   {0x1F18, 0x1F1D, -8, 1},
     {0x1F28, 0x1F2F, -8, 1},    {0x1F38, 0x1F3F, -8, 1},   {0x1F48, 0x1F4D, -8, 1},
     {0x1F68, 0x1F6F, -8, 1},    {0xFF21, 0xFF3A, 32, 1},
+    /* as glibc's towlower, which R's tolower() uses (sentiment normalisation) */
+    {0x1C4, 0x1C4, 2, 1},       {0x1C5, 0x1C5, 1, 1},      {0x1C7, 0x1C7, 2, 1},
+    {0x1C8, 0x1C8, 1, 1},       {0x1CA, 0x1CA, 2, 1},      {0x1CB, 0x1CB, 1, 1},
+    {0x1F1, 0x1F1, 2, 1},       {0x1F2, 0x1F2, 1, 1},      {0x1E9E, 0x1E9E, -7615, 1},
+    {0x13A0, 0x13EF, 38864, 1}, {0x13F0, 0x13F5, 8, 1},    {0x2160, 0x216F, 16, 1},
+    {0x24B6, 0x24CF, 26, 1},    {0x2C00, 0x2C2F, 48, 1},   {0x2C80, 0x2CE3, 1, 2},
+    {0x10400, 0x10427, 40, 1},  {0x1E900, 0x1E921, 34, 1},
 };
 
 uint32_t sotto_unicode_fold(uint32_t cp) {
   if (cp < 0x80) return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
+  if (cp == 0x212A) return 'k';     /* Kelvin sign */
+  if (cp == 0x2126) return 0x3C9;   /* Ohm sign */
+  if (cp == 0x212B) return 0xE5;    /* Angstrom sign */
   if (cp == 0x130) return 'i';      /* Turkish dotted capital I */
   if (cp == 0x3C2) return 0x3C3;    /* Greek final sigma: same letter */
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -285,7 +295,7 @@ static const char *const abbrev_maybe[] = {
     "dept", "est", "etc", "ex", "feb", "fri", "inc", "jan", "jh", "jr", "jul", "jun", "llc",
     "ltd", "mar", "mio", "mon", "mrd", "mt", "nov", "oct", "plc", "pt", "rd", "sat", "sep",
     "sept", "sr", "st", "ste", "str", "thu", "tue", "univ", "usw", "wed", "yr", "yrs",
-    "\xC3\xA9" "d", /* éd */
+    "\303\251d", /* éd */
 };
 /* Abbreviations that stand before a number ("No. 5", "Fig. 3", "Art. 9",
  * "Abs. 2"): a sentence goes on when a digit follows and ends otherwise
@@ -300,7 +310,7 @@ static const char *const abbrev_number[] = {
  * ordinal ("am 3. Oktober"), only such a word ends the sentence. */
 static const char *const openers[] = {
     /* German */
-    "aber", "alle", "als", "also", "am", "an", "auch", "auf", "aus", "au\xC3\x9F" "erdem", "bei",
+    "aber", "alle", "als", "also", "am", "an", "auch", "auf", "aus", "au\303\237erdem", "bei",
     "bis", "da", "dabei", "daher", "damit", "danach", "dann", "das", "dass", "dem", "den",
     "denn", "der", "des", "deshalb", "die", "dies", "diese", "diesem", "diesen", "dieser",
     "dieses", "doch", "dort", "du", "durch", "ein", "eine", "einem", "einen", "einer",
@@ -340,7 +350,7 @@ static const char *const joiners[] = {
     "durch", "ein", "eine", "einem", "einen", "einer", "eines", "f\xC3\xBCr", "gegen", "im",
     "ins", "ist", "kann", "mit", "nach", "ob", "oder", "ohne", "sind", "sondern", "sowie",
     "um", "und", "vom", "von", "weil", "wenn", "werden", "wird", "wurde", "zu", "zum", "zur",
-    "zwischen", "\xC3\xBC" "ber", "dasselbe", "dieselbe", "dieselben", "derselbe", "diese",
+    "zwischen", "\303\274ber", "dasselbe", "dieselbe", "dieselben", "derselbe", "diese",
     "dieser", "dieses", "diesem", "diesen", "jede", "jedem", "jeden", "jeder", "jedes", "kein",
     "keine", "keinem", "keinen", "keiner", "keines", "welche", "welchem", "welchen", "welcher",
     "welches", "seine", "seinen", "ihre", "ihren", "unsere", "mehrere", "einige", "viele",
@@ -900,4 +910,237 @@ int sotto_text_tokens(const char *s, size_t n, sotto_token_fn fn, void *user) {
     }
   }
   return t ? fn(user, tok, t) : 0;
+}
+
+/* ---- the sentiment model's normalisation ----
+ *
+ * normalise() of models/sentiment/normalise.R, step by step (the R function
+ * is the reference; tests compare the two on the model's 5,000 reviews and
+ * on hard cases). Its regular expressions are PCRE's: \p{L} and \p{N} are
+ * letters and numbers of any script, \s is ASCII white space, \p{Z} the
+ * Unicode separators, \p{Cc} the control characters. */
+
+typedef struct {
+  char *s;
+  size_t n, cap;
+  int oom;
+} strbuf;
+
+static void sb_put(strbuf *b, const void *p, size_t n) {
+  if (b->oom) return;
+  if (b->n + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->n + n + 1) cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (!s) {
+      b->oom = 1;
+      return;
+    }
+    b->s = s, b->cap = cap;
+  }
+  memcpy(b->s + b->n, p, n);
+  b->n += n;
+  b->s[b->n] = 0;
+}
+
+static void sb_cp(strbuf *b, uint32_t c) {
+  char u[4];
+  sb_put(b, u, sotto_utf8_put(c, u));
+}
+
+/* Unicode general category Mn, Mc or Me: combining marks (the common
+ * blocks), which sotto_unicode_is_word counts as part of words. */
+static int is_mark(uint32_t c) {
+  static const uint32_t ranges[][2] = {
+      {0x300, 0x36F},   {0x483, 0x489},   {0x591, 0x5BD},   {0x5BF, 0x5BF},   {0x5C1, 0x5C2},
+      {0x5C4, 0x5C5},   {0x5C7, 0x5C7},   {0x610, 0x61A},   {0x64B, 0x65F},   {0x670, 0x670},
+      {0x6D6, 0x6DC},   {0x6DF, 0x6E4},   {0x6E7, 0x6E8},   {0x6EA, 0x6ED},   {0x711, 0x711},
+      {0x730, 0x74A},   {0x900, 0x903},   {0x93A, 0x93C},   {0x93E, 0x94F},   {0x951, 0x957},
+      {0x962, 0x963},   {0x981, 0x983},   {0x9BC, 0x9BC},   {0x9BE, 0x9CD},   {0xA01, 0xA03},
+      {0xA3C, 0xA51},   {0xA81, 0xA83},   {0xABC, 0xACD},   {0xB01, 0xB03},   {0xB3C, 0xB57},
+      {0xBBE, 0xBCD},   {0xC00, 0xC04},   {0xC3E, 0xC56},   {0xCBC, 0xCD6},   {0xD00, 0xD03},
+      {0xD3E, 0xD57},   {0xE31, 0xE31},   {0xE34, 0xE3A},   {0xE47, 0xE4E},   {0xEB1, 0xEB1},
+      {0xEB4, 0xEBC},   {0xEC8, 0xECD},   {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x3099, 0x309A},
+      {0xFE20, 0xFE2F},
+  };
+  for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+    if (c >= ranges[i][0] && c <= ranges[i][1]) return 1;
+  return 0;
+}
+
+/* \p{L} or \p{N}: a letter or a number of any script. */
+static int is_letter_or_number(uint32_t c) {
+  if (c == 0xB2 || c == 0xB3 || c == 0xB9 || (c >= 0xBC && c <= 0xBE)) return 1; /* ² ³ ¹ ¼ */
+  if ((c >= 0x2C2 && c <= 0x2C5) || (c >= 0x2D2 && c <= 0x2DF) || (c >= 0x2E5 && c <= 0x2EB) ||
+      c == 0x2ED || (c >= 0x2EF && c <= 0x2FF) || c == 0x375 || c == 0x384 || c == 0x385 ||
+      c == 0x3F6)
+    return 0; /* modifier symbols */
+  if (c >= 0x2000 && c < 0x2C00) {
+    static const uint32_t ranges[][2] = {
+        {0x2070, 0x2071}, {0x2074, 0x2079}, {0x207F, 0x2089}, {0x2090, 0x209C},
+        {0x2102, 0x2102}, {0x2107, 0x2107}, {0x210A, 0x2113}, {0x2115, 0x2115},
+        {0x2119, 0x211D}, {0x2124, 0x2124}, {0x2126, 0x2126}, {0x2128, 0x2128},
+        {0x212A, 0x212D}, {0x212F, 0x2139}, {0x213C, 0x213F}, {0x2145, 0x2149},
+        {0x214E, 0x214E}, {0x2150, 0x2189}, {0x2460, 0x249B}, {0x24EA, 0x24FF},
+        {0x2776, 0x2793},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+      if (c >= ranges[i][0] && c <= ranges[i][1]) return 1;
+    return 0;
+  }
+  return sotto_unicode_is_word(c) && !is_mark(c);
+}
+
+/* \s (ASCII white space), \p{Z} (separators) or \p{Cc} (controls). */
+static int is_blank_class(uint32_t c, int controls) {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x3000 || (controls && (c < 0x20 || (c >= 0x7F && c <= 0x9F)));
+}
+
+/* decode_entities(): numeric ones, a short list of named ones, the rest of
+ * the named ones as spaces. */
+static void decode_entities(strbuf *out, const char *s, size_t n) {
+  static const char *const named[][2] = {
+      {"quot", "\""}, {"apos", "'"}, {"lt", "<"}, {"gt", ">"}, {"nbsp", " "},
+      {"eacute", "\303\251"}, {"egrave", "\303\250"}, {"ecirc", "\303\252"},
+      {"aacute", "\303\241"}, {"agrave", "\303\240"}, {"ntilde", "\303\261"},
+      {"uuml", "\303\274"}, {"ouml", "\303\266"}, {"auml", "\303\244"},
+      {"ccedil", "\303\247"}, {"rsquo", "'"}, {"lsquo", "'"}, {"rdquo", "\""}, {"ldquo", "\""},
+      {"mdash", "-"}, {"ndash", "-"}, {"hellip", "..."},
+  };
+  strbuf a = {0}, b = {0};
+  /* &#NN; -> the character (as.integer, intToUtf8); out of range -> space */
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 2;
+    while (j < n && is_ascii_digit((unsigned char)s[j])) j++;
+    if (s[i] == '&' && i + 2 < n && s[i + 1] == '#' && j > i + 2 && j < n && s[j] == ';') {
+      uint64_t v = 0;
+      size_t k = i + 2;
+      while (k < j && s[k] == '0') k++;
+      int big = j - k > 10;
+      for (; !big && k < j; k++) v = v * 10 + (uint64_t)(s[k] - '0');
+      if (big || v > 0x7FFFFFFF || v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        sb_put(&a, " ", 1);
+      else
+        sb_cp(&a, (uint32_t)v);
+      i = j + 1;
+    } else {
+      sb_put(&a, s + i, 1), i++;
+    }
+  }
+  /* the named ones, one list entry after the other (gsub, fixed) */
+  for (size_t e = 0; e < sizeof named / sizeof named[0]; e++) {
+    char pat[16] = "&";
+    size_t pl = strlen(named[e][0]) + 2;
+    memcpy(pat + 1, named[e][0], pl - 2);
+    pat[pl - 1] = ';';
+    b.n = 0;
+    for (size_t i = 0; i < a.n;) {
+      if (a.s[i] == '&' && i + pl <= a.n && memcmp(a.s + i, pat, pl) == 0) {
+        sb_put(&b, named[e][1], strlen(named[e][1]));
+        i += pl;
+      } else {
+        sb_put(&b, a.s + i, 1), i++;
+      }
+    }
+    strbuf t = a;
+    a = b, b = t;
+  }
+  /* &[A-Za-z][A-Za-z0-9]*; -> space (&amp; among them: R's last step,
+   * &amp; -> &, finds none left) */
+  for (size_t i = 0; i < a.n;) {
+    size_t j = i + 1;
+    if (a.s[i] == '&' && j < a.n && is_ascii_alpha((unsigned char)a.s[j])) {
+      while (j < a.n && (is_ascii_alpha((unsigned char)a.s[j]) || is_ascii_digit((unsigned char)a.s[j])))
+        j++;
+      if (j < a.n && a.s[j] == ';') {
+        sb_put(out, " ", 1);
+        i = j + 1;
+        continue;
+      }
+    }
+    sb_put(out, a.s + i, 1), i++;
+  }
+  out->oom |= a.oom | b.oom;
+  free(a.s), free(b.s);
+}
+
+char *sotto_text_normalise(const char *s, size_t n, size_t *out_len) {
+  strbuf a = {0}, b = {0};
+  /* valid UTF-8 first (R's strings are; bad bytes become U+FFFD) */
+  for (size_t p = 0, len; p < n; p += len) {
+    uint32_t c;
+    len = sotto_utf8_next((const unsigned char *)s + p, n - p, &c);
+    sb_cp(&a, c);
+  }
+  /* 1. <[^>]*> -> space */
+  for (size_t i = 0; i < a.n;) {
+    const char *gt = a.s[i] == '<' ? memchr(a.s + i + 1, '>', a.n - i - 1) : NULL;
+    if (gt) {
+      sb_put(&b, " ", 1);
+      i = (size_t)(gt - a.s) + 1;
+    } else {
+      sb_put(&b, a.s + i, 1), i++;
+    }
+  }
+  /* 2. entities */
+  a.n = 0;
+  if (b.n) decode_entities(&a, b.s, b.n);
+  /* 3-5. lower case; typographic apostrophes; U+FFFD -> space */
+  b.n = 0;
+  for (size_t p = 0, len; p < a.n; p += len) {
+    uint32_t c;
+    len = sotto_utf8_next((const unsigned char *)a.s + p, a.n - p, &c);
+    c = sotto_unicode_fold(c);
+    if (c == 0x2018 || c == 0x2019) c = '\'';
+    if (c == SOTTO_UTF8_BAD) c = ' ';
+    sb_cp(&b, c);
+  }
+  /* 6. an apostrophe between two letters or numbers stays; others stand alone */
+  a.n = 0;
+  uint32_t prev = 0;
+  for (size_t p = 0, len; p < b.n; p += len) {
+    uint32_t c, next = 0;
+    len = sotto_utf8_next((const unsigned char *)b.s + p, b.n - p, &c);
+    if (p + len < b.n) sotto_utf8_next((const unsigned char *)b.s + p + len, b.n - p - len, &next);
+    if (c == '\'' && !(is_letter_or_number(prev) && p + len < b.n && is_letter_or_number(next)))
+      sb_put(&a, " ' ", 3);
+    else
+      sb_cp(&a, c);
+    prev = c;
+  }
+  /* 7. any other character that is not a letter, number or space is set apart */
+  b.n = 0;
+  for (size_t p = 0, len; p < a.n; p += len) {
+    uint32_t c;
+    len = sotto_utf8_next((const unsigned char *)a.s + p, a.n - p, &c);
+    int apart = !is_letter_or_number(c) && !is_blank_class(c, 0) && c != '\'';
+    if (apart) sb_put(&b, " ", 1);
+    sb_cp(&b, c);
+    if (apart) sb_put(&b, " ", 1);
+  }
+  /* 8. runs of white space, separators and controls -> one space; trimmed */
+  a.n = 0;
+  int blank = 0;
+  for (size_t p = 0, len; p < b.n; p += len) {
+    uint32_t c;
+    len = sotto_utf8_next((const unsigned char *)b.s + p, b.n - p, &c);
+    if (is_blank_class(c, 1)) {
+      blank = 1;
+      continue;
+    }
+    if (blank && a.n) sb_put(&a, " ", 1);
+    blank = 0;
+    sb_cp(&a, c);
+  }
+  int oom = a.oom || b.oom;
+  free(b.s);
+  if (oom) {
+    free(a.s);
+    return NULL;
+  }
+  if (!a.s) a.s = calloc(1, 1);
+  if (out_len) *out_len = a.n;
+  return a.s;
 }

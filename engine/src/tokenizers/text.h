@@ -69,6 +69,15 @@ int sotto_text_is_complete(const char *s, size_t n);
 typedef int (*sotto_token_fn)(void *user, const char *token, size_t len);
 int sotto_text_tokens(const char *s, size_t n, sotto_token_fn fn, void *user);
 
+/* The text as the bundled sentiment model's training data was normalised
+ * (models/sentiment/normalise.R, MODEL_CARD.md): HTML tags dropped,
+ * entities decoded, lower case, apostrophes inside words kept, every other
+ * mark set apart by spaces ("great!!" -> "great ! !"), white space and
+ * controls as single spaces. Malformed UTF-8 decodes as U+FFFD, which
+ * becomes a space. Returns a malloc'ed NUL-terminated string (NULL when out
+ * of memory); *len (when not NULL) gets its length. */
+char *sotto_text_normalise(const char *s, size_t n, size_t *len);
+
 /* Whether the lower-case token is a common English function word. */
 int sotto_text_is_stopword(const char *token, size_t len);
 
