@@ -140,8 +140,9 @@ static int summarize(sotto_context *ctx, int argc, char **argv) {
 }
 
 /* sotto classify --task T [--top-k N] [--models DIR] FILE|-: loads the
- * task's default model from the models directory (unless --model already
- * registered that id) and runs one "classify" request on the file's text. */
+ * task's default model (and for sentiment the language model) from the
+ * models directory (unless --model already registered that id) and runs
+ * one "classify" request on the file's text. */
 static int classify(sotto_context *ctx, int argc, char **argv, const char **models,
                     int n_models) {
   const char *task = NULL, *top_k = "1", *dir = getenv("SOTTO_MODELS"), *path = NULL;
@@ -163,13 +164,15 @@ static int classify(sotto_context *ctx, int argc, char **argv, const char **mode
     usage(stderr);
     return 2;
   }
-  int loaded = 0;
-  for (int m = 0; m < n_models; m++)
-    loaded |= strncmp(models[m], id, strlen(id)) == 0 && models[m][strlen(id)] == '=';
-  if (!loaded) {
+  /* sentiment also needs the language model: an English model answers for English only */
+  const char *need[2] = {id, strcmp(id, "lid176") != 0 ? "lid176" : NULL};
+  for (int i = 0; i < 2 && need[i]; i++) {
+    int loaded = 0;
+    for (int m = 0; m < n_models; m++)
+      loaded |= strncmp(models[m], need[i], strlen(need[i])) == 0 && models[m][strlen(need[i])] == '=';
     char spec[4096];
-    snprintf(spec, sizeof spec, "%s=%s/%s.ftz", id, dir, id);
-    if (add_model(ctx, spec) != 0) {
+    snprintf(spec, sizeof spec, "%s=%s/%s.ftz", need[i], dir, need[i]);
+    if (!loaded && add_model(ctx, spec) != 0) {
       fputs("sotto: bundled models are built by `make models`\n", stderr);
       return 1;
     }

@@ -54,41 +54,11 @@ stopifnot(
   setequal(levels(test$score), c("great", "other"))
 )
 
-decode_entities <- function(x) {
-  x <- gsub("&#([0-9]+);", "\001\\1\002", x, perl = TRUE)
-  # numeric entities: decode one by one (few occurrences)
-  m <- gregexpr("\001[0-9]+\002", x, perl = TRUE)
-  regmatches(x, m) <- lapply(regmatches(x, m), function(v) {
-    if (length(v) == 0) return(v)
-    cp <- as.integer(gsub("[\001\002]", "", v))
-    vapply(cp, function(c) if (is.na(c) || c <= 0 || c > 0x10FFFF) " " else intToUtf8(c), "")
-  })
-  named <- c(quot = "\"", apos = "'", lt = "<", gt = ">", nbsp = " ",
-             eacute = "\u00e9", egrave = "\u00e8", ecirc = "\u00ea",
-             aacute = "\u00e1", agrave = "\u00e0", ntilde = "\u00f1",
-             uuml = "\u00fc", ouml = "\u00f6", auml = "\u00e4",
-             ccedil = "\u00e7", rsquo = "'", lsquo = "'", rdquo = "\"",
-             ldquo = "\"", mdash = "-", ndash = "-", hellip = "...")
-  for (n in names(named)) {
-    x <- gsub(paste0("&", n, ";"), named[[n]], x, fixed = TRUE)
-  }
-  x <- gsub("&[A-Za-z][A-Za-z0-9]*;", " ", x, perl = TRUE)
-  gsub("&amp;", "&", x, fixed = TRUE)
+here <- function() {
+  file <- sub("^--file=", "", grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE))
+  if (length(file) == 1) dirname(file) else "."
 }
-
-normalise <- function(x) {
-  x <- enc2utf8(as.character(x))
-  x[is.na(x)] <- ""
-  x <- gsub("<[^>]*>", " ", x, perl = TRUE)
-  x <- decode_entities(x)
-  x <- tolower(x)
-  x <- gsub("[\u2018\u2019]", "'", x, perl = TRUE)
-  x <- gsub("\uFFFD", " ", x, fixed = TRUE)
-  x <- gsub("(?<![\\p{L}\\p{N}])'|'(?![\\p{L}\\p{N}])", " ' ", x, perl = TRUE)
-  x <- gsub("([^\\p{L}\\p{N}\\s\\p{Z}'])", " \\1 ", x, perl = TRUE)
-  x <- gsub("[\\s\\p{Z}\\p{Cc}]+", " ", x, perl = TRUE)
-  trimws(x)
-}
+source(file.path(here(), "normalise.R"))
 
 label_of <- function(score) {
   ifelse(as.character(score) == "great", "__label__positive", "__label__negative")

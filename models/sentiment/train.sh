@@ -35,6 +35,13 @@
 #   5. Both the .bin and the .ftz are evaluated once on the 1,000 held-out
 #      test reviews, which play no part in steps 2-4.
 #   6. The quantised model is copied to sentiment-en.ftz next to this script.
+#   7. Calibration (calibrate.R): five fold models, trained and quantised
+#      exactly as the final model on 4/5 of the training reviews, predict
+#      their held-out fifth; Platt scaling is fit on these 4,000 out-of-fold
+#      probabilities, and the share of a text's words the model knows is
+#      measured on them. build/calibration.txt holds the result, which the
+#      engine's model card for sentiment-en carries
+#      (engine/src/models/cards.c). The test reviews play no part.
 #
 # Label meaning: __label__positive = the reviewer gave 5 stars (source score
 # "great"); __label__negative = 1 to 4 stars (source score "other").
@@ -107,6 +114,20 @@ if [[ ${1:-} == __cv ]]; then
   fasttext supervised -input "$data/cv/fold$k.train.txt" -output "$m" -verbose 0 $(supervised_args "$cfg")
   correct "$m.bin" "$data/cv/fold$k.valid.txt" >"$m.correct"
   rm -f "$m.bin" "$m.vec"
+  exit 0
+fi
+if [[ ${1:-} == __cal ]]; then
+  # __cal DATA OUT K CONFIG CUTOFF: a fold model as the final one is made,
+  # its probabilities on the held-out fold and its dictionary
+  data=$2 out=$3 k=$4 cfg=$5 cut=$6
+  m="$out/cal_f${k}"
+  # shellcheck disable=SC2046
+  fasttext supervised -input "$data/cv/fold$k.train.txt" -output "$m" -verbose 0 $(supervised_args "$cfg")
+  # shellcheck disable=SC2046
+  fasttext quantize -input "$data/cv/fold$k.train.txt" -output "$m" -verbose 0 $(quantize_args "$cfg" "$cut")
+  cut -d' ' -f2- "$data/cv/fold$k.valid.txt" | fasttext predict-prob "$m.ftz" - 2 >"$m.pred"
+  fasttext dump "$m.ftz" dict | awk 'NR > 1 && $3 == "word" { print $1 }' >"$m.words"
+  rm -f "$m.bin" "$m.vec" "$m.ftz"
   exit 0
 fi
 if [[ ${1:-} == __q ]]; then
@@ -241,6 +262,13 @@ CB=$(correct "$FINAL.bin" "$TEST")
 CQ=$(correct "$FINAL.ftz" "$TEST")
 
 cp "$FINAL.ftz" "$HERE/sentiment-en.ftz"
+
+echo "== calibration (out-of-fold probabilities of $FOLDS fold models)"
+mkdir -p "$BUILD/calibration"
+for k in $(seq 1 "$FOLDS"); do
+  printf '%s\0%s\0%s\0%s\0%s\0%s\0' __cal "$DATA" "$BUILD/calibration" "$k" "$CONFIG" "$CUTOFF"
+done | xargs -0 -n 6 -P "$JOBS" bash "$SELF"
+Rscript "$HERE/calibrate.R" "$DATA" "$BUILD/calibration" "$FOLDS" | tee "$BUILD/calibration.txt"
 END=$(date +%s)
 
 {

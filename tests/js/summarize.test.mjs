@@ -1,7 +1,8 @@
 // The "summarize" op in both wasm builds against the native CLI: for the
-// Reuters articles (tests/summarize/extract-reuters.py), a few texts in other
-// scripts and a 100,000-word text, every style and length must choose the
-// very same sentences. Exact equality is expected, not a tolerance: the
+// Reuters articles (tests/summarize/extract-reuters.py), the long test pages
+// in English, German and French as text and as blocks (tests/pages/), a few
+// texts in other scripts and a 100,000-word text, every style and length
+// must choose the very same sentences. Exact equality is expected, not a tolerance: the
 // summarizer quantises its term weights so that the similarity matrix is
 // exact in f32 whatever the SIMD kernel's order of additions, and the rest is
 // plain C in double (see engine/src/task_summarize.c).
@@ -29,6 +30,14 @@ const texts = [
   ['all-twice', articles.map(([, t]) => t).join('\n\n').repeat(2)],
 ];
 
+const pageDir = path.join(out, 'summarize/js-pages');
+execFileSync('/usr/bin/python3', [path.join(root, 'tests/pages/make-pages.py'), pageDir]);
+const pages = readFileSync(path.join(pageDir, 'index.txt'), 'utf8').trim().split('\n');
+for (const p of pages) texts.push([`${p} (text)`, readFileSync(path.join(pageDir, `${p}.w72.txt`), 'utf8')]);
+const KIND = { footnote: 'note' };
+const blockDocs = pages.map((p) => [`${p} (blocks)`, JSON.parse(readFileSync(path.join(pageDir, `${p}.json`), 'utf8'))
+  .blocks.map((b) => ({ kind: KIND[b.kind] ?? b.kind, text: b.text }))]);
+
 const styles = ['key-points', 'tldr', 'headline'];
 const lengths = ['short', 'medium', 'long'];
 const requests = [];
@@ -36,6 +45,10 @@ for (const [name, text] of texts)
   for (const style of styles)
     for (const length of lengths)
       requests.push({ id: `${name} ${style}/${length}`, op: 'summarize', text, style, length });
+for (const [name, blocks] of blockDocs)
+  for (const style of styles)
+    for (const length of lengths)
+      requests.push({ id: `${name} ${style}/${length}`, op: 'summarize', blocks, style, length });
 
 // The CLI's replies, one per request (its exit status is 1 after an error
 // reply, which some of these requests are meant to get).

@@ -46,6 +46,7 @@ typedef struct sotto_model {
   const char *arch;     /* the family that runs it: "fasttext", ... (models/) */
   size_t bytes;         /* memory the loaded model holds */
   sotto_blob file;      /* the file's bytes, kept when used in place */
+  const struct sotto_model_card *card; /* what the engine knows of this very file, or NULL */
   void *impl;
   void (*destroy)(void *impl);
 } sotto_model;

@@ -592,6 +592,11 @@ int sotto_fasttext_load(sotto_model *model, sotto_error *err) {
 
 int sotto_fasttext_labels(const sotto_fasttext *ft) { return ft->nlabels; }
 
+int sotto_fasttext_has_word(const sotto_fasttext *ft, const char *w, size_t n) {
+  int32_t e = ft_find(ft, w, n, ft_hash(w, n));
+  return e >= 0 && ft->word_type[e] == 0;
+}
+
 const char *sotto_fasttext_label(const sotto_fasttext *ft, int i) {
   if (i < 0 || i >= ft->nlabels) return "";
   return ft->strings + ft->word_off[ft->nwords + i];

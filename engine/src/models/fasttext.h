@@ -31,6 +31,8 @@ int sotto_fasttext_predict(sotto_fasttext *ft, pthreadpool_t pool, const char *t
                            sotto_error *err);
 
 int sotto_fasttext_labels(const sotto_fasttext *ft);
+/* Whether w[0..n) is a word of the model's dictionary (labels are not). */
+int sotto_fasttext_has_word(const sotto_fasttext *ft, const char *w, size_t n);
 /* Label i as stored in the model, e.g. "__label__en". */
 const char *sotto_fasttext_label(const sotto_fasttext *ft, int i);
 

@@ -16,6 +16,7 @@
 
 #include "formats/formats.h"
 #include "models.h"
+#include "models/cards.h"
 #include "models/fasttext.h"
 
 static const struct {
@@ -60,6 +61,7 @@ static sotto_status add_blob(sotto_context *ctx, const char *id, sotto_blob blob
   sotto_model m = {0};
   memcpy(m.id, id, strlen(id) + 1);
   m.format = f->name;
+  m.card = sotto_model_card_find(blob.data, blob.size); /* before a loader lets go of the bytes */
   m.file = blob;
   if (load(&m, err) != 0) {
     sotto_model_free(&m);
