@@ -75,7 +75,8 @@ export async function runTask(step, text, settings, onUpdate) {
   if (!r.where) return { ...rec, status: 'error', error: { code: 'no_route', message: r.reason, hint: 'Change the routing policy in the options page.' } };
   const req = step.task === 'summarize'
     ? { id: crypto.randomUUID(), op: 'summarize', model: model.id, text, style: settings.style, length: settings.length, stream: true }
-    : { id: crypto.randomUUID(), op: 'classify', model: model.id, task: step.task, text, top_k: step.top_k };
+    : { id: crypto.randomUUID(), op: 'classify', model: model.id, task: step.task, text, top_k: step.top_k,
+      ...(step.language ? { language: step.language } : {}) };
   onUpdate(rec);
   try {
     const onPartial = (p) => { rec.partials.push(p.partial ?? p); onUpdate(rec); };
@@ -172,7 +173,10 @@ export async function onMenuClick(info, tab) {
     for (const step of plan) {
       const idx = job.steps.length;
       job.steps.push({ task: step.task, title: step.title, status: 'running' });
-      const rec = await runTask(step, text, settings, (r) => { job.steps[idx] = { ...r, partials: [...r.partials] }; publish(job); });
+      // The language found first goes with the sentiment request: the engine
+      // answers only for languages the sentiment model covers.
+      const language = job.steps.find((s) => s.task === 'language')?.result?.labels?.[0]?.label;
+      const rec = await runTask({ ...step, language }, text, settings, (r) => { job.steps[idx] = { ...r, partials: [...r.partials] }; publish(job); });
       job.steps[idx] = rec;
       if (idx === 0) job.first_ms = Math.round(performance.now() - t0);
       publish(job);

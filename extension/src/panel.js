@@ -31,6 +31,7 @@
     .hint { margin-top: 4px; font-size: 13px; background: #fff7e0; border: 1px solid #f0d890; border-radius: 6px; padding: 6px 8px; }
     code { font-family: ui-monospace, monospace; background: #eef2f6; padding: 1px 4px; border-radius: 4px; }
     .running { color: #6a7b8c; font-style: italic; }
+    .verdict { margin-bottom: 6px; }
     footer { padding: 8px 14px; font-size: 12px; color: #6a7b8c; display: flex; gap: 8px; align-items: center; }
     footer span { flex: 1; }
   `;
@@ -80,11 +81,38 @@
     return last ? `Working… ${Math.round(last.progress * 100)}%${last.stage ? ` (${last.stage})` : ''}` : 'Working…';
   }
 
+  // "German (de)": a language code with its name, in the browser's language.
+  function languageName(code) {
+    try {
+      const name = new Intl.DisplayNames([navigator.language || 'en'], { type: 'language' }).of(code);
+      return name && name !== code ? `${name} (${code})` : code;
+    } catch {
+      return code;
+    }
+  }
+
+  // A sentiment answer in words: the verdict, or why there is none.
+  function verdictOf(result) {
+    if (result?.task !== 'sentiment' || !('label' in result)) return null;
+    if (result.reason === 'unsupported_language') {
+      return `No sentiment: the sentiment model covers ${(result.languages ?? []).map(languageName).join(', ')} only, ` +
+        `and this text is in ${languageName(result.language)}.`;
+    }
+    if (result.label === 'neutral') {
+      return result.reason === 'unknown_words' ? 'No clear sentiment: the model knows too few of these words.'
+        : 'No clear sentiment.';
+    }
+    return `${result.label[0].toUpperCase()}${result.label.slice(1)}`;
+  }
+
   function stepText(step) {
     const sents = sentencesOf(step.result);
     if (sents.length) return sents.join('\n');
+    const verdict = verdictOf(step.result);
+    if (verdict && !step.result.labels?.length) return verdict;
     const labels = labelsOf(step.result);
-    if (labels.length) return labels.map((l) => `${l.label} ${(l.prob * 100).toFixed(1)}%`).join(', ');
+    const shown = (l) => (step.task === 'language' ? languageName(l.label) : l.label);
+    if (labels.length) return (verdict ? `${verdict}: ` : '') + labels.map((l) => `${shown(l)} ${(l.prob * 100).toFixed(1)}%`).join(', ');
     return '';
   }
 
@@ -106,13 +134,15 @@
     } else {
       const sents = sentencesOf(step.result);
       const labels = labelsOf(step.result);
+      const verdict = verdictOf(step.result);
+      if (verdict) body.push(el('div', { class: 'verdict', 'data-label': step.result.label ?? '' }, verdict));
       if (sents.length) body.push(el('ul', { class: 'summary' }, sents.map((s) => el('li', {}, s))));
       else if (labels.length) {
         body.push(el('ul', { class: 'labels' }, labels.map((l) => el('li', {},
-          el('span', { class: 'label' }, String(l.label).replace(/^__label__/, '')),
+          el('span', { class: 'label' }, step.task === 'language' ? languageName(String(l.label)) : String(l.label).replace(/^__label__/, '')),
           el('span', { class: 'bar', style: `width:${Math.max(2, Math.round(l.prob * 120))}px` }),
           el('span', { class: 'prob' }, `${(l.prob * 100).toFixed(1)}%`)))));
-      } else body.push(el('pre', {}, JSON.stringify(step.result, null, 1)));
+      } else if (!verdict) body.push(el('pre', {}, JSON.stringify(step.result, null, 1)));
     }
     const meta = [];
     if (step.model) meta.push(`model ${step.model}`);

@@ -48,7 +48,7 @@ function measure(name, run, pick, prob) {
   return {
     name, forced, answered: answered.length / r.length, rightAnswered: right / answered.length,
     ece: S.ece(r.map(prob), labels), newsNeutral: n.filter((x) => x.label === 'neutral').length / n.length,
-    ms: times[2],
+    ms: times[2], refused: r.filter((x) => x.label === null).length,
   };
 }
 
@@ -64,4 +64,5 @@ console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(`| ${r.name} | ${pct(r.forced)} | ${pct(r.answered)} | ${pct(r.rightAnswered)} | ${r.ece.toFixed(3)} | ${pct(r.newsNeutral)} | ${(r.ms * 1000).toFixed(0)} µs |`);
 }
+console.log(`sotto refused ${rows[0].refused} reviews as not English (the language model's reading); they count as wrong above`);
 console.log(`time ratio sotto/VADER: ${(rows[0].ms / rows[1].ms).toFixed(2)}`);

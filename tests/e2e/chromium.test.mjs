@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchChromium, startServer, hostBinary, hostManifest, waitFor, sha256, fasttextPredict, artifacts, CHROMIUM, dist } from './helpers.mjs';
+import { launchChromium, startServer, hostBinary, hostManifest, waitFor, sha256, nativeRequest, artifacts, CHROMIUM, dist } from './helpers.mjs';
 import * as flows from './flows.mjs';
 
 const ready = fs.existsSync(CHROMIUM) && fs.existsSync(path.join(dist, 'chrome/manifest.json'));
@@ -162,7 +162,11 @@ test('chromium: install a model from a local file (its sha256 computed)', { skip
     const text = await flows.select(drv.page, 'pos');
     const job = await flows.runMenu(drv, 'classify-selection', { selectionText: text });
     assert.equal(job.steps[1].model, 'sentiment-file');
-    assert.deepEqual(job.steps[1].result.labels.map((l) => l.label), fasttextPredict(flows.MODELS['sentiment-en'], text, 2).map((l) => l.label));
+    // the same file under another id: the same answers as the bundled model
+    const native = nativeRequest({ op: 'classify', task: 'sentiment', text, top_k: 2, language: 'en' },
+      [{ id: 'sentiment-en', file: flows.MODELS['sentiment-en'] }]).result;
+    assert.deepEqual(job.steps[1].result.labels, native.labels);
+    assert.equal(job.steps[1].result.calibrated, true);
   } finally {
     await flows.setSettings(drv, { models: {} });
   }
