@@ -61,6 +61,7 @@ bench: all
 	$(NODE) --no-liftoff tests/bench/matmul.mjs
 	$(NODE) --no-liftoff tests/bench/lid.mjs
 	$(NODE) --no-liftoff tests/bench/summarize.mjs
+	$(NODE) --no-liftoff tests/bench/sentiment.mjs
 
 # Chromium with the extension and the native host (registered in a temporary
 # profile) on the demo article; headless when there is no display.
