@@ -666,6 +666,15 @@ static void test_edges(void) {
     sotto_string_free(out);
   }
 
+  {
+    /* a paragraph that repeats a heading is still there to choose */
+    char *out = sotto_request(ctx, "{\"op\":\"summarize\",\"blocks\":[{\"kind\":\"heading\","
+                                   "\"text\":\"Backups\"},{\"kind\":\"paragraph\",\"text\":\"Backups\"}]}");
+    CHECK(strstr(out, "\"sentences\":[{\"text\":\"Backups\",\"index\":1,\"block\":1}]") != NULL,
+          "a paragraph repeating a heading: %s", out);
+    sotto_string_free(out);
+  }
+
   /* one sentence: that sentence, whatever the style */
   const char *one = "  The   only sentence \t here, with no final stop  ";
   for (int s = 0; s < 3; s++)

@@ -1,6 +1,7 @@
 /*
  * fuzz_text.c - libFuzzer target: any byte string, as text, through the
- * sentence splitter, the tokenizer, the cleaner and the "summarize" op.
+ * sentence splitter, the tokenizer, the cleaner, the sentiment model's
+ * normalisation and the "summarize" op.
  * Nothing may crash, leak or read outside the buffer, and the outputs keep
  * their promises: spans in order, in bounds, trimmed and bounded; tokens
  * and cleaned text valid UTF-8; a summary or a clear error for every text,
@@ -74,6 +75,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t len;
   char *c = sotto_text_clean(text, size, &len);
   if (!c || !valid_utf8((unsigned char *)c, len)) abort();
+  free(c);
+  /* the sentiment model's normalisation: valid UTF-8, single spaces, trimmed */
+  c = sotto_text_normalise(text, size, &len);
+  if (!c || !valid_utf8((unsigned char *)c, len) || strlen(c) != len ||
+      (len && (c[0] == ' ' || c[len - 1] == ' ')) || strstr(c, "  "))
+    abort();
   free(c);
 
   /* The op, with the text up to its first NUL (JSON strings end there). */

@@ -391,11 +391,14 @@ static long choose_candidates(summarizer *S, const double *idf, const double *no
     free(dup), free(order);
     return -1;
   }
-  /* One sort groups repeats (equal token sequences; a 64-bit hash collision
-   * would only drop a sentence); the first in the text survives. */
-  for (long i = 0; i < n; i++) order[i].hash = S->text_hash[i], order[i].index = i;
-  qsort(order, (size_t)n, sizeof *order, cmp_hashed);
-  for (long i = 1; i < n; i++)
+  /* One sort groups repeats among the sentences that may be chosen (equal
+   * token sequences; a 64-bit hash collision would only drop a sentence);
+   * the first in the text survives. */
+  long k = 0;
+  for (long i = 0; i < n; i++)
+    if (S->eligible[i]) order[k].hash = S->text_hash[i], order[k++].index = i;
+  qsort(order, (size_t)k, sizeof *order, cmp_hashed);
+  for (long i = 1; i < k; i++)
     if (order[i].hash == order[i - 1].hash) dup[order[i].index] = 1;
   for (long i = 0; i < n; i++)
     if (S->eligible[i] && !dup[i] && S->n_tokens[i] >= MIN_TOKENS &&

@@ -943,6 +943,11 @@ static void sb_put(strbuf *b, const void *p, size_t n) {
   b->s[b->n] = 0;
 }
 
+static void sb_reset(strbuf *b) {
+  b->n = 0;
+  if (b->s) b->s[0] = 0;
+}
+
 static void sb_cp(strbuf *b, uint32_t c) {
   char u[4];
   sb_put(b, u, sotto_utf8_put(c, u));
@@ -1035,7 +1040,7 @@ static void decode_entities(strbuf *out, const char *s, size_t n) {
     size_t pl = strlen(named[e][0]) + 2;
     memcpy(pat + 1, named[e][0], pl - 2);
     pat[pl - 1] = ';';
-    b.n = 0;
+    sb_reset(&b);
     for (size_t i = 0; i < a.n;) {
       if (a.s[i] == '&' && i + pl <= a.n && memcmp(a.s + i, pat, pl) == 0) {
         sb_put(&b, named[e][1], strlen(named[e][1]));
@@ -1085,10 +1090,10 @@ char *sotto_text_normalise(const char *s, size_t n, size_t *out_len) {
     }
   }
   /* 2. entities */
-  a.n = 0;
+  sb_reset(&a);
   if (b.n) decode_entities(&a, b.s, b.n);
   /* 3-5. lower case; typographic apostrophes; U+FFFD -> space */
-  b.n = 0;
+  sb_reset(&b);
   for (size_t p = 0, len; p < a.n; p += len) {
     uint32_t c;
     len = sotto_utf8_next((const unsigned char *)a.s + p, a.n - p, &c);
@@ -1098,7 +1103,7 @@ char *sotto_text_normalise(const char *s, size_t n, size_t *out_len) {
     sb_cp(&b, c);
   }
   /* 6. an apostrophe between two letters or numbers stays; others stand alone */
-  a.n = 0;
+  sb_reset(&a);
   uint32_t prev = 0;
   for (size_t p = 0, len; p < b.n; p += len) {
     uint32_t c, next = 0;
@@ -1111,7 +1116,7 @@ char *sotto_text_normalise(const char *s, size_t n, size_t *out_len) {
     prev = c;
   }
   /* 7. any other character that is not a letter, number or space is set apart */
-  b.n = 0;
+  sb_reset(&b);
   for (size_t p = 0, len; p < a.n; p += len) {
     uint32_t c;
     len = sotto_utf8_next((const unsigned char *)a.s + p, a.n - p, &c);
@@ -1121,7 +1126,7 @@ char *sotto_text_normalise(const char *s, size_t n, size_t *out_len) {
     if (apart) sb_put(&b, " ", 1);
   }
   /* 8. runs of white space, separators and controls -> one space; trimmed */
-  a.n = 0;
+  sb_reset(&a);
   int blank = 0;
   for (size_t p = 0, len; p < b.n; p += len) {
     uint32_t c;
