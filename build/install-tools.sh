@@ -36,7 +36,9 @@ for what in "${@:-build}"; do
       # of the store format (tests/store/open_store.py, PyNaCl)
       need argon2 argon2; need_file /usr/lib/python3/dist-packages/nacl python3-nacl
       # tests/tokenizers/make-unigram.py: SentencePiece trains the Unigram test model
-      need_file /usr/lib/python3/dist-packages/sentencepiece python3-sentencepiece ;;
+      need_file /usr/lib/python3/dist-packages/sentencepiece python3-sentencepiece
+      # tests/models/make_hf_model.py: random-weight Hugging Face models
+      need_file /usr/lib/python3/dist-packages/torch python3-torch ;;
     models)
       need fasttext fasttext; need Rscript r-base-core
       need_file /usr/lib/R/site-library/modeldata r-cran-modeldata

@@ -10,14 +10,22 @@
  *                         summarize a UTF-8 text file (or stdin)
  *   classify --task language|sentiment [--top-k N] [--models DIR] FILE|-
  *                         label a text with the task's bundled fastText model
+ *   convert HF_DIR OUT.gguf [--type T] [--name NAME] [--weights-only]
+ *                         convert a Hugging Face model folder to GGUF
  *
  * Every command is a request to the same dispatcher the extension and the
- * native host use, so the CLI shows exactly what they would get.
+ * native host use, so the CLI shows exactly what they would get; convert
+ * calls sotto_convert, as the extension's converter does.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cJSON.h"
 #include "sotto.h"
@@ -33,7 +41,9 @@ static void usage(FILE *f) {
         "  request [FILE]   JSON requests, one per line, from FILE or stdin\n"
         "  summarize [--style key-points|tldr|headline] [--length short|medium|long] FILE|-\n"
         "  classify --task language|sentiment [--top-k N] [--models DIR] FILE|-\n"
-        "                   (models from DIR, $SOTTO_MODELS or " SOTTO_MODELS_DIR ")\n",
+        "                   (models from DIR, $SOTTO_MODELS or " SOTTO_MODELS_DIR ")\n"
+        "  convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q4_k_m|\n"
+        "                  q5_k|q5_k_m|q6_k] [--name NAME] [--weights-only]\n",
         f);
 }
 
@@ -184,6 +194,115 @@ static int classify(sotto_context *ctx, int argc, char **argv, const char **mode
   return request_with_text(ctx, req, path);
 }
 
+/* ---- convert ---- */
+
+typedef struct convert_out {
+  FILE *f;
+  int tty, shown;
+} convert_out;
+
+static int convert_write(void *user, const void *data, size_t len) {
+  return fwrite(data, 1, len, ((convert_out *)user)->f) != len;
+}
+
+static int convert_progress(void *user, double done, const char *stage) {
+  convert_out *o = user;
+  int pct = (int)(done * 100);
+  if (o->tty && pct != o->shown) fprintf(stderr, "\rsotto: %s %3d%%", stage, pct), o->shown = pct;
+  return 0;
+}
+
+/* Maps path read-only into *f (an empty file maps to nothing). */
+static int map_file(const char *path, const char *name, sotto_file *f) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  void *p = st.st_size ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+  close(fd);
+  if (p == MAP_FAILED) return -1;
+  f->name = strdup(name), f->data = p, f->size = (size_t)st.st_size;
+  return 0;
+}
+
+/* The files of a model folder that the converter reads: its JSON files,
+ * *.safetensors, and the JSON files one folder down (1_Pooling/). */
+static int collect(const char *dir, const char *sub, sotto_file *files, int *n, int cap) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s%s%s", dir, sub ? "/" : "", sub ? sub : "");
+  DIR *d = opendir(path);
+  if (!d) return -1;
+  for (struct dirent *e; (e = readdir(d)) && *n < cap;) {
+    size_t len = strlen(e->d_name);
+    char rel[1024], full[4096];
+    snprintf(rel, sizeof rel, "%s%s%s", sub ? sub : "", sub ? "/" : "", e->d_name);
+    snprintf(full, sizeof full, "%s/%s", dir, rel);
+    struct stat st;
+    if (e->d_name[0] == '.' || stat(full, &st) != 0) continue;
+    if (S_ISDIR(st.st_mode) && !sub) {
+      collect(dir, e->d_name, files, n, cap);
+    } else if (S_ISREG(st.st_mode) &&
+               ((len > 5 && !strcmp(e->d_name + len - 5, ".json")) ||
+                (!sub && len > 12 && !strcmp(e->d_name + len - 12, ".safetensors")))) {
+      if (map_file(full, rel, &files[*n]) == 0) (*n)++;
+    }
+  }
+  closedir(d);
+  return 0;
+}
+
+static int convert(int argc, char **argv) {
+  const char *dir = NULL, *out = NULL;
+  sotto_convert_options opt = {0};
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) opt.type = argv[++i];
+    else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) opt.name = argv[++i];
+    else if (strcmp(argv[i], "--weights-only") == 0) opt.weights_only = 1;
+    else if (!dir && argv[i][0] != '-') dir = argv[i];
+    else if (!out && argv[i][0] != '-') out = argv[i];
+    else dir = NULL, i = argc;
+  }
+  if (!dir || !out) {
+    usage(stderr);
+    return 2;
+  }
+  enum { MAX_FILES = 256 };
+  sotto_file files[MAX_FILES];
+  int n = 0;
+  if (collect(dir, NULL, files, &n, MAX_FILES) != 0) {
+    fprintf(stderr, "sotto: cannot read the folder %s: %s\n", dir, strerror(errno));
+    return 1;
+  }
+  /* Written next to OUT and renamed at the end: no half-written model. */
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.part", out);
+  convert_out o = {fopen(tmp, "wb"), isatty(2), -1};
+  sotto_error err = {0};
+  int rc = 1;
+  if (!o.f) {
+    fprintf(stderr, "sotto: cannot write %s: %s\n", tmp, strerror(errno));
+  } else {
+    sotto_status st = sotto_convert(files, n, &opt, convert_write, convert_progress, &o, &err);
+    if (o.tty && o.shown >= 0) fputc('\n', stderr);
+    if (fclose(o.f) != 0 && st == SOTTO_OK)
+      sotto_error_set(&err, SOTTO_IO_ERROR, "cannot write %s", tmp), st = SOTTO_IO_ERROR;
+    if (st == SOTTO_OK && rename(tmp, out) != 0)
+      sotto_error_set(&err, SOTTO_IO_ERROR, "cannot rename %s", tmp), st = SOTTO_IO_ERROR;
+    if (st != SOTTO_OK) {
+      remove(tmp);
+      fprintf(stderr, "sotto: %s: %s\n", sotto_status_code(st), err.message);
+    }
+    rc = st == SOTTO_OK ? 0 : 1;
+  }
+  for (int i = 0; i < n; i++) {
+    if (files[i].size) munmap((void *)files[i].data, files[i].size);
+    free((char *)files[i].name);
+  }
+  return rc;
+}
+
 int main(int argc, char **argv) {
   sotto_config cfg = {0};
   int i = 1;
@@ -206,6 +325,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
+  if (strcmp(argv[i], "convert") == 0) return convert(argc - i - 1, argv + i + 1);
   sotto_context *ctx = sotto_context_create(&cfg);
   if (!ctx) {
     fputs("sotto: cannot initialise the engine\n", stderr);

@@ -169,6 +169,41 @@ sotto_status sotto_model_remove(sotto_context *ctx, const char *id);
 
 const char *sotto_version(void);
 
+/* ==== converting Hugging Face models to GGUF ===========================
+ *
+ * A Hugging Face model folder, given as its files' bytes (names relative
+ * to the folder: "config.json", "model.safetensors" or its shards
+ * "model-00001-of-00002.safetensors", "tokenizer.json",
+ * "tokenizer_config.json", and for sentence-transformers "modules.json"
+ * and "1_Pooling/config.json"), is converted to one GGUF file written in
+ * order to write(user, bytes, len) (nonzero stops with io_error), with
+ * progress(user, done 0..1, stage) between tensors (nonzero cancels).
+ * Families: BERT, DistilBERT, RoBERTa, XLM-RoBERTa (*Model and
+ * *ForSequenceClassification) and Llama, Qwen2, Qwen3, Gemma 3
+ * (*ForCausalLM), in llama.cpp's GGUF conventions. Peak memory is the
+ * input plus one converted tensor. */
+typedef struct sotto_file {
+  const char *name;
+  const void *data;
+  size_t size;
+} sotto_file;
+
+typedef struct sotto_convert_options {
+  /* "f32", "f16" (default), "bf16", "q8_0", "q4_0", "q4_1", "q5_0",
+   * "q5_1", "q4_k" (= "q4_k_s"), "q4_k_m", "q5_k" (= "q5_k_s"), "q5_k_m",
+   * "q6_k": llama-quantize's type mixes for the quantized ones. */
+  const char *type;
+  const char *name;   /* general.name; NULL: the config's _name_or_path */
+  int weights_only;   /* no tokenizer files needed: tokenizer.ggml.model "none" */
+} sotto_convert_options;
+
+typedef int (*sotto_write_fn)(void *user, const void *data, size_t len);
+typedef int (*sotto_progress_fn)(void *user, double done, const char *stage);
+
+sotto_status sotto_convert(const sotto_file *files, int n_files,
+                           const sotto_convert_options *options, sotto_write_fn write,
+                           sotto_progress_fn progress, void *user, sotto_error *err);
+
 /* ==== encrypted store ==================================================
  *
  * Model files at rest (the native host's store and the extension's cache)

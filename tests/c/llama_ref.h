@@ -54,4 +54,38 @@ typedef const char *(*gguf_get_arr_str_fn)(const struct gguf_context *ctx, int64
                                            size_t i);
 typedef const char *(*gguf_get_val_str_fn)(const struct gguf_context *ctx, int64_t key_id);
 
+/* llama.h */
+struct llama_model;
+typedef struct llama_model_quantize_params {
+  int32_t nthread;
+  int ftype;                  /* enum llama_ftype */
+  int output_tensor_type;     /* enum ggml_type */
+  int token_embedding_type;   /* enum ggml_type */
+  bool allow_requantize, quantize_output_tensor, only_copy, pure, keep_split, dry_run;
+  const void *imatrix, *kv_overrides, *tt_overrides;
+  const int32_t *prune_layers;
+  size_t max_buf_size;
+} llama_model_quantize_params;
+typedef llama_model_quantize_params (*llama_model_quantize_default_params_fn)(void);
+typedef uint32_t (*llama_model_quantize_fn)(const char *in, const char *out,
+                                            const llama_model_quantize_params *params);
+struct llama_model_params {
+  void *devices;
+  const void *tensor_buft_overrides;
+  int32_t n_gpu_layers;
+  int split_mode, load_mode, lazy_mode;
+  int32_t main_gpu;
+  const float *tensor_split;
+  bool (*progress_callback)(float progress, void *user);
+  void *progress_callback_user_data;
+  const void *kv_overrides;
+  bool vocab_only, check_tensors, use_extra_bufts, no_host, no_alloc, load_mtp;
+};
+typedef struct llama_model_params (*llama_model_default_params_fn)(void);
+typedef struct llama_model *(*llama_model_load_from_file_fn)(const char *path,
+                                                             struct llama_model_params params);
+typedef void (*llama_model_free_fn)(struct llama_model *model);
+typedef void (*llama_void_fn)(void);
+typedef void (*llama_log_set_fn)(void (*cb)(int level, const char *text, void *user), void *user);
+
 #endif

@@ -1,0 +1,457 @@
+/*
+ * test_convert.c - the converter (sotto_convert) on random-weight Hugging
+ * Face folders of every family (tests/models/make_hf_model.py, Debian's
+ * python3-torch): names, shapes and values of the converted tensors
+ * against the safetensors, with upstream's transforms (llama's q/k
+ * permutation, RoBERTa's position offset, Gemma's norm + 1); and against
+ * llama.cpp itself (libllama from node-llama-cpp): for every quantized
+ * type, llama_model_quantize run on sotto's f32 file gives the same
+ * file, tensor for tensor and byte for byte, as sotto's own conversion
+ * (so the type mixes, fallbacks and quantizers are llama-quantize's); and
+ * llama.cpp loads what sotto writes. Damaged folders fail with a message.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "formats/gguf.h"
+#include "formats/safetensors.h"
+#include "llama_ref.h"
+#include "models/convert.h"
+#include "sotto.h"
+
+static char tmpdir[] = "/tmp/sotto-test-convert-XXXXXX";
+
+typedef struct folder {
+  sotto_file files[4];
+  int n;
+  char *data[4];
+} folder;
+
+static char *read_path(const char *path, size_t *size) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) buf[0] = 0;
+  fclose(f);
+  *size = (size_t)n;
+  return buf;
+}
+
+/* Makes FAMILY's folder NAME with the maker's ARGS and loads its files. */
+static int make(folder *fo, const char *name, const char *family, const char *args) {
+  char cmd[2048], path[1024];
+  snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/models/make_hf_model.py %s %s/%s %s",
+           SOTTO_SOURCE_DIR, family, tmpdir, name, args);
+  if (system(cmd) != 0) {
+    CHECK(0, "maker failed: %s", cmd);
+    return -1;
+  }
+  static const char *const names[] = {"config.json", "model.safetensors"};
+  memset(fo, 0, sizeof *fo);
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, "%s/%s/%s", tmpdir, name, names[i]);
+    fo->data[i] = read_path(path, &fo->files[i].size);
+    fo->files[i].name = names[i];
+    fo->files[i].data = fo->data[i];
+  }
+  fo->n = 2;
+  return fo->data[0] && fo->data[1] ? 0 : -1;
+}
+
+static void drop(folder *fo) {
+  for (int i = 0; i < 4; i++) free(fo->data[i]);
+}
+
+/* The converter's user: the output and the progress seen. */
+typedef struct out {
+  FILE *f;
+  double last;
+} out;
+
+static int write_file(void *user, const void *data, size_t len) {
+  return fwrite(data, 1, len, ((out *)user)->f) != len;
+}
+
+static int count_progress(void *user, double done, const char *stage) {
+  (void)stage;
+  out *o = user;
+  if (done < o->last - 1e-9 || done > 1 + 1e-9) o->last = 99; /* must only grow to 1 */
+  else o->last = done;
+  return 0;
+}
+
+/* Converts fo to tmpdir/out with type; 0 on success. */
+static int convert(folder *fo, const char *type, const char *name, sotto_error *err) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  out o = {fopen(path, "wb"), 0};
+  sotto_convert_options opt = {.type = type, .weights_only = 1};
+  sotto_status st = sotto_convert(fo->files, fo->n, &opt, write_file, count_progress, &o, err);
+  if (o.f) fclose(o.f);
+  CHECK(st != SOTTO_OK || fabs(o.last - 1) < 1e-9, "%s: progress grows to 1 (%g)", name, o.last);
+  return st == SOTTO_OK ? 0 : -1;
+}
+
+typedef struct gguf_file {
+  uint8_t *data;
+  size_t size;
+  sotto_gguf *g;
+} gguf_file;
+
+static int open_gguf(gguf_file *gf, const char *name) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  sotto_error err = {0};
+  gf->data = (uint8_t *)read_path(path, &gf->size);
+  gf->g = gf->data ? sotto_gguf_open(gf->data, gf->size, &err) : NULL;
+  CHECK(gf->g != NULL, "%s opens: %s", name, err.message);
+  return gf->g ? 0 : -1;
+}
+
+static void close_gguf(gguf_file *gf) {
+  sotto_gguf_close(gf->g);
+  free(gf->data);
+}
+
+/* Two GGUF files hold the same metadata and tensors, byte for byte. */
+static int same_gguf(const sotto_gguf *a, const sotto_gguf *b, char *why, size_t cap) {
+  sotto_error err = {0};
+  if (sotto_gguf_n_keys(a) != sotto_gguf_n_keys(b))
+    return snprintf(why, cap, "%lld vs %lld keys", (long long)sotto_gguf_n_keys(a),
+                    (long long)sotto_gguf_n_keys(b)), 0;
+  for (int64_t i = 0; i < sotto_gguf_n_keys(a); i++) {
+    sotto_gguf_string k = sotto_gguf_key(a, i);
+    char key[128];
+    snprintf(key, sizeof key, "%.*s", (int)(k.len < 127 ? k.len : 127), k.data);
+    int64_t j = sotto_gguf_find(b, key);
+    sotto_gguf_type t = sotto_gguf_value_type(a, i);
+    if (j < 0 || sotto_gguf_value_type(b, j) != t)
+      return snprintf(why, cap, "key %s missing or of another type", key), 0;
+    if (t == SOTTO_GGUF_STRING) {
+      sotto_gguf_string x, y;
+      sotto_gguf_get_str(a, key, &x, &err), sotto_gguf_get_str(b, key, &y, &err);
+      if (x.len != y.len || memcmp(x.data, y.data, x.len))
+        return snprintf(why, cap, "key %s differs", key), 0;
+    } else if (t == SOTTO_GGUF_ARRAY) {
+      sotto_gguf_type ea, eb;
+      uint64_t na, nb;
+      sotto_gguf_get_arr(a, key, &ea, &na, &err), sotto_gguf_get_arr(b, key, &eb, &nb, &err);
+      if (ea != eb || na != nb) return snprintf(why, cap, "array %s differs", key), 0;
+      for (uint64_t e = 0; e < na; e++) {
+        sotto_gguf_string x = sotto_gguf_arr_str(a, key, e), y = sotto_gguf_arr_str(b, key, e);
+        if (sotto_gguf_arr_num(a, key, e) != sotto_gguf_arr_num(b, key, e) || x.len != y.len ||
+            (x.len && memcmp(x.data, y.data, x.len)))
+          return snprintf(why, cap, "array %s element %llu differs", key, (unsigned long long)e), 0;
+      }
+    } else {
+      float fa = 0, fb = 0;
+      int64_t ia = 0, ib = 0;
+      sotto_gguf_get_f32(a, key, &fa, &err), sotto_gguf_get_f32(b, key, &fb, &err);
+      sotto_gguf_get_i64(a, key, &ia, &err), sotto_gguf_get_i64(b, key, &ib, &err);
+      if (fa != fb || ia != ib) return snprintf(why, cap, "key %s: %g vs %g", key, fa, fb), 0;
+    }
+  }
+  if (sotto_gguf_n_tensors(a) != sotto_gguf_n_tensors(b))
+    return snprintf(why, cap, "%lld vs %lld tensors", (long long)sotto_gguf_n_tensors(a),
+                    (long long)sotto_gguf_n_tensors(b)), 0;
+  for (int64_t i = 0; i < sotto_gguf_n_tensors(a); i++) {
+    const sotto_gguf_tensor *x = sotto_gguf_tensor_at(a, i), *y = sotto_gguf_tensor_at(b, i);
+    if (x->name.len != y->name.len || memcmp(x->name.data, y->name.data, x->name.len))
+      return snprintf(why, cap, "tensor %lld: %.*s vs %.*s", (long long)i, (int)x->name.len,
+                      x->name.data, (int)y->name.len, y->name.data), 0;
+    if (x->type != y->type || x->n_dims != y->n_dims ||
+        memcmp(x->ne, y->ne, sizeof x->ne) || x->bytes != y->bytes)
+      return snprintf(why, cap, "tensor %.*s: type %s vs %s", (int)x->name.len, x->name.data,
+                      sotto_dtype_get(x->type)->name, sotto_dtype_get(y->type)->name), 0;
+    if (memcmp(x->data, y->data, x->bytes))
+      return snprintf(why, cap, "tensor %.*s (%s): other bytes", (int)x->name.len, x->name.data,
+                      sotto_dtype_get(x->type)->name), 0;
+  }
+  return 1;
+}
+
+/* The f32 values of GGUF tensor name, row r. */
+static const float *row_of(const sotto_gguf *g, const char *name, int64_t r) {
+  const sotto_gguf_tensor *t = sotto_gguf_tensor_find(g, name);
+  if (!t || t->type != SOTTO_DTYPE_F32) return NULL;
+  return (const float *)t->data + r * t->ne[0];
+}
+
+/* Source row r of safetensors tensor name, as f32. */
+static int src_row(folder *fo, const char *name, int64_t r, float *out, int64_t *cols) {
+  sotto_error err = {0};
+  sotto_safetensors *st =
+      sotto_safetensors_open(fo->files[1].data, fo->files[1].size, "model.safetensors", &err);
+  const sotto_st_tensor *t = st ? sotto_safetensors_find(st, name) : NULL;
+  int rc = -1;
+  if (t) {
+    *cols = t->n_dims == 2 ? t->shape[1] : 1;
+    rc = sotto_st_read_f32(t, r * *cols, *cols, out, &err);
+  }
+  sotto_safetensors_close(st);
+  return rc;
+}
+
+static int rows_equal(const float *a, const float *b, int64_t n, float add) {
+  for (int64_t i = 0; i < n; i++)
+    if (a[i] != b[i] + add) return 0;
+  return 1;
+}
+
+/* The transforms, checked on the f32 file against the source. */
+static void check_values(const char *family, folder *fo, const sotto_gguf *g) {
+  float src[4096];
+  int64_t cols;
+  const float *out;
+  if (!strcmp(family, "llama")) {
+    /* q rows permuted per head: out row 2j+i of head h = src row i*hd/2+j */
+    int64_t hd = 256 / 8; /* hidden 256, 8 heads */
+    int ok = 1;
+    for (int64_t r = 0; r < 256 && ok; r++) {
+      int64_t h = r / hd, k = r % hd, s = h * hd + (k % 2) * (hd / 2) + k / 2;
+      ok = src_row(fo, "model.layers.1.self_attn.q_proj.weight", s, src, &cols) == 0 &&
+           (out = row_of(g, "blk.1.attn_q.weight", r)) && rows_equal(out, src, cols, 0);
+    }
+    CHECK(ok, "llama: attn_q rows are HF's, permuted for llama.cpp's rope");
+    out = row_of(g, "blk.0.attn_v.weight", 5);
+    CHECK(src_row(fo, "model.layers.0.self_attn.v_proj.weight", 5, src, &cols) == 0 && out &&
+              rows_equal(out, src, cols, 0),
+          "llama: attn_v rows unpermuted");
+    CHECK(sotto_gguf_tensor_find(g, "rope_freqs.weight") != NULL, "llama3 rope: rope_freqs");
+    CHECK(sotto_gguf_tensor_find(g, "output.weight") != NULL, "untied: output.weight");
+  }
+  if (!strcmp(family, "roberta")) {
+    out = row_of(g, "position_embd.weight", 0);
+    CHECK(src_row(fo, "embeddings.position_embeddings.weight", 2, src, &cols) == 0 && out &&
+              rows_equal(out, src, cols, 0) &&
+              sotto_gguf_tensor_find(g, "position_embd.weight")->ne[1] == 64,
+          "roberta: positions start after the padding index");
+  }
+  if (!strcmp(family, "gemma3")) {
+    out = row_of(g, "blk.0.post_ffw_norm.weight", 0);
+    CHECK(src_row(fo, "model.layers.0.post_feedforward_layernorm.weight", 0, src, &cols) == 0 &&
+              out && rows_equal(out, src, 1, 0) == 0 && out[0] == src[0] + 1,
+          "gemma3: norms + 1");
+    CHECK(!sotto_gguf_tensor_find(g, "output.weight"), "gemma3: tied embeddings");
+  }
+  if (!strcmp(family, "bert")) {
+    out = row_of(g, "cls.weight", 3);
+    CHECK(src_row(fo, "bert.pooler.dense.weight", 3, src, &cols) == 0 && out &&
+              rows_equal(out, src, cols, 0),
+          "bert classifier: the pooler is cls");
+    CHECK(sotto_gguf_tensor_find(g, "cls.output.weight") &&
+              !sotto_gguf_tensor_find(g, "embeddings.position_ids"),
+          "bert classifier: cls.output, no position ids");
+  }
+  out = row_of(g, "token_embd.weight", 7);
+  const char *embd = !strcmp(family, "bert")         ? "bert.embeddings.word_embeddings.weight"
+                     : !strcmp(family, "distilbert") ? "distilbert.embeddings.word_embeddings.weight"
+                     : !strcmp(family, "roberta")    ? "embeddings.word_embeddings.weight"
+                     : !strcmp(family, "xlm-roberta") ? "roberta.embeddings.word_embeddings.weight"
+                                                      : "model.embed_tokens.weight";
+  CHECK(src_row(fo, embd, 7, src, &cols) == 0 && out && rows_equal(out, src, cols, 0),
+        "%s: token_embd row 7 is the source's", family);
+}
+
+static struct {
+  void *h;
+  llama_model_quantize_fn quantize;
+  llama_model_quantize_default_params_fn defaults;
+  llama_model_default_params_fn model_defaults;
+  llama_model_load_from_file_fn load;
+  llama_model_free_fn free_model;
+} L;
+
+static void quiet(int level, const char *text, void *user) { (void)level, (void)text, (void)user; }
+
+static int llama_open(void) {
+  void *base = llama_ref_open("libggml-base.so");
+  void *ggml = llama_ref_open("libggml.v0.4.0.so");
+  L.h = llama_ref_open("libllama.v0.4.0.so");
+  if (!base || !ggml || !L.h) return -1;
+  L.quantize = LLAMA_REF_SYM(L.h, llama_model_quantize_fn, "llama_model_quantize");
+  L.defaults = LLAMA_REF_SYM(L.h, llama_model_quantize_default_params_fn,
+                             "llama_model_quantize_default_params");
+  L.model_defaults = LLAMA_REF_SYM(L.h, llama_model_default_params_fn, "llama_model_default_params");
+  L.load = LLAMA_REF_SYM(L.h, llama_model_load_from_file_fn, "llama_model_load_from_file");
+  L.free_model = LLAMA_REF_SYM(L.h, llama_model_free_fn, "llama_model_free");
+  llama_log_set_fn log_set = LLAMA_REF_SYM(L.h, llama_log_set_fn, "llama_log_set");
+  typedef void (*load_all_fn)(const char *dir);
+  load_all_fn load_all = LLAMA_REF_SYM(ggml, load_all_fn, "ggml_backend_load_all_from_path");
+  llama_void_fn init = LLAMA_REF_SYM(L.h, llama_void_fn, "llama_backend_init");
+  if (log_set && !getenv("SOTTO_TEST_VERBOSE")) log_set(quiet, NULL);
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/%s", SOTTO_SOURCE_DIR, LLAMA_REF_DIR);
+  if (load_all) load_all(dir);
+  if (init) init();
+  return L.quantize && L.defaults && L.load && L.free_model ? 0 : -1;
+}
+
+static int llama_loads(const char *name) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  struct llama_model_params p = L.model_defaults();
+  p.n_gpu_layers = 0;
+  struct llama_model *m = L.load(path, p);
+  if (m) L.free_model(m);
+  return m != NULL;
+}
+
+static const struct { const char *name; int ftype; } qtypes[] = {
+    {"f16", 1},     {"bf16", 32},   {"q8_0", 7},    {"q4_0", 2},    {"q4_1", 3},
+    {"q5_0", 8},    {"q5_1", 9},    {"q4_k_s", 14}, {"q4_k_m", 15}, {"q5_k_s", 16},
+    {"q5_k_m", 17}, {"q6_k", 18},
+};
+
+static void test_family(const char *family, const char *args, int llama_ok) {
+  folder fo;
+  char name[64], f32[96];
+  snprintf(name, sizeof name, "%s", family);
+  if (make(&fo, name, family, args)) return;
+  sotto_error err = {0};
+  snprintf(f32, sizeof f32, "%s-f32.gguf", family);
+  CHECK(convert(&fo, "f32", f32, &err) == 0, "%s: converts to f32 (%s)", family, err.message);
+  gguf_file a;
+  if (open_gguf(&a, f32) == 0) {
+    check_values(family, &fo, a.g);
+    close_gguf(&a);
+  }
+  if (llama_ok) CHECK(llama_loads(f32), "%s: llama.cpp loads sotto's f32 file", family);
+  for (size_t q = 0; llama_ok && q < sizeof qtypes / sizeof qtypes[0]; q++) {
+    char ours[128], ref[128], why[512] = "";
+    snprintf(ours, sizeof ours, "%s-%s.gguf", family, qtypes[q].name);
+    snprintf(ref, sizeof ref, "%s-%s-llama.gguf", family, qtypes[q].name);
+    if (convert(&fo, qtypes[q].name, ours, &err)) {
+      CHECK(0, "%s: converts to %s (%s)", family, qtypes[q].name, err.message);
+      continue;
+    }
+    char in[1024], outp[1024];
+    snprintf(in, sizeof in, "%s/%s", tmpdir, f32);
+    snprintf(outp, sizeof outp, "%s/%s", tmpdir, ref);
+    llama_model_quantize_params p = L.defaults();
+    p.ftype = qtypes[q].ftype;
+    p.nthread = 1;
+    CHECK(L.quantize(in, outp, &p) == 0, "%s: llama_model_quantize to %s", family, qtypes[q].name);
+    gguf_file x, y;
+    if (open_gguf(&x, ours) == 0 && open_gguf(&y, ref) == 0)
+      CHECK(same_gguf(x.g, y.g, why, sizeof why), "%s %s: sotto's file is llama-quantize's: %s",
+            family, qtypes[q].name, why);
+    close_gguf(&x), close_gguf(&y);
+    if (!strcmp(qtypes[q].name, "q4_k_m"))
+      CHECK(llama_loads(ours), "%s: llama.cpp loads sotto's q4_k_m file", family);
+  }
+  drop(&fo);
+}
+
+static void test_damaged(void) {
+  folder fo;
+  if (make(&fo, "damaged", "qwen3", "")) return;
+  sotto_error err = {0};
+  sotto_convert_options opt = {.type = "q4_0", .weights_only = 1};
+  out devnull = {fopen("/dev/null", "wb"), 0};
+  /* no tokenizer without weights_only */
+  sotto_convert_options strict = {.type = "f16"};
+  CHECK(sotto_convert(fo.files, 2, &strict, write_file, NULL, &devnull, &err) == SOTTO_BAD_REQUEST &&
+            strstr(err.message, "tokenizer.json"),
+        "no tokenizer.json: %s", err.message);
+  CHECK(sotto_convert(fo.files + 1, 1, &opt, write_file, NULL, &devnull, &err) == SOTTO_BAD_REQUEST &&
+            strstr(err.message, "config.json"),
+        "no config.json: %s", err.message);
+  CHECK(sotto_convert(fo.files, 1, &opt, write_file, NULL, &devnull, &err) == SOTTO_BAD_REQUEST &&
+            strstr(err.message, "safetensors"),
+        "no weights: %s", err.message);
+  sotto_convert_options bad_type = {.type = "q3_k", .weights_only = 1};
+  CHECK(sotto_convert(fo.files, 2, &bad_type, write_file, NULL, &devnull, &err) ==
+                SOTTO_BAD_REQUEST &&
+            strstr(err.message, "q3_k"),
+        "unknown type: %s", err.message);
+  /* configs: unknown class, missing and wrong keys */
+  static const struct { const char *json; sotto_status st; const char *msg; } configs[] = {
+      {"{\"architectures\":[\"GPT2LMHeadModel\"]}", SOTTO_UNSUPPORTED_MODEL, "GPT2LMHeadModel"},
+      {"{\"architectures\":[]}", SOTTO_BAD_MODEL, "architectures"},
+      {"[1]", SOTTO_BAD_MODEL, "not a JSON object"},
+      {"{\"architectures\":[\"Qwen3ForCausalLM\"],\"hidden_size\":64,\"num_attention_heads\":4}",
+       SOTTO_BAD_MODEL, "num_hidden_layers"},
+      {"{\"architectures\":[\"Qwen3ForCausalLM\"],\"num_hidden_layers\":\"2\",\"hidden_size\":64}",
+       SOTTO_BAD_MODEL, "num_hidden_layers"},
+      {"{\"architectures\":[\"Qwen3ForCausalLM\"],\"num_hidden_layers\":1,\"hidden_size\":64,"
+       "\"num_attention_heads\":4,\"intermediate_size\":160,\"max_position_embeddings\":9,"
+       "\"num_key_value_heads\":2,\"head_dim\":32}",
+       SOTTO_BAD_MODEL, "block 1"},
+  };
+  for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+    sotto_file files[2] = {{"config.json", configs[i].json, strlen(configs[i].json)}, fo.files[1]};
+    sotto_status st = sotto_convert(files, 2, &opt, write_file, NULL, &devnull, &err);
+    CHECK(st == configs[i].st && strstr(err.message, configs[i].msg), "config %s: %s (%s)",
+          configs[i].json, err.message, sotto_status_code(st));
+  }
+  /* damaged weights: every truncation of the safetensors fails cleanly */
+  int bad = 0;
+  for (size_t n = 0; n < fo.files[1].size; n += 1 + n / 3) {
+    sotto_file files[2] = {fo.files[0], {"model.safetensors", fo.files[1].data, n}};
+    sotto_status st = sotto_convert(files, 2, &opt, write_file, NULL, &devnull, &err);
+    if (st != SOTTO_BAD_MODEL || !err.message[0]) bad++;
+  }
+  CHECK(bad == 0, "%d truncated weight files not refused as bad_model", bad);
+  /* the sink fails; cancelling */
+  out ro = {fopen("/dev/null", "rb"), 0};
+  CHECK(sotto_convert(fo.files, 2, &opt, write_file, NULL, &ro, &err) == SOTTO_IO_ERROR,
+        "a failing output is io_error (%s)", err.message);
+  fclose(ro.f);
+  fclose(devnull.f);
+  drop(&fo);
+}
+
+static int cancel_at_half(void *user, double done, const char *stage) {
+  (void)user, (void)stage;
+  return done > 0.5;
+}
+
+static void test_cancel(void) {
+  folder fo;
+  if (make(&fo, "cancel", "llama", "--set num_hidden_layers=4")) return;
+  sotto_error err = {0};
+  sotto_convert_options opt = {.type = "q4_k_m", .weights_only = 1};
+  out devnull = {fopen("/dev/null", "wb"), 0};
+  CHECK(sotto_convert(fo.files, 2, &opt, write_file, cancel_at_half, &devnull, &err) ==
+            SOTTO_CANCELLED,
+        "progress returning nonzero cancels (%s)", err.message);
+  fclose(devnull.f);
+  drop(&fo);
+}
+
+int main(void) {
+  if (!mkdtemp(tmpdir)) return 1;
+  int llama_ok = llama_open() == 0;
+  CHECK(llama_ok, "llama.cpp's libraries load");
+  test_family("bert",
+              "--labels neg,pos --set hidden_size=256 --set intermediate_size=512 "
+              "--set num_hidden_layers=3",
+              llama_ok);
+  test_family("distilbert", "--labels a,b,c --dtype f16", llama_ok);
+  test_family("roberta", "", llama_ok);
+  test_family("xlm-roberta", "--labels x,y --dtype bf16", llama_ok);
+  test_family("llama",
+              "--untied --set hidden_size=256 --set intermediate_size=512 --set num_hidden_layers=8 "
+              "--set num_attention_heads=8 --set num_key_value_heads=2 "
+              "--set rope_scaling='{\"rope_type\":\"llama3\",\"factor\":32.0,\"low_freq_factor\":1.0,"
+              "\"high_freq_factor\":4.0,\"original_max_position_embeddings\":8192}'",
+              llama_ok);
+  test_family("qwen2",
+              "--set hidden_size=384 --set intermediate_size=1024 --set num_attention_heads=6 "
+              "--dtype bf16",
+              llama_ok);
+  test_family("qwen3", "--untied --set num_hidden_layers=3", llama_ok);
+  test_family("gemma3", "--set hidden_size=256 --set intermediate_size=512", llama_ok);
+  test_damaged();
+  test_cancel();
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+  if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", tmpdir);
+  return check_finish();
+}
