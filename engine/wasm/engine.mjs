@@ -92,6 +92,48 @@ export class SottoEngine {
     }
   }
 
+  // Converts a Hugging Face model folder to GGUF (sotto_convert): files is
+  // [{ name: 'config.json', bytes: Uint8Array }, ...], options { type,
+  // name, weightsOnly }. onChunk receives the file in order (a copy of
+  // each piece); onProgress(done, stage), when given, may return true to
+  // cancel. Throws an Error with the status code on failure.
+  convert(files, options, onChunk, onProgress) {
+    const m = this.mod;
+    const own = [];
+    const alloc = (n) => { const p = m._malloc(Math.max(1, n)); if (!p) throw Object.assign(new Error('out of wasm memory'), { code: 'out_of_memory' }); own.push(p); return p; };
+    const str = (s) => { const n = m.lengthBytesUTF8(s) + 1; const p = alloc(n); m.stringToUTF8(s, p, n); return p; };
+    let write = 0, progress = 0;
+    try {
+      const list = alloc(12 * files.length); // struct sotto_file { name, data, size }
+      files.forEach((f, i) => {
+        const data = alloc(f.bytes.length);
+        m.HEAPU8.set(f.bytes, data);
+        const view = new DataView(m.HEAPU8.buffer);
+        view.setUint32(list + 12 * i, str(f.name), true);
+        view.setUint32(list + 12 * i + 4, data, true);
+        view.setUint32(list + 12 * i + 8, f.bytes.length, true);
+      });
+      const opt = alloc(12); // struct sotto_convert_options { type, name, weights_only }
+      const view = new DataView(m.HEAPU8.buffer);
+      view.setUint32(opt, options?.type ? str(options.type) : 0, true);
+      view.setUint32(opt + 4, options?.name ? str(options.name) : 0, true);
+      view.setInt32(opt + 8, options?.weightsOnly ? 1 : 0, true);
+      const errp = alloc(ERROR_BYTES);
+      m.HEAPU8.fill(0, errp, errp + ERROR_BYTES);
+      write = m.addFunction((user, data, len) => (onChunk(m.HEAPU8.slice(data, data + len)) ? 1 : 0), 'iiii');
+      progress = m.addFunction((user, done, stage) => (onProgress?.(done, m.UTF8ToString(stage)) ? 1 : 0), 'iidi');
+      const status = m._sotto_convert(list, files.length, opt, write, progress, 0, errp);
+      if (status !== 0) {
+        const code = m.UTF8ToString(m._sotto_status_code(status));
+        throw Object.assign(new Error(m.UTF8ToString(errp + 4)), { code });
+      }
+    } finally {
+      own.forEach((p) => m._free(p));
+      if (write) m.removeFunction(write);
+      if (progress) m.removeFunction(progress);
+    }
+  }
+
   removeModel(id) {
     const idp = this.#cstring(id);
     try { return this.mod._sotto_model_remove(this.ctx, idp) === 0; } finally { this.mod._free(idp); }
