@@ -253,9 +253,9 @@ static int collect(const char *dir, const char *sub, sotto_file *files, int *n, 
   return 0;
 }
 
-static int convert(int argc, char **argv) {
+static int convert(int argc, char **argv, int threads) {
   const char *dir = NULL, *out = NULL;
-  sotto_convert_options opt = {0};
+  sotto_convert_options opt = {.threads = threads > 0 ? threads : (int)sysconf(_SC_NPROCESSORS_ONLN)};
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) opt.type = argv[++i];
     else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) opt.name = argv[++i];
@@ -325,7 +325,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (strcmp(argv[i], "convert") == 0) return convert(argc - i - 1, argv + i + 1);
+  if (strcmp(argv[i], "convert") == 0) return convert(argc - i - 1, argv + i + 1, cfg.threads);
   sotto_context *ctx = sotto_context_create(&cfg);
   if (!ctx) {
     fputs("sotto: cannot initialise the engine\n", stderr);

@@ -195,6 +195,7 @@ typedef struct sotto_convert_options {
   const char *type;
   const char *name;   /* general.name; NULL: the config's _name_or_path */
   int weights_only;   /* no tokenizer files needed: tokenizer.ggml.model "none" */
+  int threads;        /* native builds: threads converting rows; 0 or 1 = one */
 } sotto_convert_options;
 
 typedef int (*sotto_write_fn)(void *user, const void *data, size_t len);

@@ -113,11 +113,12 @@ export class SottoEngine {
         view.setUint32(list + 12 * i + 4, data, true);
         view.setUint32(list + 12 * i + 8, f.bytes.length, true);
       });
-      const opt = alloc(12); // struct sotto_convert_options { type, name, weights_only }
+      const opt = alloc(16); // struct sotto_convert_options { type, name, weights_only, threads }
       const view = new DataView(m.HEAPU8.buffer);
       view.setUint32(opt, options?.type ? str(options.type) : 0, true);
       view.setUint32(opt + 4, options?.name ? str(options.name) : 0, true);
       view.setInt32(opt + 8, options?.weightsOnly ? 1 : 0, true);
+      view.setInt32(opt + 12, 0, true);
       const errp = alloc(ERROR_BYTES);
       m.HEAPU8.fill(0, errp, errp + ERROR_BYTES);
       write = m.addFunction((user, data, len) => (onChunk(m.HEAPU8.slice(data, data + len)) ? 1 : 0), 'iiii');

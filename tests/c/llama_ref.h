@@ -86,6 +86,39 @@ typedef struct llama_model *(*llama_model_load_from_file_fn)(const char *path,
                                                              struct llama_model_params params);
 typedef void (*llama_model_free_fn)(struct llama_model *model);
 typedef void (*llama_void_fn)(void);
+struct llama_context;
+struct llama_context_params {
+  uint32_t n_ctx, n_batch, n_ubatch, n_seq_max, n_rs_seq, n_outputs_max, n_outputs_max_per_seq;
+  int32_t n_threads, n_threads_batch;
+  int ctx_type, rope_scaling_type, pooling_type, attention_type, flash_attn_type;
+  float rope_freq_base, rope_freq_scale, yarn_ext_factor, yarn_attn_factor, yarn_beta_fast,
+      yarn_beta_slow;
+  uint32_t yarn_orig_ctx;
+  float defrag_thold;
+  void *cb_eval, *cb_eval_user_data;
+  int type_k, type_v;
+  void *abort_callback, *abort_callback_data;
+  bool embeddings, offload_kqv, no_perf, op_offload, swa_full, kv_unified;
+  void *samplers;
+  size_t n_samplers;
+  struct llama_context *ctx_other;
+};
+typedef struct llama_batch {
+  int32_t n_tokens;
+  int32_t *token;
+  float *embd;
+  int32_t *pos;
+  int32_t *n_seq_id;
+  int32_t **seq_id;
+  int8_t *logits;
+} llama_batch;
+typedef struct llama_context_params (*llama_context_default_params_fn)(void);
+typedef struct llama_context *(*llama_init_from_model_fn)(struct llama_model *m,
+                                                          struct llama_context_params p);
+typedef void (*llama_free_fn)(struct llama_context *ctx);
+typedef llama_batch (*llama_batch_get_one_fn)(int32_t *tokens, int32_t n);
+typedef int32_t (*llama_decode_fn)(struct llama_context *ctx, llama_batch batch);
+typedef float *(*llama_get_ith_fn)(struct llama_context *ctx, int32_t i);
 typedef void (*llama_log_set_fn)(void (*cb)(int level, const char *text, void *user), void *user);
 
 #endif

