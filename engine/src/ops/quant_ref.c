@@ -568,39 +568,31 @@ static void quantize_q8_k(const float *x, sotto_block_q8_k *y, int64_t nb) {
 }
 
 /* dequantize_row_q4_K and dequantize_row_q5_K: value = d * scale * q -
- * dmin * min, per 32-value sub-block; q5_K adds 16 where the high bit is
- * set. */
-static void dequantize_q4_k(const sotto_block_q4_k *x, float *y, int64_t nb) {
-  for (int64_t i = 0; i < nb; i++) {
-    const float d = H2F(x[i].d), min = H2F(x[i].dmin);
-    const uint8_t *q = x[i].qs;
-    for (int j = 0, is = 0; j < SOTTO_QK_K; j += 64, q += 32, is += 2) {
-      uint8_t sc, m;
-      scale_min_k4(is, x[i].scales, &sc, &m);
-      const float d1 = d * sc, m1 = min * m;
-      scale_min_k4(is + 1, x[i].scales, &sc, &m);
-      const float d2 = d * sc, m2 = min * m;
-      for (int l = 0; l < 32; l++) *y++ = d1 * (q[l] & 0xf) - m1;
-      for (int l = 0; l < 32; l++) *y++ = d2 * (q[l] >> 4) - m2;
-    }
+ * dmin * min, per 32-value sub-block; q5_K adds 16 where the high bit (qh)
+ * is set (qh is NULL for q4_K). */
+static void dequantize_k_block(sotto_half dh, sotto_half dminh, const uint8_t *scales,
+                               const uint8_t *ql, const uint8_t *qh, float *y) {
+  const float d = H2F(dh), min = H2F(dminh);
+  uint8_t u1 = 1, u2 = 2;
+  for (int j = 0, is = 0; j < SOTTO_QK_K; j += 64, ql += 32, is += 2, u1 <<= 2, u2 <<= 2) {
+    uint8_t sc, m;
+    scale_min_k4(is, scales, &sc, &m);
+    const float d1 = d * sc, m1 = min * m;
+    scale_min_k4(is + 1, scales, &sc, &m);
+    const float d2 = d * sc, m2 = min * m;
+    for (int l = 0; l < 32; l++) *y++ = d1 * ((ql[l] & 0xf) + (qh && qh[l] & u1 ? 16 : 0)) - m1;
+    for (int l = 0; l < 32; l++) *y++ = d2 * ((ql[l] >> 4) + (qh && qh[l] & u2 ? 16 : 0)) - m2;
   }
 }
 
+static void dequantize_q4_k(const sotto_block_q4_k *x, float *y, int64_t nb) {
+  for (int64_t i = 0; i < nb; i++, y += SOTTO_QK_K)
+    dequantize_k_block(x[i].d, x[i].dmin, x[i].scales, x[i].qs, NULL, y);
+}
+
 static void dequantize_q5_k(const sotto_block_q5_k *x, float *y, int64_t nb) {
-  for (int64_t i = 0; i < nb; i++) {
-    const float d = H2F(x[i].d), min = H2F(x[i].dmin);
-    const uint8_t *ql = x[i].qs, *qh = x[i].qh;
-    uint8_t u1 = 1, u2 = 2;
-    for (int j = 0, is = 0; j < SOTTO_QK_K; j += 64, ql += 32, is += 2, u1 <<= 2, u2 <<= 2) {
-      uint8_t sc, m;
-      scale_min_k4(is, x[i].scales, &sc, &m);
-      const float d1 = d * sc, m1 = min * m;
-      scale_min_k4(is + 1, x[i].scales, &sc, &m);
-      const float d2 = d * sc, m2 = min * m;
-      for (int l = 0; l < 32; l++) *y++ = d1 * ((ql[l] & 0xf) + (qh[l] & u1 ? 16 : 0)) - m1;
-      for (int l = 0; l < 32; l++) *y++ = d2 * ((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
-    }
-  }
+  for (int64_t i = 0; i < nb; i++, y += SOTTO_QK_K)
+    dequantize_k_block(x[i].d, x[i].dmin, x[i].scales, x[i].qs, x[i].qh, y);
 }
 
 /* dequantize_row_q6_K: value = d * scale * (q - 32). */
