@@ -6,7 +6,7 @@ by the spec), and the tokenizer files copied from a folder when given.
 
     make_hf_model.py FAMILY OUT_DIR [--set key=value ...] [--labels a,b,c]
                      [--dtype f32|f16|bf16] [--seed N] [--tokenizer DIR]
-                     [--untied] [--vocab N]
+                     [--untied] [--vocab N] [--shards N] [--pooling mean|cls]
 
 FAMILY: bert, distilbert, roberta, xlm-roberta (encoders; with --labels a
 *ForSequenceClassification, else the base *Model) and llama, qwen2, qwen3,
@@ -15,6 +15,9 @@ values: --set num_hidden_layers=4 --set rope_scaling='{"rope_type":"llama3",...}
 Weights are normal(0, 0.02) (norms 1 + normal(0, 0.1), biases normal(0,
 0.02)), so every tensor matters to the output. Python's torch makes them;
 the folder is what `sotto convert` and a PyTorch reference both read.
+--shards splits the weights as transformers does (model-00001-of-0000N
+.safetensors + model.safetensors.index.json); --pooling adds a
+sentence-transformers pooling module (modules.json, 1_Pooling/config.json).
 """
 import argparse
 import json
@@ -192,6 +195,8 @@ def main():
     ap.add_argument('--tokenizer', help='folder whose tokenizer files are copied')
     ap.add_argument('--vocab', type=int, default=1000, help='vocab size without --tokenizer')
     ap.add_argument('--untied', action='store_true', help='decoders: a separate lm_head')
+    ap.add_argument('--shards', type=int, default=1)
+    ap.add_argument('--pooling', choices=['mean', 'cls'])
     a = ap.parse_args()
 
     vocab = a.vocab
@@ -247,7 +252,30 @@ def main():
         pos = (e['prefix'] if labels else '') + 'embeddings.position_ids'
         out.append((pos, torch.arange(cfg['max_position_embeddings'], dtype=torch.int64)[None]))
     os.makedirs(a.out, exist_ok=True)
-    write_safetensors(os.path.join(a.out, 'model.safetensors'), out)
+    if a.shards > 1:
+        per = -(-len(out) // a.shards)
+        index = {'metadata': {'total_size': 0}, 'weight_map': {}}
+        for s in range(a.shards):
+            name = f'model-{s + 1:05d}-of-{a.shards:05d}.safetensors'
+            part = out[s * per:(s + 1) * per]
+            write_safetensors(os.path.join(a.out, name), part)
+            for n, x in part:
+                index['weight_map'][n] = name
+                index['metadata']['total_size'] += x.numel() * x.element_size()
+        with open(os.path.join(a.out, 'model.safetensors.index.json'), 'w', encoding='utf-8') as f:
+            json.dump(index, f, indent=2)
+    else:
+        write_safetensors(os.path.join(a.out, 'model.safetensors'), out)
+    if a.pooling:
+        os.makedirs(os.path.join(a.out, '1_Pooling'), exist_ok=True)
+        with open(os.path.join(a.out, 'modules.json'), 'w', encoding='utf-8') as f:
+            json.dump([{'idx': 0, 'name': '0', 'path': '', 'type': 'sentence_transformers.models.Transformer'},
+                       {'idx': 1, 'name': '1', 'path': '1_Pooling', 'type': 'sentence_transformers.models.Pooling'}], f)
+        with open(os.path.join(a.out, '1_Pooling', 'config.json'), 'w', encoding='utf-8') as f:
+            json.dump({'word_embedding_dimension': cfg.get('hidden_size', cfg.get('dim')),
+                       'pooling_mode_cls_token': a.pooling == 'cls',
+                       'pooling_mode_mean_tokens': a.pooling == 'mean',
+                       'pooling_mode_max_tokens': False, 'pooling_mode_mean_sqrt_len_tokens': False}, f)
     with open(os.path.join(a.out, 'config.json'), 'w', encoding='utf-8') as f:
         json.dump(cfg, f, indent=2, sort_keys=True)
     if a.tokenizer:
