@@ -69,9 +69,11 @@ run: all
 	@build/install-tools.sh browser
 	$(NODE) extension/run.mjs
 
-# npm packages: `npm ci` again whenever package-lock.json changes.
+# npm packages: `npm ci` again whenever package-lock.json changes. The CPU
+# build of onnxruntime-node ships in its package: its install step, which
+# would download GPU libraries, is skipped.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 node-deps: node_modules/.package-lock.json
 
 # The browser extension: out/extension/dist/{chrome,firefox} and packages.

@@ -9,5 +9,5 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 node tests/tokenizers/fuzz-seeds.mjs json "$tmp"
 for f in "$tmp"/seed-*.json; do
-  out/native/tests/tokcheck --to-gguf "$f" "$1/$(basename "$f" .json).gguf" x
+  out/native/tests/tokcheck --to-gguf "$f" - "$1/$(basename "$f" .json).gguf" llama
 done

@@ -1,8 +1,14 @@
-// Tokenizer agreement: sotto's ids against Hugging Face's tokenizers (npm
-// @anush008/tokenizers, the Rust library as a node binding) on the same
-// tokenizer.json, for the cases of cases.mjs.
+// Tokenizer agreement: sotto's ids against independent references on the
+// same vocabulary, for the cases of cases.mjs:
+//   Hugging Face's tokenizers (npm @anush008/tokenizers, the Rust library as
+//   a node binding) on tokenizer.json: the reference for ids;
+//   transformers.js (npm @huggingface/transformers, offline) on the same
+//   folder: Hugging Face's second implementation;
+//   llama.cpp (npm node-llama-cpp) on a vocabulary-only GGUF file that sotto
+//   wrote from the tokenizer.json (LLM vocabularies).
 //   node tests/tokenizers/agreement.mjs NAME [TOKCHECK...]
-// prints the mismatches; tests/js/tokenizers.test.mjs asserts on it.
+// prints the mismatches with the Rust library; tests/js/tokenizers.test.mjs
+// asserts on all three.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +24,9 @@ export const root = path.resolve(here, '../..');
 
 // Vocabularies whose models take text pairs (cross-encoders, NLI).
 const PAIRS = new Set(['bert-uncased', 'bert-cased', 'roberta', 'unigram']);
+
+// The LLM vocabularies, with the architecture their GGUF files name.
+export const LLM_ARCH = { qwen3: 'qwen3', llama3: 'llama', llama2: 'llama', gemma3: 'gemma3' };
 
 export function specialsOf(dir) {
   const tj = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'));
@@ -41,8 +50,65 @@ export async function reference(dir, cases) {
   return out;
 }
 
-// Runs a tokcheck program: [cmd, ...args] natively or under node.
-export function runTokcheck(cmd, dir, cases) {
+// transformers.js on dir's tokenizer.json and tokenizer_config.json
+// (single texts with the model's special tokens, as reference() does), run
+// by transformers-ids.mjs in a node with its fetch API.
+export function transformersReference(dir, cases) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'transformers-'));
+  try {
+    const inFile = path.join(tmp, 'cases.json'), outFile = path.join(tmp, 'out.json');
+    fs.writeFileSync(inFile, JSON.stringify(cases.map((c) => ({ text: c.text }))));
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS; // may hold --no-experimental-fetch
+    execFileSync(process.execPath, [path.join(here, 'transformers-ids.mjs'), dir, inFile, outFile],
+      { stdio: 'inherit', env });
+    return JSON.parse(fs.readFileSync(outFile, 'utf8'));
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+// Writes dir's tokenizer as a vocabulary-only GGUF file (sotto's
+// sotto_tokenizer_to_gguf and GGUF writer, through the native tokcheck).
+export function writeVocabGguf(dir, arch, out) {
+  execFileSync(path.join(root, 'out/native/tests/tokcheck'), ['--to-gguf',
+    path.join(dir, 'tokenizer.json'), path.join(dir, 'tokenizer_config.json'), out, arch],
+  { stdio: 'inherit' });
+}
+
+// llama.cpp's tokenizer (the prebuilt library of node-llama-cpp) on a GGUF
+// file loaded vocab_only: encode(text) is llama_tokenize with add_special
+// and parse_special, i.e. BOS/EOS as the vocabulary's flags say.
+let llamaLib;
+export async function llamaTokenizer(gguf) {
+  const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+  // (it also tries, and fails, to size the missing weights: not logged)
+  llamaLib ??= getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled });
+  const model = await (await llamaLib).loadModel({ modelPath: gguf, vocabOnly: true });
+  const bos = model.tokens.shouldPrependBosToken ? [model.tokens.bos] : [];
+  const eos = model.tokens.shouldAppendEosToken ? [model.tokens.eos] : [];
+  return {
+    encode: (text) => [...bos, ...model.tokenize(text, true), ...eos],
+    dispose: () => model.dispose(),
+  };
+}
+
+// Where llama.cpp is known to tokenize differently from Hugging Face (whose
+// Rust library is the reference), the reason for one string, proven by
+// re-encoding: null when the difference is not one of them.
+//   qwen2 pre-tokenizer (Qwen): tokenizer.json normalises to NFC first,
+//   llama.cpp does not; so llama.cpp on the NFC form must give HF's ids.
+export function llamaDifference(name, text, want, llama) {
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  if (name === 'qwen3' && text.normalize('NFC') !== text && same(llama.encode(text.normalize('NFC')), want)) {
+    return 'no NFC (qwen2 pre-tokenizer)';
+  }
+  return null;
+}
+
+// Runs a tokcheck program: [cmd, ...args] natively or under node, on dir's
+// tokenizer.json and tokenizer_config.json, or with inputs: [file, config|'-'].
+export function runTokcheck(cmd, dir, cases, inputs) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tokcheck-'));
   try {
     const inFile = path.join(tmp, 'cases.json');
@@ -59,8 +125,9 @@ export function runTokcheck(cmd, dir, cases) {
       return o;
     })));
     const cfg = path.join(dir, 'tokenizer_config.json');
-    execFileSync(cmd[0], [...cmd.slice(1), path.join(dir, 'tokenizer.json'),
-      fs.existsSync(cfg) ? cfg : '-', inFile, outFile], { stdio: 'inherit', maxBuffer: 1 << 28 });
+    const files = inputs ?? [path.join(dir, 'tokenizer.json'), fs.existsSync(cfg) ? cfg : '-'];
+    execFileSync(cmd[0], [...cmd.slice(1), ...files, inFile, outFile],
+      { stdio: 'inherit', maxBuffer: 1 << 28 });
     return JSON.parse(fs.readFileSync(outFile, 'utf8'));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -3,8 +3,9 @@
 // >= 2,000 strings per vocabulary: accents (composed and decomposed), CJK,
 // emoji (ZWJ sequences, skin tones, flags), very long words, control and
 // format characters, empty strings, numbers, white space runs, code,
-// contractions, many scripts, the vocabulary's own special-token text, and
-// texts longer than a model's window (with pairs and truncation).
+// contractions, many scripts, words a vocabulary holds whole, the
+// vocabulary's own special-token text, and texts longer than a model's
+// window (with pairs and truncation).
 // Characters are limited to Unicode 14 (the version of sotto's tables).
 
 const FRAGMENTS = [
@@ -25,6 +26,8 @@ const FRAGMENTS = [
   '@#$%^&*', '~`|\\', 'a-b_c', 'snake_case_name', 'CamelCaseWord', 'ALLCAPS', 'MiXeD',
   'supercalifragilisticexpialidocious', 'pneumonoultramicroscopicsilicovolcanoconiosis',
   'unaffable', 'tokenization', 'Hugging Face', 'transformers', 'GPT-2', 'BERT', 'RoBERTa',
+  // whole words of Llama 3's vocabulary that its merges alone would not build (ignore_merges)
+  'Tiếng Việt: việc nhiều điều hợp', 'ektedir', 'ایران', 'değiş характ використ každ',
 ];
 
 const WORDS = ('the of and to in is was for on that with as by at from it his an were are which ' +

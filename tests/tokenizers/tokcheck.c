@@ -7,7 +7,9 @@
  *   tokcheck --via-gguf TOKENIZER.json CONFIG.json|- CASES.json OUT.json
  *     (written to GGUF metadata by sotto_tokenizer_to_gguf, read back)
  *   tokcheck --gguf FILE.gguf - CASES.json OUT.json
- *   tokcheck --to-gguf TOKENIZER.json OUT.gguf x  (the tokenizer's metadata alone)
+ *   tokcheck --to-gguf TOKENIZER.json CONFIG.json|- OUT.gguf ARCH
+ *     (a vocabulary-only GGUF: general.architecture and the tokenizer's
+ *     metadata, which llama.cpp loads with vocab_only)
  *
  * CASES.json: [{"text": "..", "pair": ".."?, "max_len": N?, "special": 0|1?}, ...]
  * OUT.json:   [{"ids": [..], "type_ids": [..]}, ...] in the same order, or
@@ -102,15 +104,17 @@ int main(int argc, char **argv) {
   sotto_error err = {0};
   sotto_tokenizer *t = NULL;
   const char *cases_path, *out_path;
-  if (argc == 5 && !strcmp(argv[1], "--to-gguf")) { /* TOKENIZER.json OUT.gguf */
-    size_t n;
+  if (argc == 6 && !strcmp(argv[1], "--to-gguf")) { /* TOKENIZER.json CONFIG OUT.gguf ARCH */
+    size_t n, cn = 0;
     gguf_mem m = {0};
-    char *json = slurp(argv[2], &n);
-    t = json ? sotto_tokenizer_from_json(json, n, NULL, 0, &err) : NULL;
+    char *json = slurp(argv[2], &n), *cfg = strcmp(argv[3], "-") ? slurp(argv[3], &cn) : NULL;
+    t = json ? sotto_tokenizer_from_json(json, n, cfg, cn, &err) : NULL;
     free(json);
+    free(cfg);
     sotto_gguf_writer *w = sotto_gguf_writer_create();
-    int rc = !t || sotto_tokenizer_to_gguf(t, w, &err) || sotto_gguf_write(w, mem_sink, &m, &err);
-    FILE *f = rc ? NULL : fopen(argv[3], "wb");
+    int rc = !t || sotto_gguf_set_str(w, "general.architecture", argv[5], strlen(argv[5])) ||
+             sotto_tokenizer_to_gguf(t, w, &err) || sotto_gguf_write(w, mem_sink, &m, &err);
+    FILE *f = rc ? NULL : fopen(argv[4], "wb");
     if (f) fwrite(m.data, 1, m.len, f), fclose(f);
     sotto_gguf_writer_free(w);
     sotto_tokenizer_free(t);
@@ -150,7 +154,8 @@ int main(int argc, char **argv) {
   } else {
     fprintf(stderr, "usage: tokcheck TOKENIZER.json CONFIG.json|- CASES.json OUT.json\n"
                     "       tokcheck --via-gguf TOKENIZER.json CONFIG.json|- CASES.json OUT.json\n"
-                    "       tokcheck --gguf FILE.gguf - CASES.json OUT.json\n");
+                    "       tokcheck --gguf FILE.gguf - CASES.json OUT.json\n"
+                    "       tokcheck --to-gguf TOKENIZER.json CONFIG.json|- OUT.gguf ARCH\n");
     return 2;
   }
   if (!t) {

@@ -58,6 +58,9 @@ static int pre_for(sotto_tokenizer *t, const char *pre, sotto_error *err) {
   }
   if (!strcmp(pre, "llama3") || !strcmp(pre, "llama-bpe") || !strcmp(pre, "qwen2")) {
     re.regex = !strcmp(pre, "qwen2") ? REGEX_QWEN2 : REGEX_LLAMA3;
+    /* llama.cpp's llama_vocab::impl::load: Llama 3 keeps a word that is
+     * one token whole (tokenizer.json's "ignore_merges") */
+    t->ignore_merges = re.regex == REGEX_LLAMA3;
     /* Qwen's tokenizer.json normalises to NFC first; llama.cpp skips it,
      * sotto follows the model's own tokenizer. */
     if (re.regex == REGEX_QWEN2 && t->n_norm < TOK_MAX_STEPS)
@@ -281,7 +284,13 @@ sotto_tokenizer *sotto_tokenizer_from_gguf(const sotto_gguf *g, sotto_error *err
         t->unk = t->sp.unk = (int32_t)i;
         break;
       }
-  int dflt_bos = kind != SOTTO_TOK_BPE, dflt_eos = kind == SOTTO_TOK_WORDPIECE || kind == SOTTO_TOK_UNIGRAM;
+  /* llama.cpp's defaults when a flag is absent: BOS for all but GPT-2
+   * style BPE, where only Llama 3's pre-tokenizer adds one */
+  if (kind == SOTTO_TOK_BPE && sotto_gguf_get_str(g, KEY("pre"), &pre, err) < 0) goto fail;
+  int llama3 = kind == SOTTO_TOK_BPE && ((pre.len == 6 && !memcmp(pre.data, "llama3", 6)) ||
+                                         (pre.len == 9 && !memcmp(pre.data, "llama-bpe", 9)));
+  int dflt_bos = kind != SOTTO_TOK_BPE || llama3,
+      dflt_eos = kind == SOTTO_TOK_WORDPIECE || kind == SOTTO_TOK_UNIGRAM;
   int add_bos = get_flag(g, KEY("add_bos_token"), dflt_bos, err);
   int add_eos = get_flag(g, KEY("add_eos_token"), dflt_eos, err);
   int space = get_flag(g, KEY("add_space_prefix"), kind != SOTTO_TOK_BPE, err);
@@ -306,9 +315,7 @@ sotto_tokenizer *sotto_tokenizer_from_gguf(const sotto_gguf *g, sotto_error *err
     t->max_chars_per_word = 100;
   } else if (kind == SOTTO_TOK_BPE) {
     t->byte_level = 1;
-    rc = sotto_gguf_get_str(g, KEY("pre"), &pre, err);
     char pname[32] = "";
-    if (rc < 0) goto fail;
     if (pre.len < sizeof pname) memcpy(pname, pre.data, (size_t)pre.len);
     else strcpy(pname, "?");
     if (pre_for(t, pname, err)) goto fail;
