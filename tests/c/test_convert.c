@@ -540,6 +540,12 @@ static void test_damaged(void) {
        "\"num_attention_heads\":4,\"intermediate_size\":160,\"max_position_embeddings\":9,"
        "\"num_key_value_heads\":2,\"head_dim\":32}",
        SOTTO_BAD_MODEL, "block 1"},
+      {"{\"architectures\":[\"LlamaForCausalLM\"],\"num_hidden_layers\":1,\"hidden_size\":64,"
+       "\"num_attention_heads\":128,\"intermediate_size\":160}",
+       SOTTO_BAD_MODEL, "do not fit"},
+      {"{\"architectures\":[\"LlamaForCausalLM\"],\"num_hidden_layers\":1,\"hidden_size\":64,"
+       "\"num_attention_heads\":4,\"num_key_value_heads\":3,\"intermediate_size\":160}",
+       SOTTO_BAD_MODEL, "do not fit"},
   };
   for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
     sotto_file files[2] = {{"config.json", configs[i].json, strlen(configs[i].json)}, fo.files[1]};

@@ -824,6 +824,12 @@ static int read_config(conv *c, const sotto_file *files, int n_files, sotto_erro
   if (cfg_int(c, KEYS("num_key_value_heads"), 0, c->n_head, &c->n_head_kv, err) < 0) return -1;
   c->head_dim = c->fam == FAM_GEMMA3 ? 256 : c->n_embd / c->n_head;
   if (cfg_int(c, KEYS("head_dim"), 0, 1 << 16, &c->head_dim, err) < 0) return -1;
+  if (c->n_head % c->n_head_kv || (c->fam <= FAM_ROBERTA && c->n_embd % c->n_head) ||
+      (c->fam > FAM_ROBERTA && (c->head_dim < 2 || c->head_dim % 2)))
+    return sotto_error_set(err, SOTTO_BAD_MODEL,
+                           "config.json: %lld attention heads, %lld key/value heads and head size "
+                           "%lld do not fit together",
+                           (long long)c->n_head, (long long)c->n_head_kv, (long long)c->head_dim);
   if (c->fam == FAM_LLAMA) {
     const cJSON *rs = cJSON_GetObjectItemCaseSensitive(c->config, "rope_scaling");
     const char *rt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rs, "rope_type"));
