@@ -553,6 +553,12 @@ static void test_damaged(void) {
     CHECK(st == configs[i].st && strstr(err.message, configs[i].msg), "config %s: %s (%s)",
           configs[i].json, err.message, sotto_status_code(st));
   }
+  /* the same weights twice (a consolidated file beside its shards) */
+  sotto_file twice[3] = {fo.files[0], fo.files[1], {"model-00001-of-00001.safetensors",
+                                                    fo.files[1].data, fo.files[1].size}};
+  CHECK(sotto_convert(twice, 3, &opt, write_file, NULL, &devnull, &err) == SOTTO_BAD_MODEL &&
+            strstr(err.message, "two of the weight files"),
+        "weights given twice: %s", err.message);
   /* damaged weights: every truncation of the safetensors fails cleanly */
   int bad = 0;
   for (size_t n = 0; n < fo.files[1].size; n += 1 + n / 3) {

@@ -896,6 +896,17 @@ sotto_status sotto_convert(const sotto_file *files, int n_files,
     }
   }
   qsort(c.t, (size_t)c.n_t, sizeof *c.t, cmp_out);
+  for (int i = 1; i < c.n_t; i++)
+    if (!strcmp(c.t[i - 1].name, c.t[i].name)) {
+      const char *a = c.t[i - 1].src ? c.t[i - 1].src->name : "?";
+      const char *b = c.t[i].src ? c.t[i].src->name : "?";
+      if (!strcmp(a, b))
+        sotto_error_set(err, SOTTO_BAD_MODEL, "tensor %.100s is in two of the weight files", a);
+      else
+        sotto_error_set(err, SOTTO_BAD_MODEL, "tensors %.100s and %.100s both become %s", a, b,
+                        c.t[i].name);
+      goto done;
+    }
   /* the tensor types, then the tensors in file order */
   const char **names = calloc((size_t)c.n_t + 1, sizeof *names);
   int *dims = calloc((size_t)c.n_t + 1, sizeof *dims);
