@@ -1,0 +1,348 @@
+/*
+ * qk_x86.h - the x86 kernels of qkernels.h, written once and compiled twice:
+ * qk_avx2.c (AVX2 + FMA + F16C; int8 products with vpmaddubsw) and
+ * qk_avx512.c (AVX-512 VL/BW + VNNI: vpdpbusd, 32 vector registers). The
+ * including file defines QK_FN(name) (the function name suffix), QK_VNNI
+ * (1 when vpdpbusd is there) and QK_TARGET (the instruction sets), and
+ * includes qk_x86_end.h after its last function. 256-bit vectors throughout: the
+ * blocks are 32 bytes, and on AMD Zen 4 a 512-bit op costs two 256-bit ones.
+ *
+ * Same integer sums as the scalar references (qk_scalar.c), after the
+ * shapes of ggml-cpu's AVX2 vec_dot_<type>_q8_<x> functions.
+ */
+#define QK_STR(x) #x
+#define QK_PRAGMA(x) _Pragma(QK_STR(x))
+#if defined(__clang__)
+QK_PRAGMA(clang attribute push(__attribute__((target(QK_TARGET))), apply_to = function))
+#else
+#pragma GCC push_options
+QK_PRAGMA(GCC target(QK_TARGET))
+#endif
+#include <immintrin.h>
+
+#include "ops/qkernels.h"
+
+#define QK_INLINE static inline __attribute__((always_inline))
+
+/* ---- primitives ---- */
+
+/* 8 x int32: each the sum of 4 products of unsigned u and signed s bytes
+ * (u <= 128, so vpmaddubsw cannot saturate). */
+QK_INLINE __m256i mul_u8s8(__m256i u, __m256i s) {
+#if QK_VNNI
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+#else
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+#endif
+}
+
+/* Signed by signed: |a| times b with a's sign. */
+QK_INLINE __m256i mul_s8s8(__m256i a, __m256i b) {
+  return mul_u8s8(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
+}
+
+QK_INLINE float hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+QK_INLINE int hsum8i(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
+/* 32 nibbles of 16 bytes: low nibbles in bytes 0..15, high in 16..31. */
+QK_INLINE __m256i nibbles32(const uint8_t *p) {
+  const __m128i b = _mm_loadu_si128((const __m128i *)p);
+  const __m256i v = _mm256_set_m128i(_mm_srli_epi16(b, 4), b);
+  return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+}
+
+/* Byte k = 0xFF when bit k of the 32 bits at p is set (ggml's
+ * bytes_from_bits_32). */
+QK_INLINE __m256i bits32(const uint8_t *p) {
+  uint32_t x;
+  memcpy(&x, p, 4);
+  const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                         0x0101010101010101, 0x0000000000000000);
+  __m256i b = _mm256_shuffle_epi8(_mm256_set1_epi32((int)x), shuf);
+  b = _mm256_or_si256(b, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+  return _mm256_cmpeq_epi8(b, _mm256_set1_epi64x(-1));
+}
+
+/* The dot kernels are written for a fixed row count NR (1..4) and
+ * instantiated for each, so the accumulators stay in registers. */
+#define QK_DISPATCH(name)                                                              \
+  static void QK_FN(name)(int64_t n, const void *w, const void *x, size_t xs, int nr,  \
+                          float *out) {                                                \
+    switch (nr) {                                                                      \
+      case 1: name##_n(n, w, x, xs, 1, out); break;                                    \
+      case 2: name##_n(n, w, x, xs, 2, out); break;                                    \
+      case 3: name##_n(n, w, x, xs, 3, out); break;                                    \
+      default: name##_n(n, w, x, xs, 4, out); break;                                   \
+    }                                                                                  \
+  }
+
+#define ROW(T, r) ((const T *)((const uint8_t *)x + (size_t)(r) * xs))
+
+/* ---- float weights ---- */
+
+QK_INLINE __m256 load_f16x8(const sotto_half *p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+QK_INLINE __m256 load_bf16x8(const uint16_t *p) {
+  const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+QK_INLINE __m256 load_f32x8(const float *p) { return _mm256_loadu_ps(p); }
+
+#define QK_FLOAT_DOT(name, T, LOAD, SCALAR)                                            \
+  QK_INLINE void name##_n(int64_t n, const void *w, const void *x, size_t xs, int nr,  \
+                          float *out) {                                                \
+    const T *a = w;                                                                    \
+    __m256 acc[4][2];                                                                  \
+    for (int r = 0; r < nr; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();          \
+    int64_t i = 0;                                                                     \
+    for (; i + 16 <= n; i += 16) {                                                     \
+      const __m256 w0 = LOAD(a + i), w1 = LOAD(a + i + 8);                             \
+      for (int r = 0; r < nr; r++) {                                                   \
+        acc[r][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(ROW(float, r) + i), acc[r][0]); \
+        acc[r][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(ROW(float, r) + i + 8), acc[r][1]); \
+      }                                                                                \
+    }                                                                                  \
+    for (int r = 0; r < nr; r++) {                                                     \
+      float s = hsum8(_mm256_add_ps(acc[r][0], acc[r][1]));                            \
+      for (int64_t j = i; j < n; j++) s += SCALAR(a[j]) * ROW(float, r)[j];            \
+      out[r] = s;                                                                      \
+    }                                                                                  \
+  }                                                                                    \
+  QK_DISPATCH(name)
+
+static inline float f32_id(float v) { return v; }
+QK_FLOAT_DOT(dot_f32, float, load_f32x8, f32_id)
+QK_FLOAT_DOT(dot_f16, sotto_half, load_f16x8, qk_half)
+QK_FLOAT_DOT(dot_bf16, uint16_t, load_bf16x8, qk_bf16)
+
+/* ---- 32-blocks with Q8A activations ----
+ * A block's weights as 32 bytes u (unsigned, with offset) or s (signed);
+ * per row: p = int32 lanes of the block dot, then acc += d_w * d_x * p. An
+ * offset o (q = u - o) is removed through the block sum: each of the 8 lanes
+ * gives up o * sum / 8 (o is a multiple of 8). */
+#define QK_BLOCK32_DOT(name, BLOCK, DECODE, PRODUCT, OFFSET, HAS_MIN, MIN)                \
+  QK_INLINE void name##_n(int64_t n, const void *w, const void *x, size_t xs, int nr,  \
+                          float *out) {                                                \
+    const BLOCK *a = w;                                                                \
+    __m256 acc[4];                                                                     \
+    float accm[4] = {0, 0, 0, 0};                                                      \
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();                         \
+    for (int64_t i = 0; i < n / SOTTO_QK; i++) {                                       \
+      const float dw = qk_half(a[i].d);                                                \
+      DECODE                                                                           \
+      for (int r = 0; r < nr; r++) {                                                   \
+        const sotto_block_q8a *b = ROW(sotto_block_q8a, r) + i;                        \
+        const __m256i y = _mm256_loadu_si256((const __m256i *)b->qs);                  \
+        __m256i p = PRODUCT;                                                           \
+        if (OFFSET) p = _mm256_sub_epi32(p, _mm256_set1_epi32((OFFSET) / 8 * b->sum)); \
+        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * b->d), _mm256_cvtepi32_ps(p), acc[r]); \
+        if (HAS_MIN) accm[r] += (MIN) * b->d * (float)b->sum;                          \
+      }                                                                                \
+    }                                                                                  \
+    for (int r = 0; r < nr; r++) out[r] = hsum8(acc[r]) + accm[r];                     \
+  }                                                                                    \
+  QK_DISPATCH(name)
+
+#define DECODE_Q4 const __m256i q = nibbles32(a[i].qs);
+#define DECODE_Q5                                                                      \
+  const __m256i q = _mm256_or_si256(nibbles32(a[i].qs),                               \
+                                    _mm256_and_si256(bits32(a[i].qh), _mm256_set1_epi8(0x10)));
+#define DECODE_Q8 const __m256i q = _mm256_loadu_si256((const __m256i *)a[i].qs);
+
+QK_BLOCK32_DOT(dot_q4_0, sotto_block_q4_0, DECODE_Q4, mul_u8s8(q, y), 8, 0, 0)
+QK_BLOCK32_DOT(dot_q4_1, sotto_block_q4_1, DECODE_Q4, mul_u8s8(q, y), 0, 1, qk_half(a[i].m))
+QK_BLOCK32_DOT(dot_q5_0, sotto_block_q5_0, DECODE_Q5, mul_u8s8(q, y), 16, 0, 0)
+QK_BLOCK32_DOT(dot_q5_1, sotto_block_q5_1, DECODE_Q5, mul_u8s8(q, y), 0, 1, qk_half(a[i].m))
+QK_BLOCK32_DOT(dot_q8_0, sotto_block_q8_0, DECODE_Q8, mul_s8s8(q, y), 0, 0, 0)
+
+/* ---- K-quants with Q8_K activations ---- */
+
+/* 16 unsigned bytes (small, <= 63) times 32 signed bytes, summed in pairs to
+ * int16 and then in pairs with the int16 scales sc: 8 x int32. */
+QK_INLINE __m256i mul_scaled(__m256i q, __m256i y, __m256i sc) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), sc);
+}
+
+/* Sum over 8 sub-blocks of min_j * (bsums[2j] + bsums[2j+1]). */
+QK_INLINE int k4_min_sum(const uint8_t *mins, const int16_t *bsums) {
+  const __m128i m = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mins));
+  const __m128i b0 = _mm_loadu_si128((const __m128i *)bsums);
+  const __m128i b1 = _mm_loadu_si128((const __m128i *)(bsums + 8));
+  const __m128i p = _mm_madd_epi16(m, _mm_hadd_epi16(b0, b1));
+  __m128i s = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
+#define QK_K4_DOT(name, BLOCK, FIFTH_BIT, QH)                                            \
+  QK_INLINE void name##_n(int64_t n, const void *w, const void *x, size_t xs, int nr,  \
+                          float *out) {                                                \
+    const BLOCK *a = w;                                                                \
+    __m256 acc[4];                                                                     \
+    float accm[4] = {0, 0, 0, 0};                                                      \
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();                         \
+    const __m256i low4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);            \
+    for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {                                     \
+      uint8_t sm[16];                                                                  \
+      qk_unpack_k4(a[i].scales, sm);                                                   \
+      const float d = qk_half(a[i].d), dmin = qk_half(a[i].dmin);                      \
+      __m256i sumi[4];                                                                 \
+      for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();                   \
+      for (int c = 0; c < 4; c++) {                                                    \
+        const __m256i raw = _mm256_loadu_si256((const __m256i *)(a[i].qs + 32 * c));   \
+        __m256i lo = _mm256_and_si256(raw, low4);                                      \
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low4);                \
+        if (FIFTH_BIT) {                                                               \
+          const __m256i h = _mm256_loadu_si256((const __m256i *)(QH));                 \
+          lo = _mm256_or_si256(lo, _mm256_slli_epi16(                                  \
+                   _mm256_and_si256(_mm256_srli_epi16(h, 2 * c), one), 4));            \
+          hi = _mm256_or_si256(hi, _mm256_slli_epi16(                                  \
+                   _mm256_and_si256(_mm256_srli_epi16(h, 2 * c + 1), one), 4));        \
+        }                                                                              \
+        const __m256i s0 = _mm256_set1_epi16(sm[2 * c]), s1 = _mm256_set1_epi16(sm[2 * c + 1]); \
+        for (int r = 0; r < nr; r++) {                                                 \
+          const int8_t *y = ROW(sotto_block_q8_k, r)[i].qs + 64 * c;                   \
+          sumi[r] = _mm256_add_epi32(sumi[r], mul_scaled(lo, _mm256_loadu_si256((const __m256i *)y), s0)); \
+          sumi[r] = _mm256_add_epi32(sumi[r],                                          \
+                                     mul_scaled(hi, _mm256_loadu_si256((const __m256i *)(y + 32)), s1)); \
+        }                                                                              \
+      }                                                                                \
+      for (int r = 0; r < nr; r++) {                                                   \
+        const sotto_block_q8_k *b = ROW(sotto_block_q8_k, r) + i;                      \
+        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * b->d), _mm256_cvtepi32_ps(sumi[r]), acc[r]); \
+        accm[r] += dmin * b->d * (float)k4_min_sum(sm + 8, b->bsums);                  \
+      }                                                                                \
+    }                                                                                  \
+    for (int r = 0; r < nr; r++) out[r] = hsum8(acc[r]) - accm[r];                     \
+  }                                                                                    \
+  QK_DISPATCH(name)
+
+QK_K4_DOT(dot_q4_k, sotto_block_q4_k, 0, a[i].qs)
+QK_K4_DOT(dot_q5_k, sotto_block_q5_k, 1, a[i].qh)
+
+QK_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *x, size_t xs, int nr,
+                          float *out) {
+  const sotto_block_q6_k *a = w;
+  __m256 acc[4];
+  for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+  const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(3);
+  for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {
+    __m256i sumi[4];
+    for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
+    for (int h = 0; h < 2; h++) {
+      const __m256i la = _mm256_loadu_si256((const __m256i *)(a[i].ql + 64 * h));
+      const __m256i lb = _mm256_loadu_si256((const __m256i *)(a[i].ql + 64 * h + 32));
+      const __m256i hb = _mm256_loadu_si256((const __m256i *)(a[i].qh + 32 * h));
+      __m256i q[4];
+      q[0] = _mm256_and_si256(la, low4);
+      q[1] = _mm256_and_si256(lb, low4);
+      q[2] = _mm256_and_si256(_mm256_srli_epi16(la, 4), low4);
+      q[3] = _mm256_and_si256(_mm256_srli_epi16(lb, 4), low4);
+      for (int k = 0; k < 4; k++) {
+        const __m256i hk = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * k), two);
+        q[k] = _mm256_or_si256(q[k], _mm256_slli_epi16(hk, 4));
+        const int8_t *sc = a[i].scales + 8 * h + 2 * k;
+        const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[1]), _mm_set1_epi16(sc[0]));
+        for (int r = 0; r < nr; r++) {
+          const int8_t *y = ROW(sotto_block_q8_k, r)[i].qs + 128 * h + 32 * k;
+          sumi[r] = _mm256_add_epi32(sumi[r],
+                                     mul_scaled(q[k], _mm256_loadu_si256((const __m256i *)y), s));
+        }
+      }
+    }
+    /* minus 32 * sum_g scale_g * bsum_g */
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)a[i].scales));
+    const float d = qk_half(a[i].d);
+    for (int r = 0; r < nr; r++) {
+      const sotto_block_q8_k *b = ROW(sotto_block_q8_k, r) + i;
+      const __m256i bs = _mm256_loadu_si256((const __m256i *)b->bsums);
+      const __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5);
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * b->d),
+                               _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[r], corr)), acc[r]);
+    }
+  }
+  for (int r = 0; r < nr; r++) out[r] = hsum8(acc[r]);
+}
+QK_DISPATCH(dot_q6_k)
+
+/* ---- activation quantization ---- */
+
+/* 32 floats to 32 int8 with scale 1/d (rounded to nearest even); returns
+ * their sum. */
+QK_INLINE int quant32(const float *x, float id, int8_t *q) {
+  const __m256 m = _mm256_set1_ps(id);
+  __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x), m));
+  __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 8), m));
+  __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 16), m));
+  __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 24), m));
+  const int sum = hsum8i(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
+  /* packs interleave the 128-bit lanes; the permute puts them back in order */
+  __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+  p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  _mm256_storeu_si256((__m256i *)q, p);
+  return sum;
+}
+
+QK_INLINE float absmax(const float *x, int n) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 m = _mm256_setzero_ps();
+  for (int j = 0; j < n; j += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)));
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+static void QK_FN(quant_q8a)(const float *x, void *out, int64_t n) {
+  sotto_block_q8a *b = out;
+  for (int64_t i = 0; i < n / SOTTO_QK; i++, x += SOTTO_QK) {
+    const float d = absmax(x, SOTTO_QK) / 127, id = d ? 1 / d : 0;
+    b[i].d = d;
+    b[i].sum = quant32(x, id, b[i].qs);
+  }
+}
+
+static void QK_FN(quant_q8k)(const float *x, void *out, int64_t n) {
+  sotto_block_q8_k *b = out;
+  for (int64_t i = 0; i < n / SOTTO_QK_K; i++, x += SOTTO_QK_K) {
+    const float d = absmax(x, SOTTO_QK_K) / 127, id = d ? 1 / d : 0;
+    b[i].d = d;
+    for (int j = 0; j < SOTTO_QK_K; j += 32) quant32(x + j, id, b[i].qs + j);
+    for (int g = 0; g < SOTTO_QK_K / 16; g++) {
+      const __m128i v = _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(b[i].qs + 16 * g)));
+      const __m128i u = _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(b[i].qs + 16 * g + 8)));
+      __m128i s = _mm_madd_epi16(_mm_add_epi16(v, u), _mm_set1_epi16(1));
+      s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+      s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+      b[i].bsums[g] = (int16_t)_mm_cvtsi128_si32(s);
+    }
+  }
+}
+
+static void QK_FN(fill)(qk_table *t) {
+  t->quant[QK_ACT_Q8A] = QK_FN(quant_q8a);
+  t->quant[QK_ACT_Q8K] = QK_FN(quant_q8k);
+  t->dot[SOTTO_DTYPE_F32] = QK_FN(dot_f32);
+  t->dot[SOTTO_DTYPE_F16] = QK_FN(dot_f16);
+  t->dot[SOTTO_DTYPE_BF16] = QK_FN(dot_bf16);
+  t->dot[SOTTO_DTYPE_Q4_0] = QK_FN(dot_q4_0);
+  t->dot[SOTTO_DTYPE_Q4_1] = QK_FN(dot_q4_1);
+  t->dot[SOTTO_DTYPE_Q5_0] = QK_FN(dot_q5_0);
+  t->dot[SOTTO_DTYPE_Q5_1] = QK_FN(dot_q5_1);
+  t->dot[SOTTO_DTYPE_Q8_0] = QK_FN(dot_q8_0);
+  t->dot[SOTTO_DTYPE_Q4_K] = QK_FN(dot_q4_k);
+  t->dot[SOTTO_DTYPE_Q5_K] = QK_FN(dot_q5_k);
+  t->dot[SOTTO_DTYPE_Q6_K] = QK_FN(dot_q6_k);
+}

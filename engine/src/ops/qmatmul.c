@@ -1,0 +1,177 @@
+/*
+ * qmatmul.c - matrix products over weights in GGUF tensor types
+ * (qmatmul.h): kernel choice, activation preparation and the tiling over
+ * threads (pthreadpool).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/qkernels.h"
+#include "ops/qmatmul.h"
+
+#if defined(__x86_64__)
+#include <cpuinfo.h>
+#endif
+
+/* Weight rows per task: enough tasks to balance two to eight threads on a
+ * GEMV, and a block of weights that stays in L1/L2 while every activation
+ * row passes over it in a GEMM. */
+#define QM_TILE_ROWS 16
+#define QM_TILE_ACTS 4 /* activation rows per kernel call (qk_dot_fn's nr) */
+
+static qk_table table;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void table_init(void) {
+  qk_fill_scalar(&table);
+#if defined(__wasm_simd128__)
+  qk_fill_wasm(&table);
+#elif defined(__x86_64__)
+  const char *want = getenv("SOTTO_ISA"); /* "scalar", "avx2": to compare kernels */
+  if (want && strcmp(want, "scalar") == 0) return;
+  if (!cpuinfo_initialize()) return;
+  if (cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c())
+    qk_fill_avx2(&table);
+  if (want && strcmp(want, "avx2") == 0) return;
+  if (cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512vl() &&
+      cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c())
+    qk_fill_avx512(&table);
+#endif
+}
+
+static const qk_table *kernels(void) {
+  pthread_once(&table_once, table_init);
+  return &table;
+}
+
+const char *sotto_qmatmul_isa(void) { return kernels()->isa; }
+
+int sotto_qmat_init(sotto_qmat *m, sotto_dtype type, const void *data, int64_t n_in,
+                    int64_t n_out, sotto_error *err) {
+  const sotto_dtype_info *info = sotto_dtype_get(type);
+  const int act = qk_act_of(type);
+  if (!info || act < 0 || !kernels()->dot[type])
+    return sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL, "no kernels for tensor type %s",
+                           info ? info->name : "(unknown)");
+  const int block = act == QK_ACT_Q8K ? SOTTO_QK_K : act == QK_ACT_Q8A ? SOTTO_QK : 1;
+  if (n_in <= 0 || n_out <= 0 || n_in % info->block || n_in % block)
+    return sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL,
+                           "a %s matrix needs rows of a multiple of %d values (has %lld)",
+                           info->name, block > info->block ? block : info->block, (long long)n_in);
+  m->type = type;
+  m->data = data;
+  m->n_in = n_in;
+  m->n_out = n_out;
+  m->row_bytes = sotto_dtype_row_bytes(type, n_in);
+  return 0;
+}
+
+size_t sotto_qact_bytes(int64_t max_n, size_t max_rows) {
+  /* Q8A and Q8_K buffers; F32 inputs are used as they are */
+  return max_rows * (qk_act_row_bytes(QK_ACT_Q8A, max_n) +
+                     qk_act_row_bytes(QK_ACT_Q8K, max_n + SOTTO_QK_K));
+}
+
+int sotto_qact_init(sotto_qact *a, int64_t max_n, size_t max_rows, sotto_error *err) {
+  memset(a, 0, sizeof *a);
+  a->max_n = max_n;
+  a->max_rows = max_rows;
+  for (int f = QK_ACT_Q8A; f < QK_ACT_COUNT; f++) {
+    /* Q8_K rows are allocated for a whole number of super-blocks. */
+    a->buf[f] = malloc(max_rows * qk_act_row_bytes(f, max_n + SOTTO_QK_K) + 64);
+    if (!a->buf[f]) {
+      sotto_qact_free(a);
+      return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory for activations");
+    }
+  }
+  return 0;
+}
+
+void sotto_qact_free(sotto_qact *a) {
+  for (int f = 0; f < QK_ACT_COUNT; f++) free(a->buf[f]);
+  memset(a, 0, sizeof *a);
+}
+
+void sotto_qact_set(sotto_qact *a, const float *x, size_t rows, int64_t n) {
+  a->x = x;
+  a->rows = rows;
+  a->n = n;
+  a->ready = 0;
+}
+
+typedef struct {
+  const qk_table *k;
+  const sotto_qmat *w;
+  const void *x;
+  size_t x_stride;
+  float *y;
+} qm_job;
+
+typedef struct {
+  qk_quant_fn quant;
+  const sotto_qact *a;
+  void *out;
+  size_t stride;
+} qm_prep;
+
+static void qm_prepare_row(void *ctx, size_t r) {
+  const qm_prep *p = ctx;
+  p->quant(p->a->x + r * (size_t)p->a->n, (uint8_t *)p->out + r * p->stride, p->a->n);
+}
+
+/* One tile: weight rows [j0, j0 + nj) by activation rows [i0, i0 + ni). */
+static void qm_tile(void *ctx, size_t j0, size_t i0, size_t nj, size_t ni) {
+  const qm_job *job = ctx;
+  const sotto_qmat *w = job->w;
+  const qk_dot_fn dot = job->k->dot[w->type];
+  const size_t n_out = (size_t)w->n_out;
+  float out[QM_TILE_ACTS];
+  for (size_t i = i0; i < i0 + ni; i += QM_TILE_ACTS) {
+    const int nr = (int)(i0 + ni - i < QM_TILE_ACTS ? i0 + ni - i : QM_TILE_ACTS);
+    const uint8_t *x = (const uint8_t *)job->x + i * job->x_stride;
+    for (size_t j = j0; j < j0 + nj; j++) {
+      dot(w->n_in, (const uint8_t *)w->data + j * w->row_bytes, x, job->x_stride, nr, out);
+      for (int r = 0; r < nr; r++) job->y[(i + (size_t)r) * n_out + j] = out[r];
+    }
+  }
+}
+
+void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float *y) {
+  const qk_table *k = kernels();
+  const int f = qk_act_of(w->type);
+  qm_job job = {k, w, a->x, qk_act_row_bytes(f, a->n), y};
+  if (f != QK_ACT_F32) {
+    if (!(a->ready & (1u << f))) {
+      qm_prep p = {k->quant[f], a, a->buf[f], job.x_stride};
+      pthreadpool_parallelize_1d(a->rows > 1 ? pool : NULL, qm_prepare_row, &p, a->rows, 0);
+      a->ready |= 1u << f;
+    }
+    job.x = a->buf[f];
+  }
+  /* act rows in tiles of a multiple of QM_TILE_ACTS: a whole GEMM's rows
+   * per weight tile keeps the weights hot; split when there are few weight
+   * tiles to share out. */
+  size_t act_tile = a->rows;
+  if (act_tile > 64) act_tile = 64;
+  pthreadpool_parallelize_2d_tile_2d(pool, qm_tile, &job, (size_t)w->n_out, a->rows,
+                                     QM_TILE_ROWS, act_tile, 0);
+}
+
+void sotto_qmat_row(const sotto_qmat *w, int64_t i, float *out) {
+  sotto_dequantize_row(w->type, (const uint8_t *)w->data + (size_t)i * w->row_bytes, out, w->n_in);
+}
+
+void sotto_vec_dots(sotto_dtype type, const void *rows, size_t stride, int64_t n_rows, int64_t n,
+                    const float *x, int nx, float *out) {
+  const qk_dot_fn dot = kernels()->dot[type];
+  float o[QM_TILE_ACTS];
+  for (int i = 0; i < nx; i += QM_TILE_ACTS) {
+    const int nr = nx - i < QM_TILE_ACTS ? nx - i : QM_TILE_ACTS;
+    for (int64_t r = 0; r < n_rows; r++) {
+      dot(n, (const uint8_t *)rows + (size_t)r * stride, x + (size_t)i * (size_t)n,
+          (size_t)n * sizeof(float), nr, o);
+      for (int k = 0; k < nr; k++) out[(size_t)(i + k) * (size_t)n_rows + (size_t)r] = o[k];
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/*
+ * qmatmul.h - matrix products with weights in any GGUF tensor type, used in
+ * place from the model file: y[rows x n_out] = x[rows x n_in] W^T, with W
+ * stored as n_out rows of n_in values (GGUF's [ne0 = n_in, ne1 = n_out]).
+ * One row of x is a GEMV (decoding a token); many rows a GEMM (reading a
+ * prompt), tiled so that a block of weight rows is reused from cache across
+ * all activation rows.
+ *
+ * Activations are quantized on the fly to the format each weight type pairs
+ * with (qkernels.h, as ggml does: Q8_0/Q8_1-like blocks for the 32-block
+ * types, Q8_K for the K-quants, none for F32/F16/BF16). A sotto_qact holds
+ * one input prepared in each format it has been asked for, so q, k and v
+ * (or gate and up) share one quantization.
+ *
+ * Kernels are chosen once at run time: AVX-512 VNNI, AVX2 or scalar on
+ * x86-64, SIMD128 in wasm.
+ */
+#ifndef SOTTO_QMATMUL_H
+#define SOTTO_QMATMUL_H
+
+#include "core/core.h"
+#include "ops/quant.h"
+
+typedef struct sotto_qmat {
+  sotto_dtype type;
+  const void *data;   /* n_out rows of row_bytes each */
+  int64_t n_in, n_out;
+  size_t row_bytes;
+} sotto_qmat;
+
+/* Describes data (not copied) as a matrix; fails with SOTTO_UNSUPPORTED_MODEL
+ * for a type without kernels or an n_in that is not a whole number of blocks. */
+int sotto_qmat_init(sotto_qmat *m, sotto_dtype type, const void *data, int64_t n_in,
+                    int64_t n_out, sotto_error *err);
+
+/* An input of up to max_rows rows of max_n values, prepared per format. */
+typedef struct sotto_qact {
+  const float *x;
+  size_t rows;
+  int64_t n;
+  void *buf[3];
+  unsigned ready; /* bit per format */
+  size_t max_rows;
+  int64_t max_n;
+} sotto_qact;
+
+/* Bytes the buffers of sotto_qact_init take (for memory estimates). */
+size_t sotto_qact_bytes(int64_t max_n, size_t max_rows);
+int sotto_qact_init(sotto_qact *a, int64_t max_n, size_t max_rows, sotto_error *err);
+void sotto_qact_free(sotto_qact *a);
+/* The next input: rows x n floats at x (kept by pointer; must not change
+ * while in use). */
+void sotto_qact_set(sotto_qact *a, const float *x, size_t rows, int64_t n);
+
+/* y[r * n_out + j] = dot(row r of the input, row j of w). n must equal
+ * w->n_in. pool may be NULL. */
+void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float *y);
+
+/* Row i of w as floats (the embedding lookup). */
+void sotto_qmat_row(const sotto_qmat *w, int64_t i, float *out);
+
+/* Dots of nx inputs with many rows, for attention over a cache: rows of
+ * type F32 or F16, n values each, stride bytes apart; inputs x + i * n.
+ * out[i * n_rows + r] = dot(row r, input i). */
+void sotto_vec_dots(sotto_dtype type, const void *rows, size_t stride, int64_t n_rows, int64_t n,
+                    const float *x, int nx, float *out);
+
+/* The instruction set the kernels use ("avx512vnni", "avx2", "scalar",
+ * "wasm-simd128"). */
+const char *sotto_qmatmul_isa(void);
+
+#endif /* SOTTO_QMATMUL_H */

@@ -1,0 +1,209 @@
+/*
+ * test_qkernels.c - the SIMD kernels of ops/ (AVX2, AVX-512 VNNI) against
+ * the scalar references (qk_scalar.c) on random blocks of every weight type,
+ * for 1 to 4 activation rows; activation quantization against the
+ * reference; sotto_qmatmul (tiled, threaded) against row-by-row dots; and
+ * the scalar dots against float products of dequantized rows (quant.h's
+ * reference dequantizers).
+ */
+#include <math.h>
+
+#include "check.h"
+#include "cpuinfo.h"
+#include "ops/qkernels.h"
+#include "ops/qmatmul.h"
+
+static uint32_t rng = 12345;
+static uint32_t rnd(void) {
+  rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+  return rng;
+}
+static float rndf(void) { return (float)(rnd() % 2000001) / 1000000.0f - 1.0f; }
+
+static const sotto_dtype types[] = {
+    SOTTO_DTYPE_F32, SOTTO_DTYPE_F16, SOTTO_DTYPE_BF16, SOTTO_DTYPE_Q4_0, SOTTO_DTYPE_Q4_1,
+    SOTTO_DTYPE_Q5_0, SOTTO_DTYPE_Q5_1, SOTTO_DTYPE_Q8_0, SOTTO_DTYPE_Q4_K, SOTTO_DTYPE_Q5_K,
+    SOTTO_DTYPE_Q6_K};
+
+/* A positive half in [2^-7, 2^-4). */
+static sotto_half rnd_scale(void) { return (sotto_half)(0x2000 + rnd() % 0x0C00); }
+
+/* n values of type t with random quants and sane scales. */
+static void *random_row(sotto_dtype t, int64_t n, size_t *bytes) {
+  const size_t rb = sotto_dtype_row_bytes(t, n);
+  uint8_t *p = malloc(rb);
+  for (size_t i = 0; i < rb; i++) p[i] = (uint8_t)rnd();
+  const sotto_dtype_info *info = sotto_dtype_get(t);
+  const size_t nb = rb / info->bytes;
+  for (size_t b = 0; b < nb; b++) {
+    uint8_t *blk = p + b * info->bytes;
+    sotto_half h[2] = {rnd_scale(), rnd_scale()};
+    switch (t) {
+      case SOTTO_DTYPE_F32: { float f = rndf(); memcpy(blk, &f, 4); break; }
+      case SOTTO_DTYPE_F16: h[0] = (sotto_half)(rnd() % 0x3C00 | (rnd() & 0x8000)); memcpy(blk, h, 2); break;
+      case SOTTO_DTYPE_BF16: { uint16_t v = (uint16_t)((0x3C00 + rnd() % 0x0400) | (rnd() & 0x8000)); memcpy(blk, &v, 2); break; }
+      case SOTTO_DTYPE_Q6_K: memcpy(blk + 208, h, 2); break;
+      case SOTTO_DTYPE_Q4_1: case SOTTO_DTYPE_Q5_1: case SOTTO_DTYPE_Q4_K: case SOTTO_DTYPE_Q5_K:
+        memcpy(blk, h, 4); break;
+      default: memcpy(blk, h, 2); break;
+    }
+  }
+  *bytes = rb;
+  return p;
+}
+
+/* Kernels add int32 partial sums in float in different orders; with the
+ * extreme random scales here, partial sums reach 2^24, past float's exact
+ * integers, so differences are allowed relative to 1 as well. */
+static int close_to(float a, float b, float rel) {
+  return fabsf(a - b) <= rel * (fabsf(a) + fabsf(b) + 2);
+}
+
+static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
+  float *x = malloc(4 * (size_t)n * sizeof *x);
+  for (int64_t i = 0; i < 4 * n; i++) x[i] = rndf() * (i % 7 == 0 ? 4 : 1);
+  /* activation formats: same quants (nearest even both ways) */
+  for (int f = QK_ACT_Q8A; f < QK_ACT_COUNT; f++) {
+    if (!k->quant[f]) continue;
+    const size_t rb = qk_act_row_bytes(f, n);
+    uint8_t *a = malloc(rb), *b = malloc(rb);
+    ref->quant[f](x, a, n);
+    k->quant[f](x, b, n);
+    CHECK(memcmp(a, b, rb) == 0, "%s: activation format %d differs from the reference", k->isa, f);
+    free(a), free(b);
+  }
+  for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+    const sotto_dtype t = types[ti];
+    if (!k->dot[t] || k->dot[t] == ref->dot[t]) continue;
+    const int f = qk_act_of(t);
+    if (n % (f == QK_ACT_Q8K ? SOTTO_QK_K : SOTTO_QK)) continue;
+    size_t wb;
+    void *w = random_row(t, n, &wb);
+    const size_t stride = qk_act_row_bytes(f, n);
+    uint8_t *xa = malloc(4 * stride);
+    for (int r = 0; r < 4; r++) ref->quant[f](x + r * n, xa + r * stride, n);
+    for (int nr = 1; nr <= 4; nr++) {
+      float want[4], got[4];
+      ref->dot[t](n, w, xa, stride, nr, want);
+      k->dot[t](n, w, xa, stride, nr, got);
+      for (int r = 0; r < nr; r++)
+        CHECK(close_to(want[r], got[r], 2e-5f), "%s %s n=%lld nr=%d row %d: %g, reference %g",
+              k->isa, sotto_dtype_get(t)->name, (long long)n, nr, r, got[r], want[r]);
+    }
+    free(xa), free(w);
+  }
+  free(x);
+}
+
+/* The scalar dot of each quantized type against the float dot of the
+ * dequantized weights with the dequantized activations. */
+static void check_reference_decoding(const qk_table *ref, int64_t n) {
+  float *x = malloc((size_t)n * sizeof *x), *wd = malloc((size_t)n * sizeof *wd);
+  float *xd = malloc((size_t)n * sizeof *xd);
+  for (int64_t i = 0; i < n; i++) x[i] = rndf();
+  for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+    const sotto_dtype t = types[ti];
+    const int f = qk_act_of(t);
+    if (n % (f == QK_ACT_Q8K ? SOTTO_QK_K : SOTTO_QK)) continue;
+    size_t wb;
+    void *w = random_row(t, n, &wb);
+    uint8_t *xa = malloc(qk_act_row_bytes(f, n) + 4 * (size_t)n);
+    ref->quant[f](x, xa, n);
+    /* the activations as the kernel sees them */
+    for (int64_t i = 0; i < n; i++) {
+      if (f == QK_ACT_F32) xd[i] = x[i];
+      else if (f == QK_ACT_Q8A) {
+        const sotto_block_q8a *b = (const sotto_block_q8a *)xa + i / SOTTO_QK;
+        xd[i] = b->d * b->qs[i % SOTTO_QK];
+      } else {
+        const sotto_block_q8_k *b = (const sotto_block_q8_k *)xa + i / SOTTO_QK_K;
+        xd[i] = b->d * b->qs[i % SOTTO_QK_K];
+      }
+    }
+    sotto_dequantize_row(t, w, wd, n);
+    double want = 0;
+    for (int64_t i = 0; i < n; i++) want += (double)wd[i] * xd[i];
+    float got;
+    ref->dot[t](n, w, xa, 0, 1, &got);
+    CHECK(close_to((float)want, got, 1e-5f), "scalar %s n=%lld: %g, dequantized %g",
+          sotto_dtype_get(t)->name, (long long)n, got, want);
+    free(xa), free(w);
+  }
+  free(x), free(wd), free(xd);
+}
+
+/* sotto_qmatmul over threads and tiles against row-by-row reference dots. */
+static void check_qmatmul(pthreadpool_t pool, sotto_dtype t, int64_t n_in, int64_t n_out,
+                          size_t rows) {
+  qk_table ref;
+  qk_fill_scalar(&ref);
+  const size_t rb = sotto_dtype_row_bytes(t, n_in);
+  uint8_t *w = malloc(rb * (size_t)n_out);
+  for (int64_t j = 0; j < n_out; j++) {
+    size_t b;
+    void *row = random_row(t, n_in, &b);
+    memcpy(w + (size_t)j * rb, row, rb);
+    free(row);
+  }
+  float *x = malloc(rows * (size_t)n_in * sizeof *x), *y = malloc(rows * (size_t)n_out * sizeof *y);
+  for (size_t i = 0; i < rows * (size_t)n_in; i++) x[i] = rndf();
+  sotto_qmat m;
+  sotto_error err = {0};
+  CHECK(sotto_qmat_init(&m, t, w, n_in, n_out, &err) == 0, "qmat_init: %s", err.message);
+  sotto_qact a;
+  CHECK(sotto_qact_init(&a, n_in, rows, &err) == 0, "qact_init: %s", err.message);
+  sotto_qact_set(&a, x, rows, n_in);
+  sotto_qmatmul(pool, &m, &a, y);
+  const int f = qk_act_of(t);
+  uint8_t *xa = malloc(qk_act_row_bytes(f, n_in));
+  int bad = 0;
+  for (size_t r = 0; r < rows; r++) {
+    ref.quant[f](x + r * (size_t)n_in, xa, n_in);
+    for (int64_t j = 0; j < n_out; j++) {
+      float want;
+      ref.dot[t](n_in, w + (size_t)j * rb, xa, 0, 1, &want);
+      if (!close_to(want, y[r * (size_t)n_out + (size_t)j], 2e-5f)) {
+        if (!bad) fprintf(stderr, "row %zu col %lld: %.9g, reference %.9g\n", r, (long long)j,
+                          y[r * (size_t)n_out + (size_t)j], want);
+        bad++;
+      }
+    }
+  }
+  CHECK(bad == 0, "qmatmul %s %lldx%lld rows %zu: %d values differ", sotto_dtype_get(t)->name,
+        (long long)n_out, (long long)n_in, rows, bad);
+  sotto_qact_free(&a);
+  free(xa), free(w), free(x), free(y);
+}
+
+int main(void) {
+  qk_table ref, k;
+  qk_fill_scalar(&ref);
+  for (int64_t n = 256; n <= 1024; n += 768) check_reference_decoding(&ref, n);
+  check_reference_decoding(&ref, 96);
+  cpuinfo_initialize();
+  const int64_t sizes[] = {32, 96, 256, 896, 4864};
+  if (cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c()) {
+    k = ref;
+    qk_fill_avx2(&k);
+    for (size_t i = 0; i < 5; i++) check_table(&ref, &k, sizes[i]);
+  } else {
+    printf("no AVX2 here: AVX2 kernels not tested\n");
+  }
+  if (cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512bw()) {
+    k = ref;
+    qk_fill_avx512(&k);
+    for (size_t i = 0; i < 5; i++) check_table(&ref, &k, sizes[i]);
+  } else {
+    printf("no AVX-512 VNNI here: those kernels not tested\n");
+  }
+  printf("qmatmul kernels: %s\n", sotto_qmatmul_isa());
+  pthreadpool_t pool = pthreadpool_create(3);
+  for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+    const int64_t n_in = 512;
+    check_qmatmul(NULL, types[ti], n_in, 40, 1);
+    check_qmatmul(pool, types[ti], n_in, 37, 1);
+    check_qmatmul(pool, types[ti], n_in, 53, 70);
+  }
+  pthreadpool_destroy(pool);
+  return check_finish();
+}
