@@ -90,6 +90,30 @@ static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
         CHECK(close_to(want[r], got[r], 2e-5f), "%s %s n=%lld nr=%d row %d: %g, reference %g",
               k->isa, sotto_dtype_get(t)->name, (long long)n, nr, r, got[r], want[r]);
     }
+    if (k->tile[t]) { /* a GEMM tile of tile_m weight rows (copies of w, offset) */
+      const int tm = k->tile_m, tn = k->tile_n;
+      uint8_t *wt = malloc(wb * (size_t)tm);
+      for (int i = 0; i < tm; i++) {
+        size_t b2;
+        void *row = random_row(t, n, &b2);
+        memcpy(wt + (size_t)i * wb, row, wb);
+        free(row);
+      }
+      uint8_t *xt = malloc(stride * (size_t)tn);
+      for (int j = 0; j < tn; j++) ref->quant[f](x + (j % 4) * n, xt + (size_t)j * stride, n);
+      float *yt = malloc(sizeof(float) * (size_t)(tm * tn) * 2);
+      k->tile[t](n, wt, wb, xt, stride, yt, (size_t)tm * 2);
+      int bad = 0;
+      for (int j = 0; j < tn; j++)
+        for (int i = 0; i < tm; i++) {
+          float want;
+          ref->dot[t](n, wt + (size_t)i * wb, xt + (size_t)j * stride, 0, 1, &want);
+          bad += !close_to(want, yt[(size_t)j * tm * 2 + i], 2e-5f);
+        }
+      CHECK(bad == 0, "%s %s n=%lld: %d of the %dx%d tile differ", k->isa,
+            sotto_dtype_get(t)->name, (long long)n, bad, tm, tn);
+      free(wt), free(xt), free(yt);
+    }
     free(xa), free(w);
   }
   free(x);

@@ -23,8 +23,14 @@ QK_PRAGMA(GCC target(QK_TARGET))
 #include "ops/qkernels.h"
 
 #define QK_INLINE static inline __attribute__((always_inline))
+/* Loops over the rows of a tile must unroll, or their accumulators live in
+ * memory instead of registers (gcc -O2 unrolls none). */
+#define QK_UNROLL _Pragma("GCC unroll 4")
 
 /* ---- primitives ---- */
+
+/* One half to float with F16C (vcvtph2ps). */
+QK_INLINE float half_x86(sotto_half h) { return _cvtsh_ss(h); }
 
 /* 8 x int32: each the sum of 4 products of unsigned u and signed s bytes
  * (u <= 128, so vpmaddubsw cannot saturate). */
@@ -105,15 +111,18 @@ QK_INLINE __m256 load_f32x8(const float *p) { return _mm256_loadu_ps(p); }
                           float *out) {                                                \
     const T *a = w;                                                                    \
     __m256 acc[4][2];                                                                  \
+    QK_UNROLL \
     for (int r = 0; r < nr; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();          \
     int64_t i = 0;                                                                     \
     for (; i + 16 <= n; i += 16) {                                                     \
       const __m256 w0 = LOAD(a + i), w1 = LOAD(a + i + 8);                             \
+      QK_UNROLL \
       for (int r = 0; r < nr; r++) {                                                   \
         acc[r][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(ROW(float, r) + i), acc[r][0]); \
         acc[r][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(ROW(float, r) + i + 8), acc[r][1]); \
       }                                                                                \
     }                                                                                  \
+    QK_UNROLL \
     for (int r = 0; r < nr; r++) {                                                     \
       float s = hsum8(_mm256_add_ps(acc[r][0], acc[r][1]));                            \
       for (int64_t j = i; j < n; j++) s += SCALAR(a[j]) * ROW(float, r)[j];            \
@@ -124,7 +133,7 @@ QK_INLINE __m256 load_f32x8(const float *p) { return _mm256_loadu_ps(p); }
 
 static inline float f32_id(float v) { return v; }
 QK_FLOAT_DOT(dot_f32, float, load_f32x8, f32_id)
-QK_FLOAT_DOT(dot_f16, sotto_half, load_f16x8, qk_half)
+QK_FLOAT_DOT(dot_f16, sotto_half, load_f16x8, half_x86)
 QK_FLOAT_DOT(dot_bf16, uint16_t, load_bf16x8, qk_bf16)
 
 /* ---- 32-blocks with Q8A activations ----
@@ -138,10 +147,12 @@ QK_FLOAT_DOT(dot_bf16, uint16_t, load_bf16x8, qk_bf16)
     const BLOCK *a = w;                                                                \
     __m256 acc[4];                                                                     \
     float accm[4] = {0, 0, 0, 0};                                                      \
+    QK_UNROLL \
     for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();                         \
     for (int64_t i = 0; i < n / SOTTO_QK; i++) {                                       \
-      const float dw = qk_half(a[i].d);                                                \
+      const float dw = half_x86(a[i].d);                                               \
       DECODE                                                                           \
+      QK_UNROLL \
       for (int r = 0; r < nr; r++) {                                                   \
         const sotto_block_q8a *b = ROW(sotto_block_q8a, r) + i;                        \
         const __m256i y = _mm256_loadu_si256((const __m256i *)b->qs);                  \
@@ -151,6 +162,7 @@ QK_FLOAT_DOT(dot_bf16, uint16_t, load_bf16x8, qk_bf16)
         if (HAS_MIN) accm[r] += (MIN) * b->d * (float)b->sum;                          \
       }                                                                                \
     }                                                                                  \
+    QK_UNROLL \
     for (int r = 0; r < nr; r++) out[r] = hsum8(acc[r]) + accm[r];                     \
   }                                                                                    \
   QK_DISPATCH(name)
@@ -162,10 +174,77 @@ QK_FLOAT_DOT(dot_bf16, uint16_t, load_bf16x8, qk_bf16)
 #define DECODE_Q8 const __m256i q = _mm256_loadu_si256((const __m256i *)a[i].qs);
 
 QK_BLOCK32_DOT(dot_q4_0, sotto_block_q4_0, DECODE_Q4, mul_u8s8(q, y), 8, 0, 0)
-QK_BLOCK32_DOT(dot_q4_1, sotto_block_q4_1, DECODE_Q4, mul_u8s8(q, y), 0, 1, qk_half(a[i].m))
+QK_BLOCK32_DOT(dot_q4_1, sotto_block_q4_1, DECODE_Q4, mul_u8s8(q, y), 0, 1, half_x86(a[i].m))
 QK_BLOCK32_DOT(dot_q5_0, sotto_block_q5_0, DECODE_Q5, mul_u8s8(q, y), 16, 0, 0)
-QK_BLOCK32_DOT(dot_q5_1, sotto_block_q5_1, DECODE_Q5, mul_u8s8(q, y), 0, 1, qk_half(a[i].m))
+QK_BLOCK32_DOT(dot_q5_1, sotto_block_q5_1, DECODE_Q5, mul_u8s8(q, y), 0, 1, half_x86(a[i].m))
 QK_BLOCK32_DOT(dot_q8_0, sotto_block_q8_0, DECODE_Q8, mul_s8s8(q, y), 0, 0, 0)
+
+/* ---- GEMM tiles of 32-blocks (VNNI builds) ----
+ * QK_TILE_M weight rows by QK_TILE_N activation rows per call: each weight
+ * block is decoded once for QK_TILE_N rows and each activation block loaded
+ * once for QK_TILE_M rows, the 16 accumulators in registers (llamafile's
+ * tinyBLAS does the same for ggml). Weights are made unsigned (Q8_0: + 128)
+ * so one vpdpbusd forms each block dot; its accumulator starts at the
+ * offset's share of the block sum. */
+#if QK_VNNI
+#define QK_TILE_M 4
+#define QK_TILE_N 4
+
+#define QK_TILE32(name, BLOCK, DECODE, OFFSET, HAS_MIN, MIN)                            \
+  static void QK_FN(name)(int64_t n, const void *w, size_t ws, const void *x, size_t xs,  \
+                          float *y, size_t ys) {                                          \
+    __m256 acc[QK_TILE_M][QK_TILE_N];                                                     \
+    float accm[QK_TILE_M][QK_TILE_N];                                                     \
+    QK_UNROLL \
+    for (int i = 0; i < QK_TILE_M; i++)                                                   \
+      QK_UNROLL \
+      for (int j = 0; j < QK_TILE_N; j++) acc[i][j] = _mm256_setzero_ps(), accm[i][j] = 0; \
+    for (int64_t b = 0; b < n / SOTTO_QK; b++) {                                          \
+      __m256i qv[QK_TILE_M];                                                              \
+      __m256 dw[QK_TILE_M];                                                               \
+      float mw[QK_TILE_M];                                                                \
+      QK_UNROLL \
+      for (int i = 0; i < QK_TILE_M; i++) {                                               \
+        const BLOCK *a = (const BLOCK *)((const uint8_t *)w + (size_t)i * ws) + b;        \
+        DECODE                                                                            \
+        qv[i] = q;                                                                        \
+        dw[i] = _mm256_set1_ps(half_x86(a->d));                                           \
+        mw[i] = HAS_MIN ? (MIN) : 0;                                                      \
+      }                                                                                   \
+      QK_UNROLL \
+      for (int j = 0; j < QK_TILE_N; j++) {                                               \
+        const sotto_block_q8a *bx = ROW(sotto_block_q8a, j) + b;                          \
+        const __m256i yv = _mm256_loadu_si256((const __m256i *)bx->qs);                   \
+        const __m256i off = _mm256_set1_epi32(-(OFFSET) / 8 * bx->sum);                   \
+        const __m256 dx = _mm256_set1_ps(bx->d);                                          \
+        QK_UNROLL \
+        for (int i = 0; i < QK_TILE_M; i++) {                                             \
+          const __m256i p = _mm256_dpbusd_epi32(off, qv[i], yv);                          \
+          acc[i][j] = _mm256_fmadd_ps(_mm256_mul_ps(dw[i], dx), _mm256_cvtepi32_ps(p), acc[i][j]); \
+          if (HAS_MIN) accm[i][j] += mw[i] * bx->d * (float)bx->sum;                      \
+        }                                                                                 \
+      }                                                                                   \
+    }                                                                                     \
+    QK_UNROLL \
+    for (int j = 0; j < QK_TILE_N; j++)                                                   \
+      QK_UNROLL \
+      for (int i = 0; i < QK_TILE_M; i++) y[(size_t)j * ys + i] = hsum8(acc[i][j]) + accm[i][j]; \
+  }
+
+#define DECODE_TQ4 const __m256i q = nibbles32(a->qs);
+#define DECODE_TQ5                                                                        \
+  const __m256i q = _mm256_or_si256(nibbles32(a->qs),                                     \
+                                    _mm256_and_si256(bits32(a->qh), _mm256_set1_epi8(0x10)));
+#define DECODE_TQ8                                                                        \
+  const __m256i q = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)a->qs),          \
+                                     _mm256_set1_epi8((char)0x80));
+
+QK_TILE32(tile_q4_0, sotto_block_q4_0, DECODE_TQ4, 8, 0, 0)
+QK_TILE32(tile_q4_1, sotto_block_q4_1, DECODE_TQ4, 0, 1, half_x86(a->m))
+QK_TILE32(tile_q5_0, sotto_block_q5_0, DECODE_TQ5, 16, 0, 0)
+QK_TILE32(tile_q5_1, sotto_block_q5_1, DECODE_TQ5, 0, 1, half_x86(a->m))
+QK_TILE32(tile_q8_0, sotto_block_q8_0, DECODE_TQ8, 128, 0, 0)
+#endif
 
 /* ---- K-quants with Q8_K activations ---- */
 
@@ -192,13 +271,15 @@ QK_INLINE int k4_min_sum(const uint8_t *mins, const int16_t *bsums) {
     const BLOCK *a = w;                                                                \
     __m256 acc[4];                                                                     \
     float accm[4] = {0, 0, 0, 0};                                                      \
+    QK_UNROLL \
     for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();                         \
     const __m256i low4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);            \
     for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {                                     \
       uint8_t sm[16];                                                                  \
       qk_unpack_k4(a[i].scales, sm);                                                   \
-      const float d = qk_half(a[i].d), dmin = qk_half(a[i].dmin);                      \
+      const float d = half_x86(a[i].d), dmin = half_x86(a[i].dmin);                    \
       __m256i sumi[4];                                                                 \
+      QK_UNROLL \
       for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();                   \
       for (int c = 0; c < 4; c++) {                                                    \
         const __m256i raw = _mm256_loadu_si256((const __m256i *)(a[i].qs + 32 * c));   \
@@ -212,6 +293,7 @@ QK_INLINE int k4_min_sum(const uint8_t *mins, const int16_t *bsums) {
                    _mm256_and_si256(_mm256_srli_epi16(h, 2 * c + 1), one), 4));        \
         }                                                                              \
         const __m256i s0 = _mm256_set1_epi16(sm[2 * c]), s1 = _mm256_set1_epi16(sm[2 * c + 1]); \
+        QK_UNROLL \
         for (int r = 0; r < nr; r++) {                                                 \
           const int8_t *y = ROW(sotto_block_q8_k, r)[i].qs + 64 * c;                   \
           sumi[r] = _mm256_add_epi32(sumi[r], mul_scaled(lo, _mm256_loadu_si256((const __m256i *)y), s0)); \
@@ -219,12 +301,14 @@ QK_INLINE int k4_min_sum(const uint8_t *mins, const int16_t *bsums) {
                                      mul_scaled(hi, _mm256_loadu_si256((const __m256i *)(y + 32)), s1)); \
         }                                                                              \
       }                                                                                \
+      QK_UNROLL \
       for (int r = 0; r < nr; r++) {                                                   \
         const sotto_block_q8_k *b = ROW(sotto_block_q8_k, r) + i;                      \
         acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * b->d), _mm256_cvtepi32_ps(sumi[r]), acc[r]); \
         accm[r] += dmin * b->d * (float)k4_min_sum(sm + 8, b->bsums);                  \
       }                                                                                \
     }                                                                                  \
+    QK_UNROLL \
     for (int r = 0; r < nr; r++) out[r] = hsum8(acc[r]) - accm[r];                     \
   }                                                                                    \
   QK_DISPATCH(name)
@@ -236,10 +320,12 @@ QK_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *x, size_t xs, in
                           float *out) {
   const sotto_block_q6_k *a = w;
   __m256 acc[4];
+  QK_UNROLL
   for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
   const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(3);
   for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {
     __m256i sumi[4];
+    QK_UNROLL
     for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
     for (int h = 0; h < 2; h++) {
       const __m256i la = _mm256_loadu_si256((const __m256i *)(a[i].ql + 64 * h));
@@ -250,11 +336,13 @@ QK_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *x, size_t xs, in
       q[1] = _mm256_and_si256(lb, low4);
       q[2] = _mm256_and_si256(_mm256_srli_epi16(la, 4), low4);
       q[3] = _mm256_and_si256(_mm256_srli_epi16(lb, 4), low4);
+      QK_UNROLL
       for (int k = 0; k < 4; k++) {
         const __m256i hk = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * k), two);
         q[k] = _mm256_or_si256(q[k], _mm256_slli_epi16(hk, 4));
         const int8_t *sc = a[i].scales + 8 * h + 2 * k;
         const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[1]), _mm_set1_epi16(sc[0]));
+        QK_UNROLL
         for (int r = 0; r < nr; r++) {
           const int8_t *y = ROW(sotto_block_q8_k, r)[i].qs + 128 * h + 32 * k;
           sumi[r] = _mm256_add_epi32(sumi[r],
@@ -264,7 +352,8 @@ QK_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *x, size_t xs, in
     }
     /* minus 32 * sum_g scale_g * bsum_g */
     const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)a[i].scales));
-    const float d = qk_half(a[i].d);
+    const float d = half_x86(a[i].d);
+    QK_UNROLL
     for (int r = 0; r < nr; r++) {
       const sotto_block_q8_k *b = ROW(sotto_block_q8_k, r) + i;
       const __m256i bs = _mm256_loadu_si256((const __m256i *)b->bsums);
@@ -273,6 +362,7 @@ QK_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *x, size_t xs, in
                                _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[r], corr)), acc[r]);
     }
   }
+  QK_UNROLL
   for (int r = 0; r < nr; r++) out[r] = hsum8(acc[r]);
 }
 QK_DISPATCH(dot_q6_k)
@@ -345,4 +435,12 @@ static void QK_FN(fill)(qk_table *t) {
   t->dot[SOTTO_DTYPE_Q4_K] = QK_FN(dot_q4_k);
   t->dot[SOTTO_DTYPE_Q5_K] = QK_FN(dot_q5_k);
   t->dot[SOTTO_DTYPE_Q6_K] = QK_FN(dot_q6_k);
+#if QK_VNNI
+  t->tile_m = QK_TILE_M, t->tile_n = QK_TILE_N;
+  t->tile[SOTTO_DTYPE_Q4_0] = QK_FN(tile_q4_0);
+  t->tile[SOTTO_DTYPE_Q4_1] = QK_FN(tile_q4_1);
+  t->tile[SOTTO_DTYPE_Q5_0] = QK_FN(tile_q5_0);
+  t->tile[SOTTO_DTYPE_Q5_1] = QK_FN(tile_q5_1);
+  t->tile[SOTTO_DTYPE_Q8_0] = QK_FN(tile_q8_0);
+#endif
 }

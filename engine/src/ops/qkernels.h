@@ -40,10 +40,17 @@ typedef void (*qk_dot_fn)(int64_t n, const void *w, const void *x, size_t x_stri
 /* Prepares n activations (n a multiple of the format's block). */
 typedef void (*qk_quant_fn)(const float *x, void *out, int64_t n);
 
+/* A GEMM tile: y[j * ys + i] = dot(weight row i, activation row j) for
+ * i < tile_m (rows ws bytes apart), j < tile_n (xs bytes apart). */
+typedef void (*qk_tile_fn)(int64_t n, const void *w, size_t ws, const void *x, size_t xs,
+                           float *y, size_t ys);
+
 typedef struct qk_table {
   const char *isa;
   qk_dot_fn dot[SOTTO_DTYPE_LIMIT];    /* by weight type; NULL: not in this ISA */
   qk_quant_fn quant[QK_ACT_COUNT];
+  qk_tile_fn tile[SOTTO_DTYPE_LIMIT];  /* optional, for GEMMs */
+  int tile_m, tile_n;
 } qk_table;
 
 void qk_fill_scalar(qk_table *t);

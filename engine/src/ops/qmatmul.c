@@ -108,6 +108,22 @@ typedef struct {
   float *y;
 } qm_job;
 
+/* Activation rows [i0, i1) by weight rows [j0, j1), QM_TILE_ACTS rows per
+ * kernel call. */
+static void qm_dots(const qm_job *job, size_t i0, size_t i1, size_t j0, size_t j1, qk_dot_fn dot) {
+  const sotto_qmat *w = job->w;
+  const size_t n_out = (size_t)w->n_out;
+  float out[QM_TILE_ACTS];
+  for (size_t i = i0; i < i1; i += QM_TILE_ACTS) {
+    const int nr = (int)(i1 - i < QM_TILE_ACTS ? i1 - i : QM_TILE_ACTS);
+    const uint8_t *x = (const uint8_t *)job->x + i * job->x_stride;
+    for (size_t j = j0; j < j1; j++) {
+      dot(w->n_in, (const uint8_t *)w->data + j * w->row_bytes, x, job->x_stride, nr, out);
+      for (int r = 0; r < nr; r++) job->y[(i + (size_t)r) * n_out + j] = out[r];
+    }
+  }
+}
+
 typedef struct {
   qk_quant_fn quant;
   const sotto_qact *a;
@@ -120,21 +136,28 @@ static void qm_prepare_row(void *ctx, size_t r) {
   p->quant(p->a->x + r * (size_t)p->a->n, (uint8_t *)p->out + r * p->stride, p->a->n);
 }
 
-/* One tile: weight rows [j0, j0 + nj) by activation rows [i0, i0 + ni). */
+/* One tile: weight rows [j0, j0 + nj) by activation rows [i0, i0 + ni):
+ * GEMM tiles where the kernels have them, dots of up to QM_TILE_ACTS rows
+ * for the rest. */
 static void qm_tile(void *ctx, size_t j0, size_t i0, size_t nj, size_t ni) {
   const qm_job *job = ctx;
   const sotto_qmat *w = job->w;
   const qk_dot_fn dot = job->k->dot[w->type];
-  const size_t n_out = (size_t)w->n_out;
-  float out[QM_TILE_ACTS];
-  for (size_t i = i0; i < i0 + ni; i += QM_TILE_ACTS) {
-    const int nr = (int)(i0 + ni - i < QM_TILE_ACTS ? i0 + ni - i : QM_TILE_ACTS);
-    const uint8_t *x = (const uint8_t *)job->x + i * job->x_stride;
-    for (size_t j = j0; j < j0 + nj; j++) {
-      dot(w->n_in, (const uint8_t *)w->data + j * w->row_bytes, x, job->x_stride, nr, out);
-      for (int r = 0; r < nr; r++) job->y[(i + (size_t)r) * n_out + j] = out[r];
-    }
+  const qk_tile_fn tile = job->k->tile[w->type];
+  const size_t n_out = (size_t)w->n_out, tm = (size_t)job->k->tile_m, tn = (size_t)job->k->tile_n;
+  size_t i = i0, j_end = j0;
+  if (tile && ni >= tn && nj >= tm) {
+    j_end = j0 + nj / tm * tm;
+    for (; i + tn <= i0 + ni; i += tn)
+      for (size_t j = j0; j < j_end; j += tm)
+        tile(w->n_in, (const uint8_t *)w->data + j * w->row_bytes, w->row_bytes,
+             (const uint8_t *)job->x + i * job->x_stride, job->x_stride, job->y + i * n_out + j,
+             n_out);
+    /* the weight rows left over, for the tiled activation rows */
+    qm_dots(job, i0, i, j_end, j0 + nj, dot);
+    j_end = j0;
   }
+  qm_dots(job, i, i0 + ni, j_end, j0 + nj, dot);
 }
 
 void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float *y) {
