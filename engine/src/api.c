@@ -31,6 +31,8 @@ static const struct {
     {"tensor.bench", sotto_task_tensor_bench},
     {"classify", sotto_task_classify},
     {"summarize", sotto_task_summarize},
+    {"generate", sotto_task_generate},
+    {"logits", sotto_task_logits},
 };
 
 static char *reply_error(const cJSON *id, sotto_status status, const char *message) {

@@ -15,15 +15,50 @@
 #endif
 
 #include "formats/formats.h"
+#include "formats/gguf.h"
 #include "models.h"
 #include "models/cards.h"
 #include "models/fasttext.h"
+#include "models/llama.h"
+
+/* GGUF files name their family in general.architecture. */
+static const struct {
+  const char *arch;
+  int (*load)(sotto_model *m, sotto_gguf *g, sotto_error *err);
+} gguf_families[] = {
+    {"llama", sotto_llama_load},
+    {"qwen2", sotto_llama_load},
+    {"qwen3", sotto_llama_load},
+    {"gemma3", sotto_llama_load},
+};
+
+static int gguf_load(sotto_model *m, sotto_error *err) {
+  sotto_gguf *g = sotto_gguf_open(m->file.data, m->file.size, err);
+  if (!g) return -1;
+  sotto_gguf_string a = {0};
+  if (sotto_gguf_get_str(g, "general.architecture", &a, err) != 1) {
+    if (!err->status) sotto_error_set(err, SOTTO_BAD_MODEL, "GGUF without general.architecture");
+    sotto_gguf_close(g);
+    return -1;
+  }
+  for (size_t i = 0; i < sizeof gguf_families / sizeof gguf_families[0]; i++)
+    if (strlen(gguf_families[i].arch) == a.len && memcmp(gguf_families[i].arch, a.data, a.len) == 0) {
+      if (gguf_families[i].load(m, g, err) == 0) return 0;
+      sotto_gguf_close(g);
+      return -1;
+    }
+  sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL, "GGUF architecture \"%.*s\" is not supported",
+                  (int)(a.len > 40 ? 40 : a.len), a.data);
+  sotto_gguf_close(g);
+  return -1;
+}
 
 static const struct {
   const char *format;
   sotto_model_loader load;
 } loaders[] = {
     {"fasttext", sotto_fasttext_load},
+    {"gguf", gguf_load},
 };
 
 static void release_malloc(sotto_blob *b) { free(b->owner); }

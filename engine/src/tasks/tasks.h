@@ -33,6 +33,10 @@ SOTTO_OP(sotto_task_classify);
 /* summarize.c */
 SOTTO_OP(sotto_task_summarize);
 
+/* generate.c */
+SOTTO_OP(sotto_task_generate);
+SOTTO_OP(sotto_task_logits);
+
 /* The op names the dispatcher knows (api.c), for "capabilities". */
 cJSON *sotto_api_ops(void);
 
