@@ -12,6 +12,11 @@
  *                         label a text with the task's bundled fastText model
  *   convert HF_DIR OUT.gguf [--type T] [--name NAME] [--weights-only]
  *                         convert a Hugging Face model folder to GGUF
+ *   generate --model FILE.gguf [--max-tokens N] [--temperature T] [--seed S]
+ *            [--chat] [--json] PROMPT...|-
+ *                         continue a prompt (or answer it as a chat message)
+ *                         with a GGUF language model, text streamed as it comes
+ *   summarize --model FILE.gguf ...   summarize with a GGUF language model
  *
  * Every command is a request to the same dispatcher the extension and the
  * native host use, so the CLI shows exactly what they would get; convert
@@ -43,7 +48,10 @@ static void usage(FILE *f) {
         "  classify --task language|sentiment [--top-k N] [--models DIR] FILE|-\n"
         "                   (models from DIR, $SOTTO_MODELS or " SOTTO_MODELS_DIR ")\n"
         "  convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q4_k_m|\n"
-        "                  q5_k|q5_k_m|q6_k] [--name NAME] [--weights-only]\n",
+        "                  q5_k|q5_k_m|q6_k] [--name NAME] [--weights-only]\n"
+        "  generate --model FILE.gguf [--max-tokens N] [--temperature T] [--seed S]\n"
+        "           [--chat] [--json] PROMPT...|-\n"
+        "  summarize --model FILE.gguf [--style S] [--length L] FILE|-   (with a language model)\n",
         f);
 }
 
@@ -130,10 +138,19 @@ static int request_with_text(sotto_context *ctx, cJSON *req, const char *path) {
 
 /* sotto summarize [--style S] [--length L] FILE|-: one "summarize" request.
  * Option values are passed through; the engine checks them. */
+/* --model FILE as a command option: registers FILE under the id "llm". */
+static const char *command_model(sotto_context *ctx, const char *file) {
+  char spec[4200];
+  snprintf(spec, sizeof spec, "llm=%s", file);
+  return add_model(ctx, spec) == 0 ? "llm" : NULL;
+}
+
 static int summarize(sotto_context *ctx, int argc, char **argv) {
-  const char *style = NULL, *length = NULL, *path = NULL;
+  const char *style = NULL, *length = NULL, *path = NULL, *model = NULL;
   for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--style") == 0 && i + 1 < argc) style = argv[++i];
+    if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
+      if (!(model = command_model(ctx, argv[++i]))) return 1;
+    } else if (strcmp(argv[i], "--style") == 0 && i + 1 < argc) style = argv[++i];
     else if (strcmp(argv[i], "--length") == 0 && i + 1 < argc) length = argv[++i];
     else if (!path && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) path = argv[i];
     else path = NULL, i = argc;
@@ -144,6 +161,7 @@ static int summarize(sotto_context *ctx, int argc, char **argv) {
   }
   cJSON *req = cJSON_CreateObject();
   cJSON_AddStringToObject(req, "op", "summarize");
+  if (model) cJSON_AddStringToObject(req, "model", model);
   if (style) cJSON_AddStringToObject(req, "style", style);
   if (length) cJSON_AddStringToObject(req, "length", length);
   return request_with_text(ctx, req, path);
@@ -303,6 +321,91 @@ static int convert(int argc, char **argv, int threads) {
   return rc;
 }
 
+/* Streams the text of generate's partials to stdout. */
+static int print_text(void *user, const char *json) {
+  (void)user;
+  if (!json) return 0;
+  cJSON *m = cJSON_Parse(json);
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "partial"), "text");
+  if (cJSON_IsString(t)) fputs(t->valuestring, stdout), fflush(stdout);
+  cJSON_Delete(m);
+  return 0;
+}
+
+/* sotto generate --model FILE [options] PROMPT...|-: one "generate" request,
+ * its text streamed; --json prints the protocol's messages instead. */
+static int generate(sotto_context *ctx, int argc, char **argv) {
+  cJSON *req = cJSON_CreateObject();
+  cJSON_AddStringToObject(req, "op", "generate");
+  cJSON_AddBoolToObject(req, "stream", 1);
+  const char *model = NULL;
+  int chat = 0, json = 0, i = 0;
+  for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+    const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(o, "--chat") == 0) chat = 1;
+    else if (strcmp(o, "--json") == 0) json = 1;
+    else if (strcmp(o, "--model") == 0 && v) { if (!(model = command_model(ctx, v))) goto fail; i++; }
+    else if (strcmp(o, "--max-tokens") == 0 && v) cJSON_AddNumberToObject(req, "max_tokens", atof(v)), i++;
+    else if (strcmp(o, "--temperature") == 0 && v) cJSON_AddNumberToObject(req, "temperature", atof(v)), i++;
+    else if (strcmp(o, "--seed") == 0 && v) cJSON_AddNumberToObject(req, "seed", atof(v)), i++;
+    else break;
+  }
+  if (!model || i >= argc) {
+    usage(stderr);
+    cJSON_Delete(req);
+    return 2;
+  }
+  cJSON_AddStringToObject(req, "model", model);
+  char *prompt = NULL;
+  if (strcmp(argv[i], "-") == 0 && i + 1 == argc) {
+    prompt = read_all("-", NULL);
+  } else {
+    size_t n = 1;
+    for (int k = i; k < argc; k++) n += strlen(argv[k]) + 1;
+    prompt = malloc(n);
+    if (prompt) {
+      prompt[0] = 0;
+      for (int k = i; k < argc; k++) strcat(strcat(prompt, k > i ? " " : ""), argv[k]);
+    }
+  }
+  if (!prompt) goto fail;
+  if (chat) {
+    cJSON *msgs = cJSON_AddArrayToObject(req, "messages"), *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "role", "user");
+    cJSON_AddStringToObject(m, "content", prompt);
+    cJSON_AddItemToArray(msgs, m);
+  } else {
+    cJSON_AddStringToObject(req, "prompt", prompt);
+  }
+  free(prompt);
+  char *s = cJSON_PrintUnformatted(req);
+  cJSON_Delete(req);
+  char *out = sotto_request_stream(ctx, s, json ? print_partial : print_text, NULL);
+  cJSON_free(s);
+  if (json) return print_response(out);
+  cJSON *r = cJSON_Parse(out);
+  const cJSON *res = cJSON_GetObjectItemCaseSensitive(r, "result");
+  int rc = 0;
+  if (res) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(res, "timings");
+    fprintf(stderr, "\n[%s; %d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s]\n",
+            cJSON_GetObjectItemCaseSensitive(res, "finish")->valuestring,
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "usage"), "prompt_tokens")->valueint,
+            cJSON_GetObjectItemCaseSensitive(t, "prefill_tok_s")->valuedouble,
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "usage"), "completion_tokens")->valueint,
+            cJSON_GetObjectItemCaseSensitive(t, "decode_tok_s")->valuedouble);
+  } else {
+    fprintf(stderr, "sotto: %s\n", out ? out : "out of memory");
+    rc = 1;
+  }
+  cJSON_Delete(r);
+  sotto_string_free(out);
+  return rc;
+fail:
+  cJSON_Delete(req);
+  return 1;
+}
+
 int main(int argc, char **argv) {
   sotto_config cfg = {0};
   int i = 1;
@@ -353,6 +456,8 @@ int main(int argc, char **argv) {
     free(in);
   } else if (strcmp(cmd, "summarize") == 0) {
     rc = summarize(ctx, argc - i - 1, argv + i + 1);
+  } else if (strcmp(cmd, "generate") == 0) {
+    rc = generate(ctx, argc - i - 1, argv + i + 1);
   } else if (strcmp(cmd, "classify") == 0) {
     rc = classify(ctx, argc - i - 1, argv + i + 1, models, n_models);
   } else {

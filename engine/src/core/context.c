@@ -10,6 +10,9 @@
 #include "core.h"
 #include "ops/ops.h"
 
+#ifndef __EMSCRIPTEN__
+#include <cpuinfo.h>
+#endif
 #ifdef __EMSCRIPTEN__
 #include <emscripten/threading.h>
 /* Workers the wasm glue spawns up front (-sPTHREAD_POOL_SIZE): a thread
@@ -27,7 +30,10 @@ static int default_threads(void) {
 #elif defined(__EMSCRIPTEN__)
   return 1;
 #else
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  /* physical cores: a second thread on a core's SMT sibling slows
+   * memory-bound work (LLM decoding) rather than speeding it up */
+  long n = cpuinfo_initialize() ? (long)cpuinfo_get_cores_count() : 0;
+  if (n < 1) n = sysconf(_SC_NPROCESSORS_ONLN);
   return n < 1 ? 1 : n > SOTTO_MAX_THREADS ? SOTTO_MAX_THREADS : (int)n;
 #endif
 }

@@ -623,6 +623,12 @@ int sotto_llama_load(sotto_model *sm, sotto_gguf *g, sotto_error *err) {
   sm->impl = m;
   sm->destroy = llama_destroy;
   sm->arch = families[m->c.family].arch;
+  m->lm.weight_bytes = m->weight_bytes;
+  /* decoding reads every matrix but the embeddings, of which one row (unless
+   * they are the output matrix too) */
+  m->lm.bytes_per_token = m->weight_bytes;
+  if (m->w.output.data != m->w.tok_embd.data)
+    m->lm.bytes_per_token -= (size_t)m->c.vocab * m->w.tok_embd.row_bytes;
   m->lm.kv_default = m->w.layers[0].wq.type == SOTTO_DTYPE_F32 ? SOTTO_DTYPE_F32 : SOTTO_DTYPE_F16;
   sm->bytes = m->weight_bytes + lm_state_bytes(&m->lm, m->lm.n_ctx_default, m->lm.kv_default);
   return 0;

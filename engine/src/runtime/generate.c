@@ -58,7 +58,7 @@ void sotto_gen_result_free(sotto_gen_result *r) {
 }
 
 int sotto_generate(sotto_lm *lm, pthreadpool_t pool, const int32_t *prompt, int32_t n_prompt,
-                   const sotto_gen_params *p, sotto_token_fn on_token, void *user,
+                   const sotto_gen_params *p, sotto_gen_token_fn on_token, void *user,
                    sotto_stream *st, sotto_gen_result *out, sotto_error *err) {
   memset(out, 0, sizeof *out);
   if (n_prompt < 1) return sotto_error_set(err, SOTTO_EMPTY_TEXT, "the prompt has no tokens");

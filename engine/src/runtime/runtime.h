@@ -19,6 +19,8 @@ struct sotto_lm {
   int32_t n_ctx_train;   /* the context the model was trained for */
   int32_t n_ctx_default; /* the context memory estimates assume */
   sotto_dtype kv_default; /* F32 for F32 weights (exact greedy), else F16 */
+  size_t weight_bytes;    /* tensors used in place */
+  size_t bytes_per_token; /* weight bytes one decoded token reads */
   const sotto_tokenizer *tok;
   /* Starts a sequence with room for n_ctx positions, its KV cache of type
    * kv_type (F32 or F16). */
@@ -83,10 +85,10 @@ typedef struct sotto_gen_result {
 /* Receives each generated token with the text it completes (whole UTF-8
  * sequences; may be empty while a sequence or a possible stop string is
  * held back). Returns nonzero to cancel. */
-typedef int (*sotto_token_fn)(void *user, int32_t id, const char *text, size_t len);
+typedef int (*sotto_gen_token_fn)(void *user, int32_t id, const char *text, size_t len);
 
 int sotto_generate(sotto_lm *lm, pthreadpool_t pool, const int32_t *prompt, int32_t n_prompt,
-                   const sotto_gen_params *p, sotto_token_fn on_token, void *user,
+                   const sotto_gen_params *p, sotto_gen_token_fn on_token, void *user,
                    sotto_stream *st, sotto_gen_result *out, sotto_error *err);
 void sotto_gen_result_free(sotto_gen_result *r);
 

@@ -4,7 +4,7 @@
  *
  *   {"op":"generate","model":ID,"prompt":".."|"messages":[{"role","content"}]|"tokens":[ids],
  *    "max_tokens":256,"temperature":0.8,"top_k":40,"top_p":0.95,"min_p":0.05,
- *    "repeat_penalty":1,"seed":N,"stop":[".."],"kv_cache":"f32"|"f16"}
+ *    "repeat_penalty":1,"seed":N,"stop":[".."],"kv_cache":"f32"|"f16","ignore_eos":false}
  *   -> partials {"token":id,"text":".."} (with "stream":true), then
  *      {"text","tokens","finish":"stop|length|cancelled",
  *       "usage":{"prompt_tokens","completion_tokens"},
@@ -12,6 +12,7 @@
  *   {"op":"logits","model":ID,"tokens":[ids]} -> {"n_vocab","logits":[..]} (last position)
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -135,7 +136,7 @@ int sotto_task_gen_params(const cJSON *req, const sotto_lm *lm, sotto_gen_params
   const int kv = sotto_json_enum(req, "kv_cache", kv_names, 2,
                                  lm->kv_default == SOTTO_DTYPE_F32 ? 0 : 1, err);
   p->kv_type = kv == 0 ? SOTTO_DTYPE_F32 : SOTTO_DTYPE_F16;
-  p->stop_at_eos = 1;
+  p->stop_at_eos = !sotto_json_bool(req, "ignore_eos", 0, err);
   if (err->status) return -1;
   const cJSON *stop = cJSON_GetObjectItemCaseSensitive(req, "stop");
   if (stop) {
@@ -243,9 +244,38 @@ cJSON *sotto_task_logits(sotto_context *ctx, const cJSON *req, sotto_stream *st,
   return out;
 }
 
+/* The plain-prompt format for models whose chat template sotto does not
+ * render: "role: content" lines and an "assistant:" cue. */
 int32_t *sotto_task_lm_chat(const sotto_lm *lm, const cJSON *messages, int32_t *n,
                             const char **template_name, sotto_error *err) {
-  (void)lm, (void)messages, (void)n, (void)template_name;
-  sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL, "chat messages are not supported yet");
-  return NULL;
+  if (!cJSON_IsArray(messages) || cJSON_GetArraySize(messages) < 1) {
+    sotto_error_set(err, SOTTO_BAD_REQUEST, "\"messages\" must be a non-empty array");
+    return NULL;
+  }
+  size_t cap = 64, len = 0;
+  const cJSON *m;
+  cJSON_ArrayForEach(m, messages) {
+    const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+    if (!cJSON_IsString(role) || !cJSON_IsString(content)) {
+      sotto_error_set(err, SOTTO_BAD_REQUEST, "each message needs \"role\" and \"content\" strings");
+      return NULL;
+    }
+    cap += strlen(role->valuestring) + strlen(content->valuestring) + 4;
+  }
+  char *text = malloc(cap);
+  if (!text) {
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+    return NULL;
+  }
+  cJSON_ArrayForEach(m, messages) {
+    len += (size_t)sprintf(text + len, "%s: %s\n",
+                           cJSON_GetObjectItemCaseSensitive(m, "role")->valuestring,
+                           cJSON_GetObjectItemCaseSensitive(m, "content")->valuestring);
+  }
+  len += (size_t)sprintf(text + len, "assistant:");
+  int32_t *ids = sotto_task_lm_encode(lm, text, len, 1, 0, n, err);
+  free(text);
+  *template_name = "plain";
+  return ids;
 }

@@ -4,6 +4,8 @@
  */
 #include <sodium.h>
 
+#include "models/llama.h"
+#include "runtime/runtime.h"
 #include "tasks.h"
 
 #ifndef __EMSCRIPTEN__
@@ -58,6 +60,17 @@ cJSON *sotto_task_models_list(sotto_context *ctx, const cJSON *req, sotto_stream
     cJSON_AddStringToObject(m, "format", ctx->models[i].format);
     cJSON_AddStringToObject(m, "arch", ctx->models[i].arch ? ctx->models[i].arch : "");
     cJSON_AddNumberToObject(m, "bytes", (double)ctx->models[i].bytes);
+    const sotto_lm *lm = sotto_llama_lm(&ctx->models[i]);
+    if (lm) { /* language models: what "bytes" (the estimate) is made of */
+      cJSON *o = cJSON_AddObjectToObject(m, "lm");
+      cJSON_AddNumberToObject(o, "weights_bytes", (double)lm->weight_bytes);
+      cJSON_AddNumberToObject(o, "state_bytes",
+                              (double)lm->state_bytes(lm, lm->n_ctx_default, lm->kv_default));
+      cJSON_AddNumberToObject(o, "n_ctx_default", lm->n_ctx_default);
+      cJSON_AddNumberToObject(o, "n_ctx_train", lm->n_ctx_train);
+      cJSON_AddNumberToObject(o, "n_vocab", lm->n_vocab);
+      cJSON_AddNumberToObject(o, "bytes_per_token", (double)lm->bytes_per_token);
+    }
     cJSON_AddItemToArray(list, m);
   }
   cJSON *r = cJSON_CreateObject();

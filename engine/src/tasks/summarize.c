@@ -22,7 +22,9 @@
 #include <string.h>
 
 #include "models/extractive.h"
+#include "models/llama.h"
 #include "tasks.h"
+#include "tasks/summarize_llm.h"
 
 #define SUMMARIZE_MAX_TEXT (8u << 20) /* bytes */
 
@@ -142,9 +144,11 @@ cJSON *sotto_task_summarize(sotto_context *ctx, const cJSON *req, sotto_stream *
   int length = sotto_json_enum(req, "length", lengths, LENGTH_COUNT, LENGTH_SHORT, err);
   const char *model = sotto_json_str(req, "model", "extractive", err);
   if (err->status) return NULL;
-  if (strcmp(model, "extractive") != 0 && strcmp(model, "default-extractive") != 0) {
+  sotto_lm *lm = sotto_llama_lm(sotto_model_find(ctx, model));
+  if (!lm && strcmp(model, "extractive") != 0 && strcmp(model, "default-extractive") != 0) {
     sotto_error_set(err, SOTTO_MODEL_NOT_FOUND,
-                    "summarize has no model \"%.100s\" (try \"extractive\")", model);
+                    "summarize has no model \"%.100s\" (try \"extractive\" or a GGUF language model)",
+                    model);
     return NULL;
   }
   sotto_document doc;
@@ -153,6 +157,10 @@ cJSON *sotto_task_summarize(sotto_context *ctx, const cJSON *req, sotto_stream *
   cJSON *out = NULL;
   sotto_extractive_result res = {0};
   if (read_document(req, &doc, &buf, &blocks, err) != 0) goto done;
+  if (lm) { /* a language model (GGUF): summarize_llm.c */
+    out = sotto_task_summarize_llm(ctx, lm, model, req, st, style, length, doc.text, doc.len, err);
+    goto done;
+  }
   sotto_extractive_options opts = {sentence_counts[style][length], style == STYLE_HEADLINE};
   if (sotto_extractive_summarize(ctx->pool, &doc, &opts, st, &res, err) != 0) goto done;
   out = cJSON_CreateObject();
