@@ -42,7 +42,10 @@ static void *random_row(sotto_dtype t, int64_t n, size_t *bytes) {
       case SOTTO_DTYPE_F32: { float f = rndf(); memcpy(blk, &f, 4); break; }
       case SOTTO_DTYPE_F16: h[0] = (sotto_half)(rnd() % 0x3C00 | (rnd() & 0x8000)); memcpy(blk, h, 2); break;
       case SOTTO_DTYPE_BF16: { uint16_t v = (uint16_t)((0x3C00 + rnd() % 0x0400) | (rnd() & 0x8000)); memcpy(blk, &v, 2); break; }
-      case SOTTO_DTYPE_Q6_K: memcpy(blk + 208, h, 2); break;
+      case SOTTO_DTYPE_Q6_K: /* scales of real files' size, so sums stay exact in float */
+        for (int j = 0; j < 16; j++) blk[192 + j] = (uint8_t)(int8_t)((int)(rnd() % 65) - 32);
+        memcpy(blk + 208, h, 2);
+        break;
       case SOTTO_DTYPE_Q4_1: case SOTTO_DTYPE_Q5_1: case SOTTO_DTYPE_Q4_K: case SOTTO_DTYPE_Q5_K:
         memcpy(blk, h, 4); break;
       default: memcpy(blk, h, 2); break;
@@ -112,6 +115,17 @@ static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
         }
       CHECK(bad == 0, "%s %s n=%lld: %d of the %dx%d tile differ", k->isa,
             sotto_dtype_get(t)->name, (long long)n, bad, tm, tn);
+      if (k->tile1[t]) { /* the one-activation-row tile, on row 1 */
+        k->tile1[t](n, wt, wb, xt + stride, stride, yt, 1);
+        bad = 0;
+        for (int i = 0; i < tm; i++) {
+          float want;
+          ref->dot[t](n, wt + (size_t)i * wb, xt + stride, 0, 1, &want);
+          bad += !close_to(want, yt[i], 2e-5f);
+        }
+        CHECK(bad == 0, "%s %s n=%lld: %d of the %dx1 tile differ", k->isa,
+              sotto_dtype_get(t)->name, (long long)n, bad, tm);
+      }
       free(wt), free(xt), free(yt);
     }
     free(xa), free(w);
@@ -195,6 +209,33 @@ static void check_qmatmul(pthreadpool_t pool, sotto_dtype t, int64_t n_in, int64
   }
   CHECK(bad == 0, "qmatmul %s %lldx%lld rows %zu: %d values differ", sotto_dtype_get(t)->name,
         (long long)n_out, (long long)n_in, rows, bad);
+  if (sotto_qmat_packable(&m)) { /* the same products from weights packed by 8 rows */
+    sotto_qmat p = m;
+    uint8_t *packed = malloc(rb * (size_t)n_out);
+    CHECK(sotto_qmat_pack(&p, packed, &err) == 0, "pack: %s", err.message);
+    float *y2 = malloc(rows * (size_t)n_out * sizeof *y2);
+    sotto_qact_set(&a, x, rows, n_in);
+    sotto_qmatmul(pool, &p, &a, y2);
+    int bad2 = 0;
+    for (size_t i = 0; i < rows * (size_t)n_out; i++) bad2 += !close_to(y[i], y2[i], 2e-5f);
+    CHECK(bad2 == 0, "packed qmatmul %s rows %zu: %d values differ", sotto_dtype_get(t)->name, rows, bad2);
+    float *r1 = malloc((size_t)n_in * sizeof *r1), *r2 = malloc((size_t)n_in * sizeof *r2);
+    for (int64_t j = 0; j < n_out; j += 7) {
+      sotto_qmat_row(&m, j, r1);
+      sotto_qmat_row(&p, j, r2);
+      CHECK(memcmp(r1, r2, (size_t)n_in * sizeof *r1) == 0, "packed row %lld differs", (long long)j);
+    }
+    /* in place */
+    memcpy(packed, w, rb * (size_t)n_out);
+    p = m;
+    p.data = packed;
+    CHECK(sotto_qmat_pack(&p, packed, &err) == 0, "pack in place: %s", err.message);
+    sotto_qmatmul(pool, &p, &a, y2);
+    bad2 = 0;
+    for (size_t i = 0; i < rows * (size_t)n_out; i++) bad2 += !close_to(y[i], y2[i], 2e-5f);
+    CHECK(bad2 == 0, "packed in place %s rows %zu: %d values differ", sotto_dtype_get(t)->name, rows, bad2);
+    free(packed), free(y2), free(r1), free(r2);
+  }
   sotto_qact_free(&a);
   free(xa), free(w), free(x), free(y);
 }
@@ -227,6 +268,8 @@ int main(void) {
     check_qmatmul(NULL, types[ti], n_in, 40, 1);
     check_qmatmul(pool, types[ti], n_in, 37, 1);
     check_qmatmul(pool, types[ti], n_in, 53, 70);
+    check_qmatmul(pool, types[ti], n_in, 56, 70); /* packable: rows a multiple of 8 */
+    check_qmatmul(pool, types[ti], n_in, 40, 3);
   }
   pthreadpool_destroy(pool);
   return check_finish();

@@ -32,7 +32,17 @@ static const struct {
     {"gemma3", sotto_llama_load},
 };
 
+static void release_malloc(sotto_blob *b);
+
 static int gguf_load(sotto_model *m, sotto_error *err) {
+  /* models use their bytes in place and may rearrange them (weights packed
+   * for the kernels): a caller's buffer (SOTTO_MODEL_COPY) is copied first */
+  if (!m->file.release) {
+    uint8_t *copy = malloc(m->file.size);
+    if (!copy) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory for the model");
+    memcpy(copy, m->file.data, m->file.size);
+    m->file = (sotto_blob){copy, m->file.size, release_malloc, copy};
+  }
   sotto_gguf *g = sotto_gguf_open(m->file.data, m->file.size, err);
   if (!g) return -1;
   sotto_gguf_string a = {0};
@@ -128,7 +138,9 @@ sotto_status sotto_model_add_file(sotto_context *ctx, const char *id, const char
                     path ? path : "(null)");
     return SOTTO_IO_ERROR;
   }
-  void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  /* private and writable: a model may rearrange its weights in memory
+   * (copy-on-write); the file itself is never written */
+  void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   close(fd);
   if (p == MAP_FAILED) {
     sotto_error_set(err, SOTTO_IO_ERROR, "cannot map the model file %.300s", path);

@@ -190,15 +190,15 @@ QK_BLOCK32_DOT(dot_q8_0, sotto_block_q8_0, DECODE_Q8, mul_s8s8(q, y), 0, 0, 0)
 #define QK_TILE_M 4
 #define QK_TILE_N 4
 
-#define QK_TILE32(name, BLOCK, DECODE, OFFSET, HAS_MIN, MIN)                            \
+#define QK_TILE32(name, TN, BLOCK, DECODE, OFFSET, HAS_MIN, MIN)                        \
   static void QK_FN(name)(int64_t n, const void *w, size_t ws, const void *x, size_t xs,  \
                           float *y, size_t ys) {                                          \
-    __m256 acc[QK_TILE_M][QK_TILE_N];                                                     \
-    float accm[QK_TILE_M][QK_TILE_N];                                                     \
+    __m256 acc[QK_TILE_M][TN];                                                     \
+    float accm[QK_TILE_M][TN];                                                     \
     QK_UNROLL \
     for (int i = 0; i < QK_TILE_M; i++)                                                   \
       QK_UNROLL \
-      for (int j = 0; j < QK_TILE_N; j++) acc[i][j] = _mm256_setzero_ps(), accm[i][j] = 0; \
+      for (int j = 0; j < TN; j++) acc[i][j] = _mm256_setzero_ps(), accm[i][j] = 0; \
     for (int64_t b = 0; b < n / SOTTO_QK; b++) {                                          \
       __m256i qv[QK_TILE_M];                                                              \
       __m256 dw[QK_TILE_M];                                                               \
@@ -212,7 +212,7 @@ QK_BLOCK32_DOT(dot_q8_0, sotto_block_q8_0, DECODE_Q8, mul_s8s8(q, y), 0, 0, 0)
         mw[i] = HAS_MIN ? (MIN) : 0;                                                      \
       }                                                                                   \
       QK_UNROLL \
-      for (int j = 0; j < QK_TILE_N; j++) {                                               \
+      for (int j = 0; j < TN; j++) {                                               \
         const sotto_block_q8a *bx = ROW(sotto_block_q8a, j) + b;                          \
         const __m256i yv = _mm256_loadu_si256((const __m256i *)bx->qs);                   \
         const __m256i off = _mm256_set1_epi32(-(OFFSET) / 8 * bx->sum);                   \
@@ -226,7 +226,7 @@ QK_BLOCK32_DOT(dot_q8_0, sotto_block_q8_0, DECODE_Q8, mul_s8s8(q, y), 0, 0, 0)
       }                                                                                   \
     }                                                                                     \
     QK_UNROLL \
-    for (int j = 0; j < QK_TILE_N; j++)                                                   \
+    for (int j = 0; j < TN; j++)                                                   \
       QK_UNROLL \
       for (int i = 0; i < QK_TILE_M; i++) y[(size_t)j * ys + i] = hsum8(acc[i][j]) + accm[i][j]; \
   }
@@ -239,11 +239,71 @@ QK_BLOCK32_DOT(dot_q8_0, sotto_block_q8_0, DECODE_Q8, mul_s8s8(q, y), 0, 0, 0)
   const __m256i q = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)a->qs),          \
                                      _mm256_set1_epi8((char)0x80));
 
-QK_TILE32(tile_q4_0, sotto_block_q4_0, DECODE_TQ4, 8, 0, 0)
-QK_TILE32(tile_q4_1, sotto_block_q4_1, DECODE_TQ4, 0, 1, half_x86(a->m))
-QK_TILE32(tile_q5_0, sotto_block_q5_0, DECODE_TQ5, 16, 0, 0)
-QK_TILE32(tile_q5_1, sotto_block_q5_1, DECODE_TQ5, 0, 1, half_x86(a->m))
-QK_TILE32(tile_q8_0, sotto_block_q8_0, DECODE_TQ8, 128, 0, 0)
+#define QK_TILES32(name, BLOCK, DECODE, OFFSET, HAS_MIN, MIN)                          \
+  QK_TILE32(name, QK_TILE_N, BLOCK, DECODE, OFFSET, HAS_MIN, MIN)                      \
+  QK_TILE32(name##_n1, 1, BLOCK, DECODE, OFFSET, HAS_MIN, MIN)
+
+QK_TILES32(tile_q4_0, sotto_block_q4_0, DECODE_TQ4, 8, 0, 0)
+QK_TILES32(tile_q4_1, sotto_block_q4_1, DECODE_TQ4, 0, 1, half_x86(a->m))
+QK_TILES32(tile_q5_0, sotto_block_q5_0, DECODE_TQ5, 16, 0, 0)
+QK_TILES32(tile_q5_1, sotto_block_q5_1, DECODE_TQ5, 0, 1, half_x86(a->m))
+QK_TILES32(tile_q8_0, sotto_block_q8_0, DECODE_TQ8, 128, 0, 0)
+
+/* ---- weights packed by 8 rows (qkernels.h, qk_tile8_fn) ---- */
+
+#define QK_TILE8(name, NK, BLOCK_BYTES, OFFSET, BODY)                                  \
+  QK_INLINE void name##_n(int64_t n, const void *w8, const void *x, size_t xs, int nr, \
+                          float *y, size_t ys) {                                       \
+    __m256 acc[4];                                                                     \
+    QK_UNROLL                                                                          \
+    for (int j = 0; j < nr; j++) acc[j] = _mm256_setzero_ps();                         \
+    for (int64_t b = 0; b < n / SOTTO_QK; b++) {                                       \
+      const uint8_t *blk = (const uint8_t *)w8 + (size_t)b * (BLOCK_BYTES);            \
+      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));        \
+      __m256i s[4];                                                                    \
+      QK_UNROLL                                                                        \
+      for (int j = 0; j < nr; j++)                                                     \
+        s[j] = _mm256_set1_epi32(-(OFFSET) * ROW(sotto_block_q8a, j)[b].sum);          \
+      QK_UNROLL                                                                        \
+      for (int k = 0; k < (NK); k++) {                                                 \
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * k));    \
+        BODY                                                                           \
+      }                                                                                \
+      QK_UNROLL                                                                        \
+      for (int j = 0; j < nr; j++)                                                     \
+        acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(ROW(sotto_block_q8a, j)[b].d)), \
+                                 _mm256_cvtepi32_ps(s[j]), acc[j]);                    \
+    }                                                                                  \
+    QK_UNROLL                                                                          \
+    for (int j = 0; j < nr; j++) _mm256_storeu_ps(y + (size_t)j * ys, acc[j]);         \
+  }                                                                                    \
+  static void QK_FN(name)(int64_t n, const void *w8, const void *x, size_t xs, int nr, \
+                          float *y, size_t ys) {                                       \
+    switch (nr) {                                                                      \
+      case 1: name##_n(n, w8, x, xs, 1, y, ys); break;                                 \
+      case 2: name##_n(n, w8, x, xs, 2, y, ys); break;                                 \
+      case 3: name##_n(n, w8, x, xs, 3, y, ys); break;                                 \
+      default: name##_n(n, w8, x, xs, 4, y, ys); break;                                \
+    }                                                                                  \
+  }
+
+QK_INLINE int32_t load_i32(const void *p) {
+  int32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+/* 4 activation bytes of block b, row j, from byte o, in every lane */
+#define XB(j, o) _mm256_set1_epi32(load_i32(ROW(sotto_block_q8a, j)[b].qs + (o)))
+
+QK_TILE8(tile8_q8_0, 8, 8 * sizeof(sotto_block_q8_0), 128,
+         QK_UNROLL for (int j = 0; j < nr; j++) s[j] = _mm256_dpbusd_epi32(s[j], v, XB(j, 4 * k));)
+QK_TILE8(tile8_q4_0, 4, 8 * sizeof(sotto_block_q4_0), 8,
+         const __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+         const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
+         QK_UNROLL for (int j = 0; j < nr; j++) {
+           s[j] = _mm256_dpbusd_epi32(s[j], lo, XB(j, 4 * k));
+           s[j] = _mm256_dpbusd_epi32(s[j], hi, XB(j, 16 + 4 * k));
+         })
 #endif
 
 /* ---- K-quants with Q8_K activations ---- */
@@ -442,5 +502,12 @@ static void QK_FN(fill)(qk_table *t) {
   t->tile[SOTTO_DTYPE_Q5_0] = QK_FN(tile_q5_0);
   t->tile[SOTTO_DTYPE_Q5_1] = QK_FN(tile_q5_1);
   t->tile[SOTTO_DTYPE_Q8_0] = QK_FN(tile_q8_0);
+  t->tile1[SOTTO_DTYPE_Q4_0] = QK_FN(tile_q4_0_n1);
+  t->tile1[SOTTO_DTYPE_Q4_1] = QK_FN(tile_q4_1_n1);
+  t->tile1[SOTTO_DTYPE_Q5_0] = QK_FN(tile_q5_0_n1);
+  t->tile1[SOTTO_DTYPE_Q5_1] = QK_FN(tile_q5_1_n1);
+  t->tile1[SOTTO_DTYPE_Q8_0] = QK_FN(tile_q8_0_n1);
+  t->tile8[SOTTO_DTYPE_Q8_0] = QK_FN(tile8_q8_0);
+  t->tile8[SOTTO_DTYPE_Q4_0] = QK_FN(tile8_q4_0);
 #endif
 }

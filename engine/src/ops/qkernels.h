@@ -45,12 +45,24 @@ typedef void (*qk_quant_fn)(const float *x, void *out, int64_t n);
 typedef void (*qk_tile_fn)(int64_t n, const void *w, size_t ws, const void *x, size_t xs,
                            float *y, size_t ys);
 
+/* Weights packed 8 rows at a time (qmatmul.c's sotto_qmat_pack), per block
+ * the 8 rows' half scales, then the quants 4 bytes at a time, row after
+ * row, so one 32-byte load holds 4 bytes of each of 8 rows and a vpdpbusd
+ * against 4 broadcast activation bytes yields 8 rows' partial dots in its 8
+ * lanes (the layout of ggml's q4_0_8x8 repacking). Q8_0 quants are stored
+ * plus 128 (unsigned). y[j * ys + r] = dot(row r, activation row j),
+ * r < 8, j < nr (1..4). */
+typedef void (*qk_tile8_fn)(int64_t n, const void *w8, const void *x, size_t xs, int nr,
+                            float *y, size_t ys);
+
 typedef struct qk_table {
   const char *isa;
   qk_dot_fn dot[SOTTO_DTYPE_LIMIT];    /* by weight type; NULL: not in this ISA */
   qk_quant_fn quant[QK_ACT_COUNT];
   qk_tile_fn tile[SOTTO_DTYPE_LIMIT];  /* optional, for GEMMs */
+  qk_tile_fn tile1[SOTTO_DTYPE_LIMIT]; /* optional: tile_m weight rows by 1 activation row */
   int tile_m, tile_n;
+  qk_tile8_fn tile8[SOTTO_DTYPE_LIMIT]; /* optional: for weights packed by 8 rows */
 } qk_table;
 
 void qk_fill_scalar(qk_table *t);

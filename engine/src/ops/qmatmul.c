@@ -64,6 +64,7 @@ int sotto_qmat_init(sotto_qmat *m, sotto_dtype type, const void *data, int64_t n
   m->n_in = n_in;
   m->n_out = n_out;
   m->row_bytes = sotto_dtype_row_bytes(type, n_in);
+  m->packed = 0;
   return 0;
 }
 
@@ -108,16 +109,26 @@ typedef struct {
   float *y;
 } qm_job;
 
-/* Activation rows [i0, i1) by weight rows [j0, j1), QM_TILE_ACTS rows per
- * kernel call. */
+/* Activation rows [i0, i1) by weight rows [j0, j1): tile_m weight rows
+ * against one activation row where the kernels have it, else QM_TILE_ACTS
+ * activation rows per kernel call. */
 static void qm_dots(const qm_job *job, size_t i0, size_t i1, size_t j0, size_t j1, qk_dot_fn dot) {
   const sotto_qmat *w = job->w;
-  const size_t n_out = (size_t)w->n_out;
+  const size_t n_out = (size_t)w->n_out, tm = (size_t)job->k->tile_m;
+  const qk_tile_fn tile1 = job->k->tile1[w->type];
+  size_t jt = j0;
+  if (tile1 && j1 - j0 >= tm) {
+    jt = j0 + (j1 - j0) / tm * tm;
+    for (size_t i = i0; i < i1; i++)
+      for (size_t j = j0; j < jt; j += tm)
+        tile1(w->n_in, (const uint8_t *)w->data + j * w->row_bytes, w->row_bytes,
+              (const uint8_t *)job->x + i * job->x_stride, job->x_stride, job->y + i * n_out + j, n_out);
+  }
   float out[QM_TILE_ACTS];
   for (size_t i = i0; i < i1; i += QM_TILE_ACTS) {
     const int nr = (int)(i1 - i < QM_TILE_ACTS ? i1 - i : QM_TILE_ACTS);
     const uint8_t *x = (const uint8_t *)job->x + i * job->x_stride;
-    for (size_t j = j0; j < j1; j++) {
+    for (size_t j = jt; j < j1; j++) {
       dot(w->n_in, (const uint8_t *)w->data + j * w->row_bytes, x, job->x_stride, nr, out);
       for (int r = 0; r < nr; r++) job->y[(i + (size_t)r) * n_out + j] = out[r];
     }
@@ -136,6 +147,20 @@ static void qm_prepare_row(void *ctx, size_t r) {
   p->quant(p->a->x + r * (size_t)p->a->n, (uint8_t *)p->out + r * p->stride, p->a->n);
 }
 
+/* The same for weights packed by 8 rows. */
+static void qm_tile8(const qm_job *job, size_t j0, size_t i0, size_t nj, size_t ni) {
+  const sotto_qmat *w = job->w;
+  const qk_tile8_fn tile8 = job->k->tile8[w->type];
+  const size_t n_out = (size_t)w->n_out;
+  for (size_t j = j0; j < j0 + nj; j += 8)
+    for (size_t i = i0; i < i0 + ni; i += QM_TILE_ACTS) {
+      const int nr = (int)(i0 + ni - i < QM_TILE_ACTS ? i0 + ni - i : QM_TILE_ACTS);
+      tile8(w->n_in, (const uint8_t *)w->data + j * w->row_bytes,
+            (const uint8_t *)job->x + i * job->x_stride, job->x_stride, nr, job->y + i * n_out + j,
+            n_out);
+    }
+}
+
 /* One tile: weight rows [j0, j0 + nj) by activation rows [i0, i0 + ni):
  * GEMM tiles where the kernels have them, dots of up to QM_TILE_ACTS rows
  * for the rest. */
@@ -146,6 +171,10 @@ static void qm_tile(void *ctx, size_t j0, size_t i0, size_t nj, size_t ni) {
   const qk_tile_fn tile = job->k->tile[w->type];
   const size_t n_out = (size_t)w->n_out, tm = (size_t)job->k->tile_m, tn = (size_t)job->k->tile_n;
   size_t i = i0, j_end = j0;
+  if (w->packed) {
+    qm_tile8(job, j0, i0, nj, ni);
+    return;
+  }
   if (tile && ni >= tn && nj >= tm) {
     j_end = j0 + nj / tm * tm;
     for (; i + tn <= i0 + ni; i += tn)
@@ -181,8 +210,60 @@ void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float
                                      QM_TILE_ROWS, act_tile, 0);
 }
 
+/* ---- packing by 8 rows (qkernels.h's layout) ---- */
+
+/* Bytes of a block's quants, and the value added to each stored byte. */
+static int pack_qs_bytes(sotto_dtype t, int *bias) {
+  *bias = t == SOTTO_DTYPE_Q8_0 ? 128 : 0;
+  return t == SOTTO_DTYPE_Q8_0 ? SOTTO_QK : SOTTO_QK / 2;
+}
+
+int sotto_qmat_packable(const sotto_qmat *m) {
+  return kernels()->tile8[m->type] && m->n_out % 8 == 0;
+}
+
+int sotto_qmat_pack(sotto_qmat *m, void *dst, sotto_error *err) {
+  int bias;
+  const int qs = pack_qs_bytes(m->type, &bias);
+  const size_t bb = m->row_bytes / (size_t)(m->n_in / SOTTO_QK); /* block bytes: half d + qs */
+  const size_t group = 8 * m->row_bytes;
+  uint8_t *tmp = malloc(group);
+  if (!tmp) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+  for (int64_t g = 0; g < m->n_out / 8; g++) {
+    memcpy(tmp, (const uint8_t *)m->data + (size_t)g * group, group);
+    uint8_t *o = (uint8_t *)dst + (size_t)g * group;
+    for (int64_t b = 0; b < m->n_in / SOTTO_QK; b++) {
+      for (int r = 0; r < 8; r++, o += 2) memcpy(o, tmp + (size_t)r * m->row_bytes + (size_t)b * bb, 2);
+      for (int k = 0; k < qs / 4; k++)
+        for (int r = 0; r < 8; r++)
+          for (int t = 0; t < 4; t++)
+            *o++ = (uint8_t)(tmp[(size_t)r * m->row_bytes + (size_t)b * bb + 2 + (size_t)(4 * k + t)] + bias);
+    }
+  }
+  free(tmp);
+  m->data = dst;
+  m->packed = 1;
+  return 0;
+}
+
 void sotto_qmat_row(const sotto_qmat *w, int64_t i, float *out) {
-  sotto_dequantize_row(w->type, (const uint8_t *)w->data + (size_t)i * w->row_bytes, out, w->n_in);
+  if (!w->packed) {
+    sotto_dequantize_row(w->type, (const uint8_t *)w->data + (size_t)i * w->row_bytes, out, w->n_in);
+    return;
+  }
+  /* row i % 8 of its group, back in the plain layout, block by block */
+  int bias;
+  const int qs = pack_qs_bytes(w->type, &bias);
+  const int r = (int)(i % 8);
+  const uint8_t *g = (const uint8_t *)w->data + (size_t)(i / 8) * 8 * w->row_bytes;
+  const size_t bb = w->row_bytes / (size_t)(w->n_in / SOTTO_QK);
+  uint8_t blk[sizeof(sotto_block_q8_0)];
+  for (int64_t b = 0; b < w->n_in / SOTTO_QK; b++, g += 8 * bb) {
+    memcpy(blk, g + 2 * r, 2);
+    for (int k = 0; k < qs / 4; k++)
+      for (int t = 0; t < 4; t++) blk[2 + 4 * k + t] = (uint8_t)(g[16 + (size_t)(32 * k + 4 * r + t)] - bias);
+    sotto_dequantize_row(w->type, blk, out + b * SOTTO_QK, SOTTO_QK);
+  }
 }
 
 void sotto_vec_dots(sotto_dtype type, const void *rows, size_t stride, int64_t n_rows, int64_t n,

@@ -26,12 +26,21 @@ typedef struct sotto_qmat {
   const void *data;   /* n_out rows of row_bytes each */
   int64_t n_in, n_out;
   size_t row_bytes;
+  int packed;         /* rows packed by 8 for the kernels (sotto_qmat_pack) */
 } sotto_qmat;
 
 /* Describes data (not copied) as a matrix; fails with SOTTO_UNSUPPORTED_MODEL
  * for a type without kernels or an n_in that is not a whole number of blocks. */
 int sotto_qmat_init(sotto_qmat *m, sotto_dtype type, const void *data, int64_t n_in,
                     int64_t n_out, sotto_error *err);
+
+/* Kernels that multiply faster from weights packed 8 rows at a time
+ * (qkernels.h, Q8_0 and Q4_0 on AVX-512 VNNI) can have them in that layout,
+ * same size: 1 when this matrix can be packed. */
+int sotto_qmat_packable(const sotto_qmat *m);
+/* Packs the matrix into dst (n_out * row_bytes bytes; dst may be m->data,
+ * then packing is in place) and points m at it. */
+int sotto_qmat_pack(sotto_qmat *m, void *dst, sotto_error *err);
 
 /* An input of up to max_rows rows of max_n values, prepared per format. */
 typedef struct sotto_qact {
