@@ -21,6 +21,7 @@
 #include "runtime/runtime.h"
 #include "tasks/tasks.h"
 #include "tasks/lm.h"
+#include "tokenizers/chat.h"
 
 #define GEN_MAX_TOKENS_DEFAULT 256
 #define GEN_MAX_TOKENS_LIMIT 32768
@@ -244,38 +245,54 @@ cJSON *sotto_task_logits(sotto_context *ctx, const cJSON *req, sotto_stream *st,
   return out;
 }
 
-/* The plain-prompt format for models whose chat template sotto does not
- * render: "role: content" lines and an "assistant:" cue. */
+/* Messages rendered with the model's chat template (tokenizers/chat.h), or,
+ * for a template sotto does not know, as a plain prompt ("role: content"
+ * lines and an "assistant:" cue), which the reply reports as "plain". */
 int32_t *sotto_task_lm_chat(const sotto_lm *lm, const cJSON *messages, int32_t *n,
                             const char **template_name, sotto_error *err) {
-  if (!cJSON_IsArray(messages) || cJSON_GetArraySize(messages) < 1) {
-    sotto_error_set(err, SOTTO_BAD_REQUEST, "\"messages\" must be a non-empty array");
+  const int count = cJSON_IsArray(messages) ? cJSON_GetArraySize(messages) : 0;
+  if (count < 1 || count > 4096) {
+    sotto_error_set(err, SOTTO_BAD_REQUEST, "\"messages\" must be an array of 1 to 4096 messages");
     return NULL;
   }
-  size_t cap = 64, len = 0;
+  sotto_chat_message *msgs = calloc((size_t)count, sizeof *msgs);
+  if (!msgs) {
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+    return NULL;
+  }
+  size_t plain_len = 16;
+  int i = 0;
   const cJSON *m;
   cJSON_ArrayForEach(m, messages) {
     const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
     if (!cJSON_IsString(role) || !cJSON_IsString(content)) {
-      sotto_error_set(err, SOTTO_BAD_REQUEST, "each message needs \"role\" and \"content\" strings");
+      free(msgs);
+      sotto_error_set(err, SOTTO_BAD_REQUEST, "messages[%d] needs \"role\" and \"content\" strings", i);
       return NULL;
     }
-    cap += strlen(role->valuestring) + strlen(content->valuestring) + 4;
+    msgs[i++] = (sotto_chat_message){role->valuestring, content->valuestring};
+    plain_len += strlen(role->valuestring) + strlen(content->valuestring) + 3;
   }
-  char *text = malloc(cap);
-  if (!text) {
+  const sotto_chat_format f = sotto_chat_detect(sotto_tokenizer_chat_template(lm->tok));
+  char *text = NULL;
+  int32_t *ids = NULL;
+  if (f != SOTTO_CHAT_UNKNOWN) {
+    text = sotto_chat_apply(f, msgs, count, 1, err);
+    /* the rendering holds the model's own framing (BOS included) as text */
+    if (text) ids = sotto_task_lm_encode(lm, text, strlen(text), 0, 1, n, err);
+    *template_name = sotto_chat_format_name(f);
+  } else if ((text = malloc(plain_len))) {
+    size_t len = 0;
+    for (int k = 0; k < count; k++)
+      len += (size_t)sprintf(text + len, "%s: %s\n", msgs[k].role, msgs[k].content);
+    len += (size_t)sprintf(text + len, "assistant:");
+    ids = sotto_task_lm_encode(lm, text, len, 1, 0, n, err);
+    *template_name = "plain";
+  } else {
     sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
-    return NULL;
   }
-  cJSON_ArrayForEach(m, messages) {
-    len += (size_t)sprintf(text + len, "%s: %s\n",
-                           cJSON_GetObjectItemCaseSensitive(m, "role")->valuestring,
-                           cJSON_GetObjectItemCaseSensitive(m, "content")->valuestring);
-  }
-  len += (size_t)sprintf(text + len, "assistant:");
-  int32_t *ids = sotto_task_lm_encode(lm, text, len, 1, 0, n, err);
   free(text);
-  *template_name = "plain";
+  free(msgs);
   return ids;
 }
