@@ -19,6 +19,7 @@
 #include "formats/gguf.h"
 #include "models/llama.h"
 #include "ops/qmatmul.h"
+#include "ops/vecmath.h"
 #include "runtime/runtime.h"
 #include "tokenizers/tokenizer.h"
 
@@ -152,7 +153,7 @@ static int read_config(const sotto_gguf *g, llama_config *c, sotto_error *err) {
     return sotto_error_set(err, SOTTO_BAD_MODEL, "head counts %d/%d do not divide the model",
                            c->n_heads, c->n_kv_heads);
   if (key_u32(g, ar, "attention.key_length", 0, c->dim / c->n_heads, &c->head_dim, err)) return -1;
-  int v_len;
+  int v_len = 0;
   if (key_u32(g, ar, "attention.value_length", 0, c->head_dim, &v_len, err)) return -1;
   if (v_len != c->head_dim)
     return sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL, "key and value heads of different sizes");
@@ -387,10 +388,6 @@ static void rope(float *v, int n_heads, int head_dim, int n_rot, int neox, float
   }
 }
 
-static float gelu_tanh(float x) {
-  return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-}
-
 typedef struct {
   llama_model *m;
   int layer, n, pos;
@@ -421,7 +418,8 @@ static void attn_task(void *ctx, size_t thread, size_t t, size_t g) {
     for (int h = 0; h < nh; h++) {
       float *sc = scores + (size_t)h * n_keys, mx = -INFINITY, sum = 0;
       for (int i = 0; i < n_keys; i++) mx = fmaxf(mx, sc[i] *= c->attn_scale);
-      for (int i = 0; i < n_keys; i++) sum += sc[i] = expf(sc[i] - mx);
+      for (int i = 0; i < n_keys; i++) sc[i] = sotto_expf(sc[i] - mx);
+      for (int i = 0; i < n_keys; i++) sum += sc[i];
       for (int i = 0; i < n_keys; i++) sc[i] /= sum;
     }
     /* the weighted sum of values: one dot per dimension over positions */
@@ -523,9 +521,9 @@ static int forward(llama_model *m, pthreadpool_t pool, const int32_t *tokens, in
     sotto_qmatmul(pool, &L->w_up, &s->act_dim, s->hb2);
     const size_t nf = (size_t)n * c->ffn_dim;
     if (c->geglu)
-      for (size_t i = 0; i < nf; i++) s->hb[i] = gelu_tanh(s->hb[i]) * s->hb2[i];
+      for (size_t i = 0; i < nf; i++) s->hb[i] = sotto_gelu_tanh(s->hb[i]) * s->hb2[i];
     else
-      for (size_t i = 0; i < nf; i++) s->hb[i] = s->hb[i] / (1.0f + expf(-s->hb[i])) * s->hb2[i];
+      for (size_t i = 0; i < nf; i++) s->hb[i] = sotto_silu(s->hb[i]) * s->hb2[i];
     sotto_qact_set(&s->act_ffn, s->hb, (size_t)n, c->ffn_dim);
     sotto_qmatmul(pool, &L->w_down, &s->act_ffn, s->xb2);
     for (int t = 0; t < n; t++) {
