@@ -417,9 +417,11 @@ static void attn_task(void *ctx, size_t thread, size_t t, size_t g) {
     sotto_vec_dots(s->kv_type, kc, (size_t)c->kv_dim * es, n_keys, hd, q, nh, scores);
     for (int h = 0; h < nh; h++) {
       float *sc = scores + (size_t)h * n_keys, mx = -INFINITY, sum = 0;
-      for (int i = 0; i < n_keys; i++) mx = fmaxf(mx, sc[i] *= c->attn_scale);
-      for (int i = 0; i < n_keys; i++) sc[i] = sotto_expf(sc[i] - mx);
-      for (int i = 0; i < n_keys; i++) sum += sc[i];
+      for (int i = 0; i < n_keys; i++) {
+        sc[i] *= c->attn_scale;
+        mx = sc[i] > mx ? sc[i] : mx;
+      }
+      sum = sotto_vexp(sc, n_keys, mx);
       for (int i = 0; i < n_keys; i++) sc[i] /= sum;
     }
     /* the weighted sum of values: one dot per dimension over positions */
@@ -521,9 +523,9 @@ static int forward(llama_model *m, pthreadpool_t pool, const int32_t *tokens, in
     sotto_qmatmul(pool, &L->w_up, &s->act_dim, s->hb2);
     const size_t nf = (size_t)n * c->ffn_dim;
     if (c->geglu)
-      for (size_t i = 0; i < nf; i++) s->hb[i] = sotto_gelu_tanh(s->hb[i]) * s->hb2[i];
+      sotto_vgelu_mul(s->hb, s->hb2, (int64_t)nf);
     else
-      for (size_t i = 0; i < nf; i++) s->hb[i] = sotto_silu(s->hb[i]) * s->hb2[i];
+      sotto_vsilu_mul(s->hb, s->hb2, (int64_t)nf);
     sotto_qact_set(&s->act_ffn, s->hb, (size_t)n, c->ffn_dim);
     sotto_qmatmul(pool, &L->w_down, &s->act_ffn, s->xb2);
     for (int t = 0; t < n; t++) {

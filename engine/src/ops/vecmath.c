@@ -1,0 +1,127 @@
+/*
+ * vecmath.c - elementwise exp, SiLU and GELU (vecmath.h), 4 lanes at a time
+ * in SSE2 or wasm SIMD128, the same arithmetic in plain C for the rest.
+ */
+#include <string.h>
+
+#include "ops/vecmath.h"
+
+#define EXP_LO -87.33654f
+#define EXP_HI 88.0f
+#define LOG2E 1.44269504088896341f
+#define ROUND 12582912.0f /* 1.5 * 2^23: x + ROUND - ROUND rounds x */
+#define LN2_HI 0.693359375f
+#define LN2_LO -2.12194440e-4f
+#define P0 1.9875691500e-4f
+#define P1 1.3981999507e-3f
+#define P2 8.3334519073e-3f
+#define P3 4.1665795894e-2f
+#define P4 1.6666665459e-1f
+#define P5 5.0000001201e-1f
+
+static float expf1(float x) {
+  x = x < EXP_LO ? EXP_LO : x > EXP_HI ? EXP_HI : x;
+  const float n = (x * LOG2E + ROUND) - ROUND;
+  const float r = (x - n * LN2_HI) - n * LN2_LO;
+  float p = ((((P0 * r + P1) * r + P2) * r + P3) * r + P4) * r + P5;
+  p = p * r * r + r + 1.0f;
+  const int32_t e = ((int32_t)n + 127) << 23;
+  float s;
+  memcpy(&s, &e, 4);
+  return p * s;
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define V __m128
+#define VSET(x) _mm_set1_ps(x)
+#define VLOAD(p) _mm_loadu_ps(p)
+#define VSTORE(p, v) _mm_storeu_ps(p, v)
+#define VADD _mm_add_ps
+#define VSUB _mm_sub_ps
+#define VMUL _mm_mul_ps
+#define VDIV _mm_div_ps
+#define VMIN _mm_min_ps
+#define VMAX _mm_max_ps
+#define VEXP2I(n) _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvttps_epi32(n), _mm_set1_epi32(127)), 23))
+#define VSUM(v) (_mm_cvtss_f32(v) + _mm_cvtss_f32(_mm_shuffle_ps(v, v, 1)) + \
+                 _mm_cvtss_f32(_mm_shuffle_ps(v, v, 2)) + _mm_cvtss_f32(_mm_shuffle_ps(v, v, 3)))
+#elif defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#define V v128_t
+#define VSET(x) wasm_f32x4_splat(x)
+#define VLOAD(p) wasm_v128_load(p)
+#define VSTORE(p, v) wasm_v128_store(p, v)
+#define VADD wasm_f32x4_add
+#define VSUB wasm_f32x4_sub
+#define VMUL wasm_f32x4_mul
+#define VDIV wasm_f32x4_div
+#define VMIN wasm_f32x4_pmin
+#define VMAX wasm_f32x4_pmax
+#define VEXP2I(n) wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23)
+#define VSUM(v) (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + \
+                 wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3))
+#endif
+
+#ifdef V
+static inline V vexp(V x) {
+  x = VMIN(VMAX(x, VSET(EXP_LO)), VSET(EXP_HI));
+  const V n = VSUB(VADD(VMUL(x, VSET(LOG2E)), VSET(ROUND)), VSET(ROUND));
+  const V r = VSUB(VSUB(x, VMUL(n, VSET(LN2_HI))), VMUL(n, VSET(LN2_LO)));
+  V p = VADD(VMUL(VSET(P0), r), VSET(P1));
+  p = VADD(VMUL(p, r), VSET(P2));
+  p = VADD(VMUL(p, r), VSET(P3));
+  p = VADD(VMUL(p, r), VSET(P4));
+  p = VADD(VMUL(p, r), VSET(P5));
+  p = VADD(VADD(VMUL(VMUL(p, r), r), r), VSET(1.0f));
+  return VMUL(p, VEXP2I(n));
+}
+#define STEP 4
+#else
+#define STEP 1 /* no vector loop */
+#endif
+
+float sotto_vexp(float *x, int64_t n, float sub) {
+  int64_t i = 0;
+  float sum = 0;
+#ifdef V
+  V s = VSET(0);
+  for (; i + 4 <= n; i += 4) {
+    const V e = vexp(VSUB(VLOAD(x + i), VSET(sub)));
+    VSTORE(x + i, e);
+    s = VADD(s, e);
+  }
+  sum = VSUM(s);
+#endif
+  for (; i < n; i++) sum += x[i] = expf1(x[i] - sub);
+  return sum;
+}
+
+void sotto_vsilu_mul(float *a, const float *b, int64_t n) {
+  int64_t i = 0;
+#ifdef V
+  for (; i + 4 <= n; i += 4) {
+    const V x = VLOAD(a + i);
+    const V e = vexp(VSUB(VSET(0), x));
+    VSTORE(a + i, VMUL(VDIV(x, VADD(VSET(1.0f), e)), VLOAD(b + i)));
+  }
+#endif
+  for (; i < n; i++) a[i] = a[i] / (1.0f + expf1(-a[i])) * b[i];
+}
+
+void sotto_vgelu_mul(float *a, const float *b, int64_t n) {
+  const float k = 0.7978845608028654f, c = 0.044715f;
+  int64_t i = 0;
+#ifdef V
+  for (; i + 4 <= n; i += 4) {
+    const V x = VLOAD(a + i);
+    const V u = VMUL(VSET(k), VADD(x, VMUL(VSET(c), VMUL(x, VMUL(x, x)))));
+    const V e = vexp(VADD(u, u));
+    VSTORE(a + i, VMUL(VSUB(x, VDIV(x, VADD(e, VSET(1.0f)))), VLOAD(b + i)));
+  }
+#endif
+  for (; i < n; i++) {
+    const float x = a[i], u = k * (x + c * x * x * x);
+    a[i] = (x - x / (expf1(2 * u) + 1.0f)) * b[i];
+  }
+}
