@@ -255,8 +255,37 @@ static void test_chat(void) {
                         "<|start_header_id|>assistant<|end_header_id|>\n\n"), "llama3 render");
   free(s);
   s = sotto_chat_apply(SOTTO_CHAT_GEMMA, m, 2, 1, &err);
-  CHECK(s && !strcmp(s, "<bos><start_of_turn>user\nBe brief.\n\n Hi <end_of_turn>\n<start_of_turn>model\n"),
-        "gemma render, system folded into the user turn");
+  CHECK(s && !strcmp(s, "<bos><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\n"),
+        "gemma render, system folded into the user turn, the message trimmed");
+  free(s);
+  const char *mistral_v1 = "{{- ' [INST] ' + system_message + '\\n\\n' + message['content'] + ' [/INST]' }}";
+  CHECK(sotto_chat_detect(mistral_v1) == SOTTO_CHAT_MISTRAL, "mistral v1");
+  CHECK(sotto_chat_detect("{{ '[INST] ' + message['content'] + '[/INST]' }}") == SOTTO_CHAT_UNKNOWN,
+        "mistral's later unspaced [INST] is not v1");
+  sotto_chat_message turns[] = {{"system", "Be brief."}, {"user", "Hi"}, {"assistant", " Hello "},
+                                {"user", "Bye"}};
+  s = sotto_chat_apply(SOTTO_CHAT_MISTRAL, turns, 4, 1, &err);
+  CHECK(s && !strcmp(s, "<s> [INST] Be brief.\n\nHi [/INST]  Hello </s> [INST] Bye [/INST]"),
+        "mistral render: %s", s ? s : err.message);
+  free(s);
+  sotto_chat_message twice[] = {{"user", "a"}, {"user", "b"}};
+  s = sotto_chat_apply(SOTTO_CHAT_MISTRAL, twice, 2, 1, &err);
+  CHECK(!s && err.status == SOTTO_BAD_REQUEST, "mistral: turns must alternate");
+  s = sotto_chat_apply(SOTTO_CHAT_GEMMA, turns + 2, 2, 1, &err);
+  CHECK(!s && err.status == SOTTO_BAD_REQUEST, "gemma: the user goes first");
+  s = sotto_chat_apply(SOTTO_CHAT_CHATML, twice, 2, 0, &err);
+  CHECK(s && !strcmp(s, "<|im_start|>user\na<|im_end|>\n<|im_start|>user\nb<|im_end|>\n"),
+        "chatml takes any order");
+  free(s);
+  /* Jinja's trim is Python's str.strip(): U+0085 and U+3000 go, U+FEFF stays */
+  sotto_chat_message ws[] = {{"user", "\xC2\x85\xE3\x80\x80 x \xEF\xBB\xBF"}};
+  s = sotto_chat_apply(SOTTO_CHAT_LLAMA3, ws, 1, 0, &err);
+  CHECK(s && !strcmp(s, "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nx \xEF\xBB\xBF<|eot_id|>"),
+        "llama3 trims as Python does");
+  free(s);
+  s = sotto_chat_apply(SOTTO_CHAT_LLAMA3, ws, 0, 1, &err);
+  CHECK(s && !strcmp(s, "<|start_header_id|>assistant<|end_header_id|>\n\n"),
+        "llama3: no messages, no BOS (it comes with the first)");
   free(s);
   s = sotto_chat_apply(SOTTO_CHAT_UNKNOWN, m, 2, 1, &err);
   CHECK(!s && err.status == SOTTO_UNSUPPORTED_MODEL, "unknown template is an error");

@@ -50,22 +50,26 @@ export async function reference(dir, cases) {
   return out;
 }
 
-// transformers.js on dir's tokenizer.json and tokenizer_config.json
-// (single texts with the model's special tokens, as reference() does), run
-// by transformers-ids.mjs in a node with its fetch API.
-export function transformersReference(dir, cases) {
+// transformers-ref.mjs (transformers.js) in a node with its fetch API:
+// MODE ids or chat, on dir's files, for items; returns its answers.
+export function transformersRun(mode, dir, items) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'transformers-'));
   try {
-    const inFile = path.join(tmp, 'cases.json'), outFile = path.join(tmp, 'out.json');
-    fs.writeFileSync(inFile, JSON.stringify(cases.map((c) => ({ text: c.text }))));
+    const inFile = path.join(tmp, 'in.json'), outFile = path.join(tmp, 'out.json');
+    fs.writeFileSync(inFile, JSON.stringify(items));
     const env = { ...process.env };
     delete env.NODE_OPTIONS; // may hold --no-experimental-fetch
-    execFileSync(process.execPath, [path.join(here, 'transformers-ids.mjs'), dir, inFile, outFile],
+    execFileSync(process.execPath, [path.join(here, 'transformers-ref.mjs'), mode, dir, inFile, outFile],
       { stdio: 'inherit', env });
     return JSON.parse(fs.readFileSync(outFile, 'utf8'));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+// transformers.js's ids (with the model's special tokens, as reference()).
+export function transformersReference(dir, cases) {
+  return transformersRun('ids', dir, cases.map((c) => ({ text: c.text })));
 }
 
 // Writes dir's tokenizer as a vocabulary-only GGUF file (sotto's

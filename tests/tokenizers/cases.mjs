@@ -8,7 +8,7 @@
 // window (with pairs and truncation).
 // Characters are limited to Unicode 14 (the version of sotto's tables).
 
-const FRAGMENTS = [
+export const FRAGMENTS = [
   'Hello world', 'The quick brown fox jumps over the lazy dog.', "don't", "I'M", "we'll", "they've",
   "'s", "'S", "it'd", "O'Neil's", 'café', 'naïve', 'Ångström', 'cafe\u0301', 'n\u0303o', 'Ünïcödé',
   'résumé', 'São Paulo', 'Œuvre', 'straße', 'İstanbul', 'ǅemal', 'ΣΊΣΥΦΟΣ', 'Ελληνικά', 'Привет, мир!',
@@ -37,7 +37,7 @@ const WORDS = ('the of and to in is was for on that with as by at from it his an
   'united while part season team these american than film second born south became states war ' +
   'through being including both until north') .split(' ');
 
-function rng(seed) {
+export function rng(seed) {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -48,7 +48,7 @@ function rng(seed) {
   };
 }
 
-function prose(r, n) {
+export function prose(r, n) {
   const out = [];
   for (let i = 0; i < n; i++) {
     let w = WORDS[Math.floor(r() * WORDS.length)];

@@ -1,11 +1,16 @@
-// Seeds for the tokenizer fuzz targets, from the test vocabularies
-// (vocabs.mjs), shrunk so each input loads in well under a millisecond:
-//   node tests/tokenizers/fuzz-seeds.mjs json DIR      tokenizer.json files
-//   node tests/tokenizers/fuzz-seeds.mjs charsmap DIR  precompiled charsmaps + text
+// Seeds for the tokenizer fuzz targets, small so that each input runs in
+// well under a millisecond:
+//   node tests/tokenizers/fuzz-seeds.mjs json DIR      the test vocabularies
+//                                                     (vocabs.mjs), shrunk
+//   node tests/tokenizers/fuzz-seeds.mjs charsmap DIR  a small precompiled
+//                                                     charsmap (make-unigram.py) + texts
+//   node tests/tokenizers/fuzz-seeds.mjs chat DIR      the vocabularies' chat
+//                                                     templates + conversations
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { NAMES, makeVocab } from './vocabs.mjs';
-import { root } from './agreement.mjs';
+import { root, LLM_ARCH } from './agreement.mjs';
 
 const [what, dir] = process.argv.slice(2);
 fs.mkdirSync(dir, { recursive: true });
@@ -51,22 +56,29 @@ function shrink(tj, keep = 80) {
   return out;
 }
 
-for (const name of NAMES) {
+if (what === 'charsmap') {
+  // layout of fuzz_charsmap: uint32 map length, the map, then the text
+  const mapFile = path.join(dir, 'small.map');
+  execFileSync('/usr/bin/python3', [path.join(root, 'tests/tokenizers/make-unigram.py'), '--charsmap', mapFile]);
+  const map = fs.readFileSync(mapFile);
+  fs.rmSync(mapFile);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(map.length);
+  for (const [i, text] of ['Ａａ ﬁ① x\u200by', 'cafe\u0301 \u1100\u1161 1\ufe0f\u20e3', 'ｶ \r\n\t 😀 abc'].entries()) {
+    fs.writeFileSync(path.join(dir, `seed-small-${i}`), Buffer.concat([len, map, Buffer.from(text)]));
+  }
+}
+
+for (const name of what === 'json' ? NAMES : what === 'chat' ? Object.keys(LLM_ARCH) : []) {
   const vdir = makeVocab(path.join(root, 'out/tokenizers'), name);
-  const tj = JSON.parse(fs.readFileSync(path.join(vdir, 'tokenizer.json'), 'utf8'));
   if (what === 'json') {
+    const tj = JSON.parse(fs.readFileSync(path.join(vdir, 'tokenizer.json'), 'utf8'));
     fs.writeFileSync(path.join(dir, `seed-${name}.json`), JSON.stringify(shrink(tj)));
-  } else if (what === 'charsmap') {
-    const walk = (o) => (o && typeof o === 'object'
-      ? (o.type === 'Precompiled' ? o.precompiled_charsmap : Object.values(o).map(walk).find((x) => x)) : null);
-    const b64 = walk(tj.normalizer);
-    if (!b64) continue;
-    // layout of fuzz_charsmap: uint32 map length, the map, then the text
-    const map = Buffer.from(b64, 'base64');
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(map.length);
-    for (const [i, text] of ['Ｈｅｌｌｏ　ｗｏｒｌｄ ①½ ﬁ', 'cafe\u0301 \r\n\t x', '한국어 ｶﾀｶﾅ 😀'].entries()) {
-      fs.writeFileSync(path.join(dir, `seed-${name}-${i}`), Buffer.concat([len, map, Buffer.from(text)]));
-    }
+  } else if (what === 'chat') {
+    // layout of fuzz_chat: template, then role and content, NUL-separated
+    const tpl = JSON.parse(fs.readFileSync(path.join(vdir, 'tokenizer_config.json'), 'utf8')).chat_template;
+    if (!tpl) continue;
+    const fields = [tpl, '\x01', 'Be brief.', '\x02', ' Hi ', '\x03', 'Hello', '\x02', 'Sum up: caf\u00e9 \u4e2d'];
+    fs.writeFileSync(path.join(dir, `seed-${name}`), fields.join('\0'));
   }
 }

