@@ -12,8 +12,10 @@
  * Ops without a model (tensor.*, capabilities) run side by side.
  *
  * The reader thread (host_feed -> host_message) never waits for a request:
- * host ops (hello, installs, cancel, ...) are quick and run there, engine
- * requests go to the queue. Every request gets exactly one final message
+ * host ops (host.hello, host.models.*, host.store.unlock, cancel) are quick
+ * and run there, engine requests go to the queue. Host ops are named
+ * "host.*" so they cannot be confused with the engine's ops: "models.list"
+ * is the engine's (models registered in it), "host.models.list" the store's. Every request gets exactly one final message
  * (result or error) and nothing after it: a cancel answers the request at
  * once and the request's own late result, if any, is dropped.
  */
@@ -74,7 +76,6 @@ struct host {
   loaded_model **loaded;
   int n_loaded;
   install_slot installs[MAX_INSTALLS]; /* reader thread only */
-  cJSON *task_models; /* {task: model id} of installed models; NULL = not read yet */
   /* The engine entry point: sotto_request_stream (a fuzzer swaps in a
    * filter that keeps deliberately slow ops out). */
   char *(*engine)(sotto_context *ctx, const char *json, sotto_stream_fn fn, void *user);
@@ -189,32 +190,6 @@ static void model_stale(host *h, const char *id) {
   loaded_model *m = loaded_find(h, id);
   if (m) m->stale = 1;
   pthread_mutex_unlock(&h->load_lock);
-  cJSON_Delete(h->task_models); /* reader thread only, like installs */
-  h->task_models = NULL;
-}
-
-/* The installed model for a task ("language", "sentiment", ...): the first
- * by id whose manifest names that task. Requests that name a task but no
- * model get it, so an installed model is used without the extension having
- * to know its id. NULL when none (the engine then uses its default). */
-static const char *task_model(host *h, const char *task) {
-  if (!h->store_ok) return NULL;
-  if (!h->task_models) {
-    sotto_error e = {0};
-    cJSON *list = store_list(&h->store, &e);
-    if (!list) return NULL; /* e.g. locked: ask again next time */
-    h->task_models = cJSON_CreateObject();
-    const cJSON *m;
-    cJSON_ArrayForEach(m, list) {
-      const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "task"));
-      const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "id"));
-      if (t && id && !cJSON_GetObjectItemCaseSensitive(m, "error") &&
-          !cJSON_GetObjectItemCaseSensitive(h->task_models, t))
-        cJSON_AddStringToObject(h->task_models, t, id);
-    }
-    cJSON_Delete(list);
-  }
-  return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h->task_models, task));
 }
 
 /* With m->run held: loads the model into the engine when it is not there or
@@ -311,10 +286,7 @@ static void *worker_main(void *arg) {
 
 /* ---- host ops ---- */
 
-static const char *const host_ops[] = {"hello", "models.list", "models.install.begin",
-                                       "models.install.chunk", "models.install.end",
-                                       "models.install.abort", "models.delete", "cancel",
-                                       "store.unlock"};
+/* ---- host ops ---- */
 
 static int req_str(const cJSON *req, const char *key, int required, const char **out,
                    sotto_error *e) {
@@ -339,7 +311,8 @@ static int need_store(host *h, sotto_error *e) {
   return -1;
 }
 
-static cJSON *op_models_list(host *h, sotto_error *e) {
+static cJSON *op_models_list(host *h, const cJSON *req, sotto_error *e) {
+  (void)req;
   if (need_store(h, e) != 0) return NULL;
   cJSON *list = store_list(&h->store, e);
   if (!list) return NULL;
@@ -356,7 +329,10 @@ static cJSON *op_models_list(host *h, sotto_error *e) {
   return r;
 }
 
-static cJSON *op_hello(host *h, sotto_error *e) {
+static cJSON *host_op_names(void); /* below the op table */
+
+static cJSON *op_hello(host *h, const cJSON *req, sotto_error *e) {
+  (void)req;
   cJSON *r = cJSON_CreateObject();
   cJSON_AddStringToObject(r, "host", HOST_NAME);
   cJSON_AddStringToObject(r, "version", sotto_version());
@@ -368,9 +344,7 @@ static cJSON *op_hello(host *h, sotto_error *e) {
   cJSON *res = cJSON_DetachItemFromObjectCaseSensitive(c, "result");
   cJSON_AddItemToObject(r, "capabilities", res ? res : cJSON_CreateNull());
   cJSON_Delete(c);
-  cJSON *ops = cJSON_AddArrayToObject(r, "host_ops");
-  for (size_t i = 0; i < sizeof host_ops / sizeof host_ops[0]; i++)
-    cJSON_AddItemToArray(ops, cJSON_CreateString(host_ops[i]));
+  cJSON_AddItemToObject(r, "host_ops", host_op_names());
   cJSON *lim = cJSON_AddObjectToObject(r, "limits");
   cJSON_AddNumberToObject(lim, "max_message_in", (double)h->io.cfg.max_in);
   cJSON_AddNumberToObject(lim, "max_message_out", (double)h->io.cfg.max_out);
@@ -379,7 +353,7 @@ static cJSON *op_hello(host *h, sotto_error *e) {
   cJSON_AddNumberToObject(lim, "workers", h->n_workers);
   cJSON *st = cJSON_AddObjectToObject(r, "store");
   sotto_error le = {0};
-  cJSON *models = op_models_list(h, &le);
+  cJSON *models = op_models_list(h, NULL, &le);
   cJSON_AddStringToObject(st, "mode", h->store.passphrase_mode ? "passphrase" : "key");
   cJSON_AddBoolToObject(st, "locked", le.status == SOTTO_STORE_LOCKED);
   if (models) {
@@ -575,6 +549,31 @@ static cJSON *op_cancel(host *h, const cJSON *req, sotto_error *e) {
   return r;
 }
 
+/* The host's own ops, one row per op function; any other op is the
+ * engine's. "cancel" is shared with the browser engine: it stops the
+ * request whose id is its "target", wherever that request runs. */
+static const struct {
+  const char *op;
+  cJSON *(*fn)(host *h, const cJSON *req, sotto_error *e);
+} host_ops[] = {
+    {"host.hello", op_hello},
+    {"host.models.list", op_models_list},
+    {"host.models.install.begin", op_install_begin},
+    {"host.models.install.chunk", op_install_chunk},
+    {"host.models.install.end", op_install_end},
+    {"host.models.install.abort", op_install_abort},
+    {"host.models.delete", op_delete},
+    {"host.store.unlock", op_unlock},
+    {"cancel", op_cancel},
+};
+
+static cJSON *host_op_names(void) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; i < sizeof host_ops / sizeof host_ops[0]; i++)
+    cJSON_AddItemToArray(a, cJSON_CreateString(host_ops[i].op));
+  return a;
+}
+
 /* ---- one message from the browser ---- */
 
 void host_message(host *h, uint8_t *msg, size_t len) {
@@ -610,19 +609,9 @@ void host_message(host *h, uint8_t *msg, size_t len) {
     host_send_error(h, id, SOTTO_BAD_REQUEST, "\"op\" (a string) is required");
     goto done;
   }
-  const char *o = op->valuestring;
-  int handled = 1;
-  if (strcmp(o, "hello") == 0) result = op_hello(h, &e);
-  else if (strcmp(o, "models.list") == 0) result = op_models_list(h, &e);
-  else if (strcmp(o, "models.install.begin") == 0) result = op_install_begin(h, req, &e);
-  else if (strcmp(o, "models.install.chunk") == 0) result = op_install_chunk(h, req, &e);
-  else if (strcmp(o, "models.install.end") == 0) result = op_install_end(h, req, &e);
-  else if (strcmp(o, "models.install.abort") == 0) result = op_install_abort(h, req, &e);
-  else if (strcmp(o, "models.delete") == 0) result = op_delete(h, req, &e);
-  else if (strcmp(o, "store.unlock") == 0) result = op_unlock(h, req, &e);
-  else if (strcmp(o, "cancel") == 0) result = op_cancel(h, req, &e);
-  else handled = 0;
-  if (handled) {
+  for (size_t i = 0; i < sizeof host_ops / sizeof host_ops[0]; i++) {
+    if (strcmp(op->valuestring, host_ops[i].op) != 0) continue;
+    result = host_ops[i].fn(h, req, &e);
     if (result) host_send_result(h, id, result);
     else host_send_error(h, id, e.status ? e.status : SOTTO_INTERNAL, e.message);
     goto done;
@@ -642,22 +631,14 @@ void host_message(host *h, uint8_t *msg, size_t len) {
     goto done;
   }
   j->h = h;
+  j->text = (char *)msg;
+  msg = NULL;
+  /* The model it runs: the one named, else the engine's default for its
+   * task (or op), which is loaded from the store when installed there. */
   const cJSON *task = cJSON_GetObjectItemCaseSensitive(req, "task");
-  const char *tm = !cJSON_IsString(model) && cJSON_IsString(task) ? task_model(h, task->valuestring) : NULL;
-  if (tm) { /* the installed model for this task */
-    cJSON_DeleteItemFromObjectCaseSensitive(req, "model");
-    model = cJSON_AddStringToObject(req, "model", tm);
-    j->text = cJSON_PrintUnformatted(req);
-  } else {
-    j->text = (char *)msg;
-    msg = NULL;
-  }
-  if (!j->text || (tm && !model)) {
-    job_free(j);
-    host_send_error(h, id, SOTTO_OUT_OF_MEMORY, "out of memory");
-    goto done;
-  }
-  if (cJSON_IsString(model)) snprintf(j->model, sizeof j->model, "%s", model->valuestring);
+  const char *mid = cJSON_IsString(model) ? model->valuestring
+                    : sotto_model_default(cJSON_IsString(task) ? task->valuestring : op->valuestring);
+  if (mid) snprintf(j->model, sizeof j->model, "%s", mid);
   if (h->n_workers == 0) { /* no threads: run it now */
     job_run(h, j);
     job_free(j);
@@ -784,7 +765,6 @@ void host_destroy(host *h) {
     free(h->loaded[i]);
   }
   free(h->loaded);
-  cJSON_Delete(h->task_models);
   if (h->store_ok) store_cleanup(&h->store);
   pthread_rwlock_destroy(&h->engine_lock);
   pthread_mutex_destroy(&h->load_lock);

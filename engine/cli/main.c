@@ -1,7 +1,7 @@
 /*
  * sotto - command-line front end of the native engine.
  *
- *   sotto [--threads N] [--model ID=FILE]... COMMAND [ARGS]
+ *   sotto [--threads N] [--memory-budget BYTES] [--model ID=FILE]... COMMAND [ARGS]
  *
  *   capabilities          print what this build can do
  *   request [FILE]        run JSON requests, one per line (FILE or stdin),
@@ -9,7 +9,8 @@
  *   summarize [--style key-points|tldr|headline] [--length short|medium|long] FILE|-
  *                         summarize a UTF-8 text file (or stdin)
  *   classify --task language|sentiment [--top-k N] [--models DIR] FILE|-
- *                         label a text with the task's bundled fastText model
+ *                         label a text with the task's default model
+ *                         (sotto_model_default), loaded from DIR/ID.ftz
  *   convert HF_DIR OUT.gguf [--type T] [--name NAME] [--weights-only]
  *                         convert a Hugging Face model folder to GGUF
  *   generate --model FILE.gguf [--max-tokens N] [--temperature T] [--seed S]
@@ -17,6 +18,9 @@
  *                         continue a prompt (or answer it as a chat message)
  *                         with a GGUF language model, text streamed as it comes
  *   summarize --model FILE.gguf ...   summarize with a GGUF language model
+ *
+ * A model that cannot be registered is reported like any engine error, as
+ * {"id":null,"error":{"code":..,"message":..}} on stdout (exit status 1).
  *
  * Every command is a request to the same dispatcher the extension and the
  * native host use, so the CLI shows exactly what they would get; convert
@@ -40,13 +44,14 @@
 #endif
 
 static void usage(FILE *f) {
-  fputs("usage: sotto [--threads N] [--model ID=FILE]... COMMAND [ARGS]\n"
+  fputs("usage: sotto [--threads N] [--memory-budget BYTES] [--model ID=FILE]... COMMAND [ARGS]\n"
         "commands:\n"
         "  capabilities     what this engine build can do\n"
         "  request [FILE]   JSON requests, one per line, from FILE or stdin\n"
         "  summarize [--style key-points|tldr|headline] [--length short|medium|long] FILE|-\n"
         "  classify --task language|sentiment [--top-k N] [--models DIR] FILE|-\n"
-        "                   (models from DIR, $SOTTO_MODELS or " SOTTO_MODELS_DIR ")\n"
+        "                   (the task's default model from DIR, $SOTTO_MODELS or\n"
+        "                   " SOTTO_MODELS_DIR ")\n"
         "  convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q4_k_m|\n"
         "                  q5_k|q5_k_m|q6_k] [--name NAME] [--weights-only]\n"
         "  generate --model FILE.gguf [--max-tokens N] [--temperature T] [--seed S]\n"
@@ -96,6 +101,19 @@ static int print_response(char *out) {
   return failed;
 }
 
+/* Prints a failure as the engine replies with one. */
+static void print_error(const sotto_error *err) {
+  cJSON *r = cJSON_CreateObject(), *e = cJSON_CreateObject();
+  cJSON_AddNullToObject(r, "id");
+  cJSON_AddStringToObject(e, "code", sotto_status_code(err->status));
+  cJSON_AddStringToObject(e, "message", err->message);
+  cJSON_AddItemToObject(r, "error", e);
+  char *s = cJSON_PrintUnformatted(r);
+  if (s) puts(s);
+  cJSON_free(s);
+  cJSON_Delete(r);
+}
+
 /* --model ID=FILE: registers FILE (mapped, used in place) under ID. */
 static int add_model(sotto_context *ctx, const char *spec) {
   const char *eq = strchr(spec, '=');
@@ -109,6 +127,7 @@ static int add_model(sotto_context *ctx, const char *spec) {
   if (sotto_model_add_file(ctx, id, eq + 1, &err) != SOTTO_OK) {
     fprintf(stderr, "sotto: model %s (%s): %s: %s\n", id, eq + 1, sotto_status_code(err.status),
             err.message);
+    print_error(&err);
     return -1;
   }
   return 0;
@@ -168,9 +187,10 @@ static int summarize(sotto_context *ctx, int argc, char **argv) {
 }
 
 /* sotto classify --task T [--top-k N] [--models DIR] FILE|-: loads the
- * task's default model (and for sentiment the language model) from the
- * models directory (unless --model already registered that id) and runs
- * one "classify" request on the file's text. */
+ * task's default model (the engine's table, sotto_model_default; for
+ * sentiment also the language model) from DIR/ID.ftz unless --model
+ * already registered that id, and runs one "classify" request on the
+ * file's text. */
 static int classify(sotto_context *ctx, int argc, char **argv, const char **models,
                     int n_models) {
   const char *task = NULL, *top_k = "1", *dir = getenv("SOTTO_MODELS"), *path = NULL;
@@ -182,10 +202,7 @@ static int classify(sotto_context *ctx, int argc, char **argv, const char **mode
     else if (!path && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) path = argv[i];
     else path = NULL, i = argc;
   }
-  const char *id = !task ? NULL
-                   : strcmp(task, "language") == 0  ? "lid176"
-                   : strcmp(task, "sentiment") == 0 ? "sentiment-en"
-                                                    : NULL;
+  const char *id = sotto_model_default(task);
   char *end;
   double k = strtod(top_k, &end);
   if (!path || !id || *end || !(k >= 1)) {
@@ -193,7 +210,8 @@ static int classify(sotto_context *ctx, int argc, char **argv, const char **mode
     return 2;
   }
   /* sentiment also needs the language model: an English model answers for English only */
-  const char *need[2] = {id, strcmp(id, "lid176") != 0 ? "lid176" : NULL};
+  const char *lid = sotto_model_default("language");
+  const char *need[2] = {id, strcmp(id, lid) != 0 ? lid : NULL};
   for (int i = 0; i < 2 && need[i]; i++) {
     int loaded = 0;
     for (int m = 0; m < n_models; m++)
@@ -414,6 +432,8 @@ int main(int argc, char **argv) {
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
     if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
       cfg.threads = atoi(argv[++i]);
+    } else if (strcmp(argv[i], "--memory-budget") == 0 && i + 1 < argc) {
+      cfg.memory_budget = (size_t)strtoull(argv[++i], NULL, 10);
     } else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc && n_models < 64) {
       models[n_models++] = argv[++i];
     } else if (strcmp(argv[i], "--help") == 0) {

@@ -125,6 +125,9 @@ typedef struct sotto_config {
  * memory or XNNPACK initialisation fails. */
 sotto_context *sotto_context_create(const sotto_config *config);
 void sotto_context_destroy(sotto_context *ctx);
+/* Changes the budget that later model loads are checked against (0 = no
+ * limit); a model over it is refused with SOTTO_OVER_BUDGET. */
+void sotto_context_set_memory_budget(sotto_context *ctx, size_t bytes);
 
 /* Runs one JSON request and returns the JSON response. Never returns NULL
  * except when out of memory; malformed requests get an error response. The
@@ -166,6 +169,14 @@ sotto_status sotto_model_add(sotto_context *ctx, const char *id, void *data, siz
 sotto_status sotto_model_add_file(sotto_context *ctx, const char *id, const char *path,
                                   sotto_error *err);
 sotto_status sotto_model_remove(sotto_context *ctx, const char *id);
+
+/* The model a task uses when a request names none: "summarize" ->
+ * "extractive", "language" -> "lid176", "sentiment" -> "sentiment-en";
+ * NULL for a task the engine does not know. This is the one table of
+ * defaults: "capabilities" publishes it as "defaults", the native host and
+ * the CLI load these ids, and the extension uses them unless the user chose
+ * another model. */
+const char *sotto_model_default(const char *task);
 
 const char *sotto_version(void);
 

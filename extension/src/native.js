@@ -120,7 +120,7 @@ export class NativeHost {
   }
 
   async hello() {
-    this.#hello ??= this.op({ op: 'hello' }).catch((e) => { this.#hello = null; throw e; });
+    this.#hello ??= this.op({ op: 'host.hello' }).catch((e) => { this.#hello = null; throw e; });
     return this.#hello;
   }
 
@@ -133,18 +133,18 @@ export class NativeHost {
     const bytes = await getBytes();
     const sha256 = m.sha256 ?? await sha256Hex(bytes);
     const step = Math.min(hello.limits?.install_chunk_bytes ?? (1 << 20), 1 << 20);
-    await this.op({ op: 'models.install.begin', model: m.id, format: m.format, sha256, size: bytes.length,
+    await this.op({ op: 'host.models.install.begin', model: m.id, format: m.format, sha256, size: bytes.length,
       task: m.task, source: 'sotto extension', runs_in: m.runs_in });
     try {
       const chunks = Math.max(1, Math.ceil(bytes.length / step));
       for (let seq = 0; seq < chunks; seq++) {
         const part = bytes.subarray(seq * step, (seq + 1) * step);
-        await this.op({ op: 'models.install.chunk', model: m.id, seq, data: base64(part) });
+        await this.op({ op: 'host.models.install.chunk', model: m.id, seq, data: base64(part) });
         onProgress?.(Math.min((seq + 1) * step, bytes.length), bytes.length);
       }
-      await this.op({ op: 'models.install.end', model: m.id });
+      await this.op({ op: 'host.models.install.end', model: m.id });
     } catch (e) {
-      await this.op({ op: 'models.install.abort', model: m.id }).catch(() => {});
+      await this.op({ op: 'host.models.install.abort', model: m.id }).catch(() => {});
       throw e;
     }
     this.#hello = null; // its model list changed

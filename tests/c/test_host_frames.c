@@ -117,7 +117,7 @@ int main(void) {
 
   /* Requests fed one byte at a time, and in odd pieces. */
   feed_msg(h, "{\"id\":1,\"op\":\"tensor.softmax\",\"x\":{\"shape\":[2],\"data\":[0,0]}}", 1);
-  feed_msg(h, "{\"id\":2,\"op\":\"hello\"}", 3);
+  feed_msg(h, "{\"id\":2,\"op\":\"host.hello\"}", 3);
   CHECK(n_got == 2 && cJSON_GetObjectItem(got[0], "result") && cJSON_GetObjectItem(got[1], "result"),
         "both answered");
   CHECK(n_got == 2 && cJSON_GetObjectItem(got[1], "__chunks") == NULL, "hello fits");
@@ -131,7 +131,7 @@ int main(void) {
   uint8_t junk[1000];
   memset(junk, '{', sizeof junk);
   for (int i = 0; i < 5; i++) host_feed(h, junk, sizeof junk);
-  feed_msg(h, "{\"id\":3,\"op\":\"models.list\"}", 7);
+  feed_msg(h, "{\"id\":3,\"op\":\"host.models.list\"}", 7);
   CHECK(n_got == 2 && err_code(0) && strcmp(err_code(0), "too_large") == 0, "too_large");
   CHECK(n_got == 2 && cJSON_GetObjectItem(got[1], "result"), "in step afterwards");
   reset();

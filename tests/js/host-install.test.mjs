@@ -55,10 +55,10 @@ test('install.sh writes each browser\'s manifest; uninstall removes them', { ski
 
   // The installed host serves the pinned Chrome origin and Firefox add-on...
   let h = new HostClient({ env, bin });
-  assert.equal((await h.request({ id: 1, op: 'hello' })).result.caller, `chrome-extension://${chromeId}/`);
+  assert.equal((await h.request({ id: 1, op: 'host.hello' })).result.caller, `chrome-extension://${chromeId}/`);
   await h.close();
   h = new HostClient({ env, bin, args: [path.join(home, places.firefox, `${NAME}.json`), firefoxId] });
-  assert.equal((await h.request({ id: 1, op: 'hello' })).result.caller, firefoxId);
+  assert.equal((await h.request({ id: 1, op: 'host.hello' })).result.caller, firefoxId);
   await h.close();
   // ... and nobody else.
   h = new HostClient({ env, bin, args: ['chrome-extension://abcdefghijklmnopabcdefghijklmnop/'] });
@@ -102,10 +102,14 @@ test('install.sh --models adds the bundled models; the host classifies with them
   const m = list.find((x) => x.id === 'lid176');
   assert.deepEqual([m.task, m.format, m.size, m.runs_in], ['language', 'fasttext', 938013, 'both']);
   const h = new HostClient({ env, bin });
-  // No model named: the installed model for the task is loaded on demand.
+  // No model named: the engine's default for the task (lid176), installed in
+  // the store, is loaded on demand.
   const r = await h.request({ id: 'lang', op: 'classify', task: 'language', text: 'Der schnelle braune Fuchs springt über den faulen Hund', top_k: 1 });
   assert.equal(r.result.labels[0].label, 'de', JSON.stringify(r));
-  const l = (await h.request({ id: 'l', op: 'models.list' })).result.models.find((x) => x.id === 'lid176');
+  const l = (await h.request({ id: 'l', op: 'host.models.list' })).result.models.find((x) => x.id === 'lid176');
   assert.equal(l.loaded, true);
+  // "models.list" is the engine's op everywhere: the models registered in it.
+  const e = (await h.request({ id: 'e', op: 'models.list' })).result.models;
+  assert.deepEqual(e.map((x) => [x.id, x.format, x.arch]), [['lid176', 'fasttext', 'fasttext']]);
   await h.close();
 });

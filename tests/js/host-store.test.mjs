@@ -18,15 +18,15 @@ const pynacl = spawnSync('/usr/bin/python3', ['-c', 'import nacl.bindings']).sta
 
 // Sends a file to the host in install chunks; returns the replies.
 async function install(h, id, bytes, { chunk = 256 * 1024, sha = sha256(bytes), task = 'sentiment', format = 'fasttext' } = {}) {
-  const begin = await h.request({ id: `${id}-begin`, op: 'models.install.begin', model: id, format, task, size: bytes.length, sha256: sha, source: 'test' });
+  const begin = await h.request({ id: `${id}-begin`, op: 'host.models.install.begin', model: id, format, task, size: bytes.length, sha256: sha, source: 'test' });
   if (begin.error) return { begin };
   const progress = [];
   for (let seq = 0, off = 0; off < bytes.length || seq === 0; seq++, off += chunk) {
-    const r = await h.request({ id: `${id}-c${seq}`, op: 'models.install.chunk', model: id, seq, data: bytes.subarray(off, off + chunk).toString('base64') });
+    const r = await h.request({ id: `${id}-c${seq}`, op: 'host.models.install.chunk', model: id, seq, data: bytes.subarray(off, off + chunk).toString('base64') });
     if (r.error) return { begin, progress, error: r };
     progress.push(r.result);
   }
-  const end = await h.request({ id: `${id}-end`, op: 'models.install.end', model: id });
+  const end = await h.request({ id: `${id}-end`, op: 'host.models.install.end', model: id });
   return { begin, progress, end };
 }
 
@@ -73,7 +73,7 @@ test('install over native messaging, list, load on demand, classify, delete', { 
   const mid = model.length >> 1;
   assert.ok(model.length > 64 && sealed.indexOf(model.subarray(mid - 16, mid + 16)) === -1);
 
-  const list = (await h.request({ id: 'l', op: 'models.list' })).result.models;
+  const list = (await h.request({ id: 'l', op: 'host.models.list' })).result.models;
   assert.equal(list.length, 1);
   assert.deepEqual({ ...list[0] }, {
     id: 'tiny-sent', format: 'fasttext', task: 'sentiment', size: model.length, sha256: sha256(model),
@@ -87,21 +87,26 @@ test('install over native messaging, list, load on demand, classify, delete', { 
       assert.deepEqual(c.result.labels.map((l) => l.label), want.map((l) => l.label), JSON.stringify(c));
       c.result.labels.forEach((l, k) => assert.ok(Math.abs(l.prob - want[k].prob) < 2e-3, `${l.prob} vs ${want[k].prob}`));
     }
-    // No "model": the installed model for the task is used.
+    // No "model": the engine's default for the task (sotto_model_default:
+    // "sentiment-en") is loaded from the store when it is installed there.
+    assert.ok((await install(h, 'sentiment-en', model)).end.result?.installed);
     const c = await h.request({ id: 'task', op: 'classify', task: 'sentiment', text: 'good great day', top_k: 1 });
+    assert.equal(c.result.model, 'sentiment-en');
     assert.equal(c.result.labels[0].label, reference(home, 'good great day')[0].label, JSON.stringify(c));
-    assert.equal((await h.request({ id: 'l2', op: 'models.list' })).result.models[0].loaded, true);
+    const l2 = (await h.request({ id: 'l2', op: 'host.models.list' })).result.models;
+    assert.equal(l2.find((m) => m.id === 'sentiment-en').loaded, true);
+    assert.equal((await h.request({ id: 'd0', op: 'host.models.delete', model: 'sentiment-en' })).result.deleted, true);
   } else {
     t.diagnostic('fasttext is not installed: classification with the installed model not checked');
     const c = await h.request({ id: 'cl', op: 'classify', model: 'tiny-sent', text: 'x' });
-    assert.equal(c.error.code, 'model_load_failed'); // random bytes are no fastText model
+    assert.equal(c.error.code, 'unsupported_format'); // random bytes are no fastText model
   }
-  const d = await h.request({ id: 'd', op: 'models.delete', model: 'tiny-sent' });
+  const d = await h.request({ id: 'd', op: 'host.models.delete', model: 'tiny-sent' });
   assert.equal(d.result.deleted, true);
   assert.deepEqual(files(modelsDir), []);
   const gone = await h.request({ id: 'gone', op: 'classify', model: 'tiny-sent', text: 'good' });
   assert.equal(gone.error.code, 'model_not_found');
-  assert.equal((await h.request({ id: 'd2', op: 'models.delete', model: 'tiny-sent' })).error.code, 'model_not_found');
+  assert.equal((await h.request({ id: 'd2', op: 'host.models.delete', model: 'tiny-sent' })).error.code, 'model_not_found');
   await h.close();
 });
 
@@ -114,22 +119,22 @@ test('installs are verified: sha256, size, sequence; failures leave nothing', { 
   r = await install(h, 'short', bytes, { chunk: 40000, sha: sha256(bytes) });
   assert.ok(r.end.result.installed);
   // Declared size larger than what is sent: refused at the end.
-  const begin = await h.request({ id: 'b', op: 'models.install.begin', model: 'trunc', format: 'gguf', size: 10, sha256: sha256(Buffer.alloc(10)) });
+  const begin = await h.request({ id: 'b', op: 'host.models.install.begin', model: 'trunc', format: 'gguf', size: 10, sha256: sha256(Buffer.alloc(10)) });
   assert.ok(begin.result);
-  await h.request({ id: 'c', op: 'models.install.chunk', model: 'trunc', seq: 0, data: Buffer.alloc(5).toString('base64') });
-  assert.equal((await h.request({ id: 'e', op: 'models.install.end', model: 'trunc' })).error.code, 'size_mismatch');
+  await h.request({ id: 'c', op: 'host.models.install.chunk', model: 'trunc', seq: 0, data: Buffer.alloc(5).toString('base64') });
+  assert.equal((await h.request({ id: 'e', op: 'host.models.install.end', model: 'trunc' })).error.code, 'size_mismatch');
   // Too much data: refused at the chunk.
-  await h.request({ id: 'b2', op: 'models.install.begin', model: 'over', format: 'gguf', size: 4, sha256: sha256(Buffer.alloc(4)) });
-  assert.equal((await h.request({ id: 'c2', op: 'models.install.chunk', model: 'over', seq: 0, data: Buffer.alloc(5).toString('base64') })).error.code, 'size_mismatch');
+  await h.request({ id: 'b2', op: 'host.models.install.begin', model: 'over', format: 'gguf', size: 4, sha256: sha256(Buffer.alloc(4)) });
+  assert.equal((await h.request({ id: 'c2', op: 'host.models.install.chunk', model: 'over', seq: 0, data: Buffer.alloc(5).toString('base64') })).error.code, 'size_mismatch');
   // Out of sequence, or not base64: the install is aborted.
-  await h.request({ id: 'b3', op: 'models.install.begin', model: 'seq', format: 'gguf', size: 4, sha256: sha256(Buffer.alloc(4)) });
-  assert.equal((await h.request({ id: 'c3', op: 'models.install.chunk', model: 'seq', seq: 1, data: 'AAAA' })).error.code, 'bad_sequence');
-  assert.equal((await h.request({ id: 'c4', op: 'models.install.chunk', model: 'seq', seq: 0, data: 'AAAA' })).error.code, 'no_install');
-  await h.request({ id: 'b4', op: 'models.install.begin', model: 'b64', format: 'gguf', size: 4, sha256: sha256(Buffer.alloc(4)) });
-  assert.equal((await h.request({ id: 'c5', op: 'models.install.chunk', model: 'b64', seq: 0, data: '!!!!' })).error.code, 'bad_request');
+  await h.request({ id: 'b3', op: 'host.models.install.begin', model: 'seq', format: 'gguf', size: 4, sha256: sha256(Buffer.alloc(4)) });
+  assert.equal((await h.request({ id: 'c3', op: 'host.models.install.chunk', model: 'seq', seq: 1, data: 'AAAA' })).error.code, 'bad_sequence');
+  assert.equal((await h.request({ id: 'c4', op: 'host.models.install.chunk', model: 'seq', seq: 0, data: 'AAAA' })).error.code, 'no_install');
+  await h.request({ id: 'b4', op: 'host.models.install.begin', model: 'b64', format: 'gguf', size: 4, sha256: sha256(Buffer.alloc(4)) });
+  assert.equal((await h.request({ id: 'c5', op: 'host.models.install.chunk', model: 'b64', seq: 0, data: '!!!!' })).error.code, 'bad_request');
   // Abort.
-  await h.request({ id: 'b5', op: 'models.install.begin', model: 'abort', format: 'gguf', size: 4, sha256: sha256(Buffer.alloc(4)) });
-  assert.equal((await h.request({ id: 'a5', op: 'models.install.abort', model: 'abort' })).result.aborted, true);
+  await h.request({ id: 'b5', op: 'host.models.install.begin', model: 'abort', format: 'gguf', size: 4, sha256: sha256(Buffer.alloc(4)) });
+  assert.equal((await h.request({ id: 'a5', op: 'host.models.install.abort', model: 'abort' })).result.aborted, true);
   assert.deepEqual(files(modelsDir), ['short.sotto']);
   await h.close();
 });
@@ -138,9 +143,9 @@ test('a killed install leaves no model; its temp file is removed on the next sta
   const { env, modelsDir } = makeHome();
   const h = new HostClient({ env });
   const bytes = crypto.randomBytes(3 << 20);
-  await h.request({ id: 'b', op: 'models.install.begin', model: 'killed', format: 'gguf', size: bytes.length, sha256: sha256(bytes) });
+  await h.request({ id: 'b', op: 'host.models.install.begin', model: 'killed', format: 'gguf', size: bytes.length, sha256: sha256(bytes) });
   for (let seq = 0; seq < 2; seq++) {
-    const r = await h.request({ id: `c${seq}`, op: 'models.install.chunk', model: 'killed', seq, data: bytes.subarray(seq << 20, (seq + 1) << 20).toString('base64') });
+    const r = await h.request({ id: `c${seq}`, op: 'host.models.install.chunk', model: 'killed', seq, data: bytes.subarray(seq << 20, (seq + 1) << 20).toString('base64') });
     assert.equal(r.result.done, (seq + 1) << 20);
   }
   h.proc.kill('SIGKILL');
@@ -151,15 +156,15 @@ test('a killed install leaves no model; its temp file is removed on the next sta
   assert.ok(!left.includes('killed.sotto'));
   // A live install of another host is not touched by a start-up clean-up...
   const a = new HostClient({ env });
-  await a.request({ id: 'b', op: 'models.install.begin', model: 'alive', format: 'gguf', size: 1, sha256: sha256(Buffer.alloc(1)) });
+  await a.request({ id: 'b', op: 'host.models.install.begin', model: 'alive', format: 'gguf', size: 1, sha256: sha256(Buffer.alloc(1)) });
   const b = new HostClient({ env });
-  assert.deepEqual((await b.request({ id: 'l', op: 'models.list' })).result.models, []);
+  assert.deepEqual((await b.request({ id: 'l', op: 'host.models.list' })).result.models, []);
   const now = files(modelsDir);
   assert.equal(now.length, 1, `dead temp removed, live one kept: ${now}`);
   assert.match(now[0], /^\.alive\./);
   // ... and finishes.
-  await a.request({ id: 'c', op: 'models.install.chunk', model: 'alive', seq: 0, data: 'AA==' });
-  assert.ok((await a.request({ id: 'e', op: 'models.install.end', model: 'alive' })).result.installed);
+  await a.request({ id: 'c', op: 'host.models.install.chunk', model: 'alive', seq: 0, data: 'AA==' });
+  assert.ok((await a.request({ id: 'e', op: 'host.models.install.end', model: 'alive' })).result.installed);
   assert.deepEqual(files(modelsDir), ['alive.sotto']);
   await a.close();
   await b.close();
@@ -257,11 +262,11 @@ test('passphrase store: locked until unlocked, wrong passphrase refused', { skip
   assert.notEqual(spawnSync(hostBin, ['store', 'init', '--passphrase'], { env: { ...env, SOTTO_PASSPHRASE: 'another passphrase' } }).status, 0);
 
   const h = new HostClient({ env });
-  const hello = await h.request({ id: 'h', op: 'hello' });
+  const hello = await h.request({ id: 'h', op: 'host.hello' });
   assert.deepEqual([hello.result.store.mode, hello.result.store.locked], ['passphrase', true]);
-  assert.equal((await h.request({ id: 'l', op: 'models.list' })).error.code, 'store_locked');
-  assert.equal((await h.request({ id: 'u1', op: 'store.unlock', passphrase: 'wrong passphrase' })).error.code, 'wrong_passphrase');
-  assert.equal((await h.request({ id: 'u2', op: 'store.unlock', passphrase: pass })).result.unlocked, true);
+  assert.equal((await h.request({ id: 'l', op: 'host.models.list' })).error.code, 'store_locked');
+  assert.equal((await h.request({ id: 'u1', op: 'host.store.unlock', passphrase: 'wrong passphrase' })).error.code, 'wrong_passphrase');
+  assert.equal((await h.request({ id: 'u2', op: 'host.store.unlock', passphrase: pass })).result.unlocked, true);
   const bytes = crypto.randomBytes(5000);
   assert.ok((await install(h, 'secret', bytes, { format: 'gguf' })).end.result.installed);
   await h.close();

@@ -31,12 +31,13 @@ function close(x, y, tol = 1e-5) {
 test('round trip: hello, an engine op, ids echoed', { skip }, async () => {
   const { env } = makeHome();
   const h = new HostClient({ env });
-  const hello = await h.request({ id: 'h1', op: 'hello' });
+  const hello = await h.request({ id: 'h1', op: 'host.hello' });
   assert.equal(hello.result.host, 'org.sotto.host');
   assert.equal(hello.result.protocol, 1);
   assert.equal(hello.result.caller, origin);
   assert.equal(hello.result.capabilities.flavour, 'native');
-  assert.ok(hello.result.host_ops.includes('models.install.begin'));
+  assert.ok(hello.result.host_ops.includes('host.models.install.begin'));
+  assert.ok(hello.result.host_ops.every((op) => op.startsWith('host.') || op === 'cancel'), 'host ops are host.*');
   assert.ok(hello.result.limits.max_message_out <= MB);
   assert.deepEqual(hello.result.models, []);
   assert.equal(hello.result.store.locked, false);
@@ -70,7 +71,7 @@ test('a result over 1 MB arrives in chunk messages under 1 MB', { skip }, async 
   assert.equal(bad, 0);
   console.log(`# ${text} bytes of JSON in ${r.__chunks} messages, largest ${Math.max(...h.frames)} bytes`);
   // The port is still in step afterwards.
-  assert.equal((await h.request({ id: 'after', op: 'hello' })).result.host, 'org.sotto.host');
+  assert.equal((await h.request({ id: 'after', op: 'host.hello' })).result.host, 'org.sotto.host');
   await h.close();
 });
 
@@ -122,7 +123,7 @@ test('callers not in the allow-list are refused', { skip }, async () => {
     ['/tmp/org.sotto.host.json', 'evil@example.com'],
     [`chrome-extension://${'a'.repeat(4000)}/`]]) {
     const h = new HostClient({ env, args });
-    h.send({ id: 'x', op: 'hello' });
+    h.send({ id: 'x', op: 'host.hello' });
     const { code } = await h.exited;
     assert.equal(code, 1);
     assert.equal(h.messages.length, 1);
@@ -134,7 +135,7 @@ test('callers not in the allow-list are refused', { skip }, async () => {
   assert.equal((await h.exited).code, 1);
   // Firefox's form with the pinned add-on id is served.
   const ff = new HostClient({ env, args: ['/home/u/.mozilla/native-messaging-hosts/org.sotto.host.json', firefoxId] });
-  assert.equal((await ff.request({ id: 1, op: 'hello' })).result.caller, firefoxId);
+  assert.equal((await ff.request({ id: 1, op: 'host.hello' })).result.caller, firefoxId);
   await ff.close();
 });
 
@@ -142,7 +143,7 @@ for (const [name, bin] of [['release', hostBin], ['ASan/UBSan', hostBinSan]]) {
   test(`hostile input is answered or closed cleanly (${name} build)`, { skip: skip || (!fs.existsSync(bin) && 'no sanitized host') }, async () => {
     const { env } = makeHome();
     const h = new HostClient({ env, bin });
-    const alive = async (id) => assert.equal((await h.request({ id, op: 'hello' })).result.host, 'org.sotto.host');
+    const alive = async (id) => assert.equal((await h.request({ id, op: 'host.hello' })).result.host, 'org.sotto.host');
     const nextError = async (code) => {
       const m = await h.wait((x) => x.id === null && x.error && !x.__seen);
       m.__seen = true;
@@ -158,35 +159,35 @@ for (const [name, bin] of [['release', hostBin], ['ASan/UBSan', hostBinSan]]) {
     await nextError('bad_json');
     h.send(frame(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])));
     await nextError('bad_utf8');
-    h.send(frame(Buffer.concat([Buffer.from('{"id":"u8","op":"hello","s":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])));
+    h.send(frame(Buffer.concat([Buffer.from('{"id":"u8","op":"host.hello","s":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])));
     assert.equal((await h.reply('u8')).error.code, 'bad_utf8');
-    h.send(frame('{"id":"nul","op":"hello"}\u0000junk'));
+    h.send(frame('{"id":"nul","op":"host.hello"}\u0000junk'));
     await nextError('bad_utf8');
     h.send(frame('[1,2,3]'));
     await nextError('bad_request');
-    h.send(frame({ id: { x: 1 }, op: 'hello' }));
+    h.send(frame({ id: { x: 1 }, op: 'host.hello' }));
     await nextError('bad_request');
-    h.send(frame({ id: 'x'.repeat(300), op: 'hello' }));
+    h.send(frame({ id: 'x'.repeat(300), op: 'host.hello' }));
     await nextError('bad_request');
     // Wrong types and missing fields, with the id echoed.
     const expect = async (req, code) => assert.equal((await h.request(req)).error.code, code, JSON.stringify(req).slice(0, 80));
     await expect({ id: 'e1' }, 'bad_request');
     await expect({ id: 'e2', op: 5 }, 'bad_request');
     await expect({ id: 'e3', op: 'tensor.matmul', a: 'x' }, 'bad_request');
-    await expect({ id: 'e4', op: 'models.delete', model: '../../../etc/passwd' }, 'bad_request');
-    await expect({ id: 'e5', op: 'models.delete' }, 'bad_request');
+    await expect({ id: 'e4', op: 'host.models.delete', model: '../../../etc/passwd' }, 'bad_request');
+    await expect({ id: 'e5', op: 'host.models.delete' }, 'bad_request');
     await expect({ id: 'e6', op: 'classify', model: '/etc/passwd', text: 'x' }, 'bad_request');
-    await expect({ id: 'e7', op: 'models.install.chunk', model: 'none', seq: 0, data: '' }, 'no_install');
-    await expect({ id: 'e8', op: 'models.install.begin', model: 'm', format: 'gguf', size: -1, sha256: 'a'.repeat(64) }, 'bad_request');
+    await expect({ id: 'e7', op: 'host.models.install.chunk', model: 'none', seq: 0, data: '' }, 'no_install');
+    await expect({ id: 'e8', op: 'host.models.install.begin', model: 'm', format: 'gguf', size: -1, sha256: 'a'.repeat(64) }, 'bad_request');
     await expect({ id: 'e9', op: 'cancel' }, 'bad_request');
-    await expect({ id: 'e10', op: 'store.unlock', passphrase: 'x' }, 'bad_request');
+    await expect({ id: 'e10', op: 'host.store.unlock', passphrase: 'x' }, 'bad_request');
     await expect({ id: 'e11', op: 'classify', model: 'not-installed', text: 'x' }, 'model_not_found');
     // Deep nesting: refused by the parser's depth limit, not by the stack.
     h.send(frame('['.repeat(200000) + ']'.repeat(200000)));
     await nextError('bad_json');
     assert.equal((await h.request({ id: 'deep', op: 'nope', x: JSON.parse('['.repeat(500) + ']'.repeat(500)) })).error.code, 'unknown_op');
     // A 10 MB string is over the 8 MiB limit: answered and skipped unread...
-    h.send(frame({ id: 's10', op: 'hello', s: 'x'.repeat(10 * MB) }));
+    h.send(frame({ id: 's10', op: 'host.hello', s: 'x'.repeat(10 * MB) }));
     await nextError('too_large');
     await alive('a2');
     // ... a 7 MB one is read and answered.
@@ -222,7 +223,7 @@ test('a huge length prefix is refused before any allocation; truncated frames en
   assert.ok(h.rss() < 200 * 1024 * 1024, `RSS ${h.rss()}`);
   assert.deepEqual(await h.close(), { code: 0, signal: null });
   // A body cut short, then a header cut short.
-  for (const bytes of [Buffer.concat([frame({ id: 1, op: 'hello' }).subarray(0, 12)]), Buffer.from([5, 0])]) {
+  for (const bytes of [Buffer.concat([frame({ id: 1, op: 'host.hello' }).subarray(0, 12)]), Buffer.from([5, 0])]) {
     h = new HostClient({ env });
     h.send(bytes);
     const { code, signal } = await h.close();

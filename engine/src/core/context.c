@@ -57,6 +57,10 @@ sotto_context *sotto_context_create(const sotto_config *config) {
   return ctx;
 }
 
+void sotto_context_set_memory_budget(sotto_context *ctx, size_t bytes) {
+  if (ctx) ctx->memory_budget = bytes;
+}
+
 void sotto_context_destroy(sotto_context *ctx) {
   if (!ctx) return;
   for (int i = 0; i < ctx->n_models; i++) sotto_model_free(&ctx->models[i]);

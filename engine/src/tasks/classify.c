@@ -10,7 +10,8 @@
  *       "calibrated":true,"known_words":1}
  *
  * "model" picks a registered model; without it each task has a default id
- * ("lid176" for language, "sentiment-en" for sentiment). Labels lose
+ * (sotto_model_default: "lid176" for language, "sentiment-en" for
+ * sentiment). Labels lose
  * fastText's "__label__" prefix; "top_k" keeps the best ones and
  * "threshold" (0..1) drops those below it.
  *
@@ -33,11 +34,6 @@
 
 #include "models/sentiment.h"
 #include "tasks.h"
-
-static const struct { const char *task, *model; } defaults[] = {
-    {"language", "lid176"},
-    {"sentiment", "sentiment-en"},
-};
 
 /* Six decimals, as much as a float near 1 carries. fastText reports
  * p + 1e-5, which can pass 1 (one-vs-all's sigmoid table says 1). */
@@ -85,7 +81,7 @@ static int detect_language(sotto_context *ctx, const char *lid, const char *text
 
 static cJSON *classify_sentiment(sotto_context *ctx, const cJSON *req, const char *id,
                                  const char *text, int top_k, double threshold, sotto_error *err) {
-  const char *lid = sotto_json_str(req, "language_model", "lid176", err);
+  const char *lid = sotto_json_str(req, "language_model", sotto_model_default("language"), err);
   const char *given = sotto_json_str(req, "language", NULL, err);
   if (err->status) return NULL;
   sotto_model *m;
@@ -158,8 +154,8 @@ cJSON *sotto_task_classify(sotto_context *ctx, const cJSON *req, sotto_stream *s
     return NULL;
   }
   if (!id) {
-    for (size_t i = 0; task && i < sizeof defaults / sizeof defaults[0]; i++)
-      if (strcmp(task, defaults[i].task) == 0) id = defaults[i].model;
+    const sotto_task_default *d = sotto_task_default_find(task);
+    if (d && strcmp(d->op, "classify") == 0) id = d->model;
     if (!id) {
       sotto_error_set(err, SOTTO_BAD_REQUEST,
                       "\"task\" must be \"language\" or \"sentiment\" (or give \"model\")");

@@ -1,8 +1,10 @@
 /*
  * info.c - "capabilities" and "models.list": what this engine build can
- * do, so the extension can route a request to the browser or the native host.
+ * do, so the extension can route a request to the browser or the native host;
+ * and the one table of default models (sotto_model_default).
  */
 #include <sodium.h>
+#include <string.h>
 
 #include "models/llama.h"
 #include "runtime/runtime.h"
@@ -11,6 +13,24 @@
 #ifndef __EMSCRIPTEN__
 #include <cpuinfo.h>
 #endif
+
+/* The model each task uses when a request names none. */
+static const sotto_task_default defaults[] = {
+    {"summarize", "summarize", "extractive"},
+    {"language", "classify", "lid176"},
+    {"sentiment", "classify", "sentiment-en"},
+};
+
+const sotto_task_default *sotto_task_default_find(const char *task) {
+  for (size_t i = 0; task && i < sizeof defaults / sizeof defaults[0]; i++)
+    if (strcmp(task, defaults[i].task) == 0) return &defaults[i];
+  return NULL;
+}
+
+const char *sotto_model_default(const char *task) {
+  const sotto_task_default *d = sotto_task_default_find(task);
+  return d ? d->model : NULL;
+}
 
 static const char *simd_name(void) {
 #if defined(__wasm_simd128__)
@@ -47,6 +67,9 @@ cJSON *sotto_task_capabilities(sotto_context *ctx, const cJSON *req, sotto_strea
   cJSON_AddStringToObject(v, "libsodium", sodium_version_string());
   cJSON_AddStringToObject(v, "cjson", cJSON_Version());
   cJSON_AddItemToObject(r, "ops", sotto_api_ops());
+  cJSON *d = cJSON_AddObjectToObject(r, "defaults"); /* task -> model id */
+  for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+    cJSON_AddStringToObject(d, defaults[i].task, defaults[i].model);
   return r;
 }
 

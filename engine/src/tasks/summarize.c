@@ -142,7 +142,7 @@ cJSON *sotto_task_summarize(sotto_context *ctx, const cJSON *req, sotto_stream *
                             sotto_error *err) {
   int style = sotto_json_enum(req, "style", styles, STYLE_COUNT, STYLE_KEY_POINTS, err);
   int length = sotto_json_enum(req, "length", lengths, LENGTH_COUNT, LENGTH_SHORT, err);
-  const char *model = sotto_json_str(req, "model", "extractive", err);
+  const char *model = sotto_json_str(req, "model", sotto_model_default("summarize"), err);
   if (err->status) return NULL;
   sotto_lm *lm = sotto_llama_lm(sotto_model_find(ctx, model));
   if (!lm && strcmp(model, "extractive") != 0 && strcmp(model, "default-extractive") != 0) {

@@ -37,6 +37,12 @@ SOTTO_OP(sotto_task_summarize);
 SOTTO_OP(sotto_task_generate);
 SOTTO_OP(sotto_task_logits);
 
+/* info.c: the default model of each task, and the op that runs it. */
+typedef struct sotto_task_default {
+  const char *task, *op, *model;
+} sotto_task_default;
+const sotto_task_default *sotto_task_default_find(const char *task);
+
 /* The op names the dispatcher knows (api.c), for "capabilities". */
 cJSON *sotto_api_ops(void);
 
