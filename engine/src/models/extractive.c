@@ -78,6 +78,7 @@
 #define MIN_FRAGMENT_TOKENS 8    /* ... and shorter ones without a final mark */
 #define HEADLINE_TOKENS 30       /* longer headline candidates are discounted */
 #define PROGRESS_BYTES 65536     /* stream progress for texts at least this long */
+#define CHECK_EVERY 256          /* blocks or sentences between cancellation checkpoints */
 
 typedef struct {
   /* vocabulary: open addressing on FNV-1a hashes, keys in one arena */
@@ -288,12 +289,14 @@ static int add_block(summarizer *S, const char *text, const sotto_block *b, long
 }
 
 /* Splits and tokenises; fills df and sorts each sentence's term ids. */
-static int analyse(summarizer *S, const sotto_document *doc, sotto_error *err) {
+/* Returns -1 with *err set, or -1 alone once st is cancelled. */
+static int analyse(summarizer *S, const sotto_document *doc, sotto_stream *st, sotto_error *err) {
   sotto_block whole = {SOTTO_BLOCK_TEXT, {0, doc->len}};
   const sotto_block *blocks = doc->blocks ? doc->blocks : &whole;
   size_t n_blocks = doc->blocks ? doc->n_blocks : 1, cap = 0;
   S->n_sections = 1;
   for (size_t b = 0; b < n_blocks; b++) {
+    if (b % CHECK_EVERY == 0 && sotto_stream_cancelled(st)) return -1;
     if (blocks[b].kind == SOTTO_BLOCK_CODE || blocks[b].kind == SOTTO_BLOCK_NOTE) continue;
     if (add_block(S, doc->text, &blocks[b], (long)b, &cap) != 0)
       return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
@@ -316,6 +319,7 @@ static int analyse(summarizer *S, const sotto_document *doc, sotto_error *err) {
       grow((void **)&S->ids, sizeof *S->ids, &S->cap_ids, 1) != 0)
     return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   for (size_t i = 0; i < n; i++) {
+    if (i % CHECK_EVERY == 0 && sotto_stream_cancelled(st)) return -1;
     token_ctx tc = {S, (long)i};
     S->complete[i] = (char)sotto_text_is_complete(text + S->spans[i].start,
                                                   S->spans[i].end - S->spans[i].start);
@@ -327,6 +331,7 @@ static int analyse(summarizer *S, const sotto_document *doc, sotto_error *err) {
   }
   S->term_off[n] = S->n_ids;
   for (size_t i = 0; i < n; i++) {
+    if (i % CHECK_EVERY == 0 && sotto_stream_cancelled(st)) return -1;
     int *ids = S->ids + S->term_off[i];
     size_t k = S->term_off[i + 1] - S->term_off[i];
     qsort(ids, k, sizeof *ids, cmp_int);
@@ -635,7 +640,7 @@ int sotto_extractive_summarize(pthreadpool_t pool, const sotto_document *doc,
   float *sim = NULL;
   int rc = -1, count = opts->count;
   size_t len = doc->len;
-  if (analyse(&S, doc, err) != 0) goto done;
+  if (analyse(&S, doc, st, err) != 0) goto done;
   out->n_sentences = S.n;
   out->n_sections = S.n_sections;
   if (progress(st, len, 0.3, "sentences")) goto done;
