@@ -697,7 +697,7 @@ host *host_create(const host_config *cfg, sotto_context *ctx, host_write_fn writ
   if (!h->store_ok) host_log("model store unavailable: %s", h->store_err.message);
   h->ctx = ctx;
   if (!h->ctx) {
-    sotto_config ec = {.threads = cfg->threads};
+    sotto_config ec = {.threads = cfg->threads, .memory_budget = cfg->memory_budget};
     h->ctx = sotto_context_create(&ec);
     h->own_ctx = 1;
     if (!h->ctx) {

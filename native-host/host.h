@@ -97,6 +97,7 @@ typedef struct host_config {
   int workers;          /* worker threads; 0 = run requests on the caller's thread */
   int max_jobs;         /* requests queued or running at once */
   int threads;          /* engine thread pool size; 0 = one per core */
+  size_t memory_budget; /* models over it are refused (over_budget); 0 = no limit */
 } host_config;
 
 typedef struct host host;

@@ -143,13 +143,13 @@ static int serve(const char *caller) {
   char why[4200];
   if (!caller_allowed(caller, why, sizeof why)) {
     host_log("refused caller: %s", why);
-    static const char refuse[] =
-        "{\"id\":null,\"error\":{\"code\":\"forbidden_caller\",\"message\":\"this host does not "
-        "serve this caller\"}}";
-    uint8_t frame[sizeof refuse + 4];
-    uint32_t len = sizeof refuse - 1;
+    uint8_t frame[256];
+    int n = snprintf((char *)frame + 4, sizeof frame - 4,
+                     "{\"id\":null,\"error\":{\"code\":\"%s\",\"message\":\"this host does not "
+                     "serve this caller\"}}",
+                     sotto_status_code(SOTTO_FORBIDDEN_CALLER));
+    uint32_t len = (uint32_t)n;
     memcpy(frame, &len, 4);
-    memcpy(frame + 4, refuse, len);
     write_stdout(NULL, frame, len + 4);
     return 1;
   }
@@ -159,6 +159,7 @@ static int serve(const char *caller) {
       .workers = (int)env_size("SOTTO_HOST_WORKERS", 2),
       .max_jobs = (int)env_size("SOTTO_HOST_MAX_JOBS", 32),
       .threads = (int)env_size("SOTTO_HOST_THREADS", 0),
+      .memory_budget = env_size("SOTTO_HOST_MEMORY_BUDGET", 0),
   };
   if (cfg.workers < 1) cfg.workers = 1; /* the reader must never run requests itself */
   host *h = host_create(&cfg, NULL, write_stdout, NULL, caller);

@@ -71,6 +71,7 @@ extern "C" {
   X(SOTTO_BAD_SEQUENCE, "bad_sequence")         /* install chunks out of order */       \
   X(SOTTO_NO_INSTALL, "no_install")             /* no install of that id under way */   \
   X(SOTTO_DUPLICATE_ID, "duplicate_id")         /* a request id already running */      \
+  X(SOTTO_FORBIDDEN_CALLER, "forbidden_caller") /* not in the host's allow-list */      \
   /* the extension (never produced by the engine itself) */                            \
   X(SOTTO_NO_TEXT, "no_text")                   /* the page or selection has none */    \
   X(SOTTO_NO_MODEL, "no_model")                 /* nothing installed for the task */    \
