@@ -5,7 +5,8 @@
 // paragraph through the real context-menu handlers, prints the answers and
 // saves a screenshot to out/artifacts/run-demo.png. With a display the
 // browser stays open for you to try (select text, right-click); without one
-// it runs headless and exits.
+// (or with SOTTO_HEADLESS=1) it runs headless and exits, with status 1 unless
+// both answers came out (`make test` runs it so).
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -66,6 +67,8 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 const t0 = Date.now();
+// Headless runs are checks: they must end.
+const deadline = headed ? null : setTimeout(() => { console.error('run: no answer within 180 s'); process.exit(1); }, 180000);
 const sw = ctx.serviceWorkers()[0] ?? await ctx.waitForEvent('serviceworker');
 const page = ctx.pages()[0] ?? await ctx.newPage();
 await page.goto(url);
@@ -85,7 +88,10 @@ async function click(info) {
   }
 }
 
+let failed = 0;
 function report(job) {
+  if (job.status !== 'done') failed++;
+  if (job.error) console.log(`\n== ${job.error.code}: ${job.error.message}`);
   for (const s of job.steps) {
     const where = s.where === 'native' ? 'native host' : 'browser';
     console.log(`\n== ${s.title} (model ${s.model ?? '-'}, ran in ${where}, ${s.ms ?? '?'} ms)`);
@@ -118,5 +124,10 @@ if (headed) {
 } else {
   await ctx.close();
 }
+clearTimeout(deadline);
 server.close();
 fs.rmSync(tmp, { recursive: true, force: true });
+if (failed) {
+  console.error(`run: ${failed} of the demo's requests failed`);
+  process.exit(1);
+}
