@@ -6,7 +6,10 @@
 // Inputs: extension/manifest.json and src/, the wasm engine builds
 // (out/wasm-mt for Chrome, out/wasm for Firefox), engine/wasm/engine.mjs,
 // models/catalogue.json with the bundled models from out/models/, and
-// @mozilla/readability from node_modules. Nothing is fetched.
+// @mozilla/readability from node_modules. Nothing is fetched. The shipped
+// catalogue also carries the engine's default model per task ("defaults"),
+// asked from the wasm engine being packaged (its "capabilities"), so the
+// extension follows the engine's choice instead of making its own.
 //
 //   node extension/build.mjs [--allow-missing] [--catalogue FILE]
 //   (--allow-missing: missing engine builds warn instead of failing)
@@ -15,7 +18,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SottoEngine } from '../engine/wasm/engine.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -201,7 +205,21 @@ function bundledModels() {
   return { catalogue, files };
 }
 
-function build(browser) {
+// The engine's table of default models (capabilities "defaults"), from the
+// engine this package ships.
+async function engineDefaults(browser) {
+  const glue = path.join(root, ENGINE[browser].dir, 'sotto.mjs');
+  if (!fs.existsSync(glue)) return {};
+  const { default: factory } = await import(pathToFileURL(glue));
+  const engine = await SottoEngine.create(factory, { threads: 1 });
+  try {
+    return engine.request({ op: 'capabilities' }).result.defaults ?? {};
+  } finally {
+    engine.destroy();
+  }
+}
+
+async function build(browser) {
   const dir = path.join(dist, browser);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -225,8 +243,10 @@ function build(browser) {
   copy(path.join(root, 'engine/wasm/engine.mjs'), path.join(dir, 'engine/engine.mjs'));
 
   const { catalogue, files } = bundledModels();
+  const defaults = await engineDefaults(browser);
+  if (!Object.keys(defaults).length) missing('the engine\'s default models', 'no engine build to ask', { required: false });
   fs.mkdirSync(path.join(dir, 'models'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'models/catalogue.json'), JSON.stringify(catalogue ?? { models: [] }, null, 1));
+  fs.writeFileSync(path.join(dir, 'models/catalogue.json'), JSON.stringify({ ...(catalogue ?? { models: [] }), defaults }, null, 1));
   for (const [from, name] of files) copy(from, path.join(dir, 'models', name));
   // Licences and attributions of what ships (lid176 is CC BY-SA 3.0).
   const notices = (catalogue?.models ?? []).filter((m) => m.bundled).map((m) =>
@@ -249,7 +269,7 @@ function build(browser) {
 }
 
 fs.mkdirSync(dist, { recursive: true });
-for (const b of ['chrome', 'firefox']) build(b);
+for (const b of ['chrome', 'firefox']) await build(b);
 if (problems && !allowMissing) {
   console.error(`extension build: ${problems} input(s) missing; see above (or pass --allow-missing)`);
   process.exit(1);

@@ -1,24 +1,72 @@
 // engine.mjs - the JavaScript face of the wasm engine, shared by the
-// extension's engine worker and the node tests. It only moves strings and
-// bytes: all task logic is in C behind sotto_request.
+// extension's engine worker and the node tests. It is the only JavaScript
+// that touches the wasm heap: requests, model loading, and the encrypted
+// store (sealing and opening the extension's model cache). It moves strings
+// and bytes; all task logic is in C behind sotto_request.
 //
 //   import createSottoModule from './sotto.mjs';
 //   const engine = await SottoEngine.create(createSottoModule, { threads: 2 });
 //   const reply = engine.request({ id: 'r1', op: 'capabilities' });
+//
+// Failures are SottoError {code, message, hint?}, the code one of the
+// engine's status codes (engine/include/sotto.h, SOTTO_STATUS_LIST).
 
-const ERROR_BYTES = 4 + 512; // struct sotto_error: int32 status, message[SOTTO_ERROR_MESSAGE_BYTES]
-const MODEL_TAKE = 1;       // SOTTO_MODEL_TAKE
+// Sizes from engine/include/sotto.h.
+const ERROR_BYTES = 4 + 512; // struct sotto_error: int32 status, char message[SOTTO_ERROR_MESSAGE_BYTES]
+const KEY_BYTES = 32;        // SOTTO_STORE_KEYBYTES
+const SALT_BYTES = 16;       // SOTTO_STORE_SALTBYTES
+const CHECK_BYTES = 16;      // SOTTO_STORE_CHECKBYTES
+const MODEL_TAKE = 1;        // SOTTO_MODEL_TAKE
+const CONFIG_BYTES = 8;      // struct sotto_config { int threads; size_t memory_budget; } in wasm32
+const FEED_BYTES = 1 << 20;  // sealed or plain bytes copied into the heap at a time
+
+// The one error class of sotto's JavaScript: the engine's, the host's and the
+// extension's failures, each with a stable code and, where one helps, a hint
+// for the user.
+export class SottoError extends Error {
+  constructor(code, message, hint) {
+    super(message);
+    this.name = 'SottoError';
+    this.code = code || 'internal';
+    if (hint) this.hint = hint;
+  }
+
+  // From a reply's {code, message, hint} or any thrown value; the code of a
+  // coded error is kept, anything else becomes fallback.
+  static from(e, fallback = 'internal') {
+    if (e instanceof SottoError) return e;
+    if (e && typeof e === 'object' && typeof e.code === 'string') return new SottoError(e.code, e.message ?? String(e.code), e.hint);
+    return new SottoError(fallback, e?.message ?? String(e));
+  }
+
+  toJSON() {
+    return this.hint ? { code: this.code, message: this.message, hint: this.hint } : { code: this.code, message: this.message };
+  }
+}
+
+function base64(bytes) {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+// Keys and salts come as base64 (extension storage) or bytes.
+function bytesOf(v, n, what) {
+  const b = typeof v === 'string' ? Uint8Array.from(atob(v), (c) => c.charCodeAt(0)) : v;
+  if (!(b instanceof Uint8Array) || b.length !== n) throw new SottoError('bad_request', `${what} must be ${n} bytes`);
+  return b;
+}
 
 export class SottoEngine {
   static async create(factory, { threads = 0, memoryBudget = 0, moduleArgs = {} } = {}) {
     const mod = await factory(moduleArgs);
-    const cfg = mod._malloc(8); // struct sotto_config { int threads; size_t memory_budget; }
+    const cfg = mod._malloc(CONFIG_BYTES);
     const view = new DataView(mod.HEAPU8.buffer);
     view.setInt32(cfg, threads, true);
     view.setUint32(cfg + 4, memoryBudget, true);
     const ctx = mod._sotto_context_create(cfg);
     mod._free(cfg);
-    if (!ctx) throw new Error('sotto: engine initialisation failed');
+    if (!ctx) throw new SottoError('engine_failed', 'the engine could not start');
     return new SottoEngine(mod, ctx);
   }
 
@@ -27,25 +75,62 @@ export class SottoEngine {
     this.ctx = ctx;
   }
 
+  // ---- heap helpers ----
+
+  #alloc(n, what = 'the engine') {
+    const p = this.mod._malloc(Math.max(1, n));
+    if (!p) throw new SottoError('out_of_memory', `no wasm memory for ${what} (${n} bytes)`);
+    return p;
+  }
+
   #cstring(str) {
     const n = this.mod.lengthBytesUTF8(str) + 1;
-    const p = this.mod._malloc(n);
-    if (!p) throw new Error('sotto: out of wasm memory');
+    const p = this.#alloc(n, 'a string');
     this.mod.stringToUTF8(str, p, n);
     return p;
   }
 
   #take(p) { // reads and frees a string the engine returned
-    if (!p) throw new Error('sotto: out of wasm memory');
+    if (!p) throw new SottoError('out_of_memory', 'the engine ran out of wasm memory');
     const s = this.mod.UTF8ToString(p);
     this.mod._sotto_string_free(p);
     return s;
   }
 
-  // Runs one request; returns the parsed response. onPartial, when given,
-  // receives each parsed partial message (sent when the request says
-  // "stream": true); isCancelled, when given, is asked at the engine's
-  // cancellation checkpoints. Either returning true cancels the request.
+  #u32(p) { return new DataView(this.mod.HEAPU8.buffer).getUint32(p, true); }
+
+  // A sotto_error struct at p as a SottoError.
+  #error(p, fallback) {
+    const status = new DataView(this.mod.HEAPU8.buffer).getInt32(p, true);
+    const code = status ? this.mod.UTF8ToString(this.mod._sotto_status_code(status)) : fallback;
+    return new SottoError(code, this.mod.UTF8ToString(p + 4) || fallback);
+  }
+
+  #withError(fn) {
+    const errp = this.#alloc(ERROR_BYTES);
+    this.mod.HEAPU8.fill(0, errp, errp + ERROR_BYTES);
+    try { return fn(errp); } finally { this.mod._free(errp); }
+  }
+
+  // Runs fn(pointer) with secret bytes in the heap, wiped afterwards.
+  #withSecret(bytes, fn) {
+    const p = this.#alloc(bytes.length);
+    try {
+      this.mod.HEAPU8.set(bytes, p);
+      return fn(p);
+    } finally {
+      this.mod.HEAPU8.fill(0, p, p + bytes.length);
+      this.mod._free(p);
+    }
+  }
+
+  // ---- requests ----
+
+  // Runs one request (an object or JSON text); returns the parsed response.
+  // onPartial, when given, receives each parsed partial message (sent when
+  // the request says "stream": true); isCancelled, when given, is asked at
+  // the engine's cancellation checkpoints. Either returning true cancels the
+  // request: the response is then error "cancelled".
   request(req, onPartial, isCancelled) {
     const json = typeof req === 'string' ? req : JSON.stringify(req);
     const p = this.#cstring(json);
@@ -65,30 +150,34 @@ export class SottoEngine {
     }
   }
 
+  // ---- models ----
+
   // Registers a model from its plaintext bytes (Uint8Array); the format is
   // recognised from the bytes.
   addModel(id, bytes) {
-    const data = this.mod._malloc(Math.max(1, bytes.length));
-    if (!data) throw Object.assign(new Error(`no wasm memory for a model of ${bytes.length} bytes`), { code: 'out_of_memory' });
+    const data = this.#alloc(bytes.length, `a model of ${bytes.length} bytes`);
     this.mod.HEAPU8.set(bytes, data);
     this.addModelFromHeap(id, data, bytes.length);
   }
 
   // Registers a model whose bytes are already in the wasm heap at data
-  // (from _malloc): the engine takes that buffer and frees it.
+  // (from _malloc): the engine takes that buffer and frees it, also when it
+  // refuses the model (SottoError with the engine's code: bad_model,
+  // over_budget, unsupported_format, ...).
   addModelFromHeap(id, data, size) {
-    const idp = this.#cstring(id);
-    const errp = this.mod._malloc(ERROR_BYTES);
+    let idp = 0;
     try {
-      this.mod.HEAPU8.fill(0, errp, errp + ERROR_BYTES);
-      const status = this.mod._sotto_model_add(this.ctx, idp, data, size, MODEL_TAKE, errp);
-      if (status !== 0) {
-        const code = this.mod.UTF8ToString(this.mod._sotto_status_code(status));
-        throw Object.assign(new Error(this.mod.UTF8ToString(errp + 4)), { code });
-      }
+      idp = this.#cstring(id);
+    } catch (e) {
+      this.mod._free(data);
+      throw e;
+    }
+    try {
+      this.#withError((errp) => {
+        if (this.mod._sotto_model_add(this.ctx, idp, data, size, MODEL_TAKE, errp) !== 0) throw this.#error(errp, 'bad_model');
+      });
     } finally {
       this.mod._free(idp);
-      this.mod._free(errp);
     }
   }
 
@@ -96,11 +185,11 @@ export class SottoEngine {
   // [{ name: 'config.json', bytes: Uint8Array }, ...], options { type,
   // name, weightsOnly }. onChunk receives the file in order (a copy of
   // each piece); onProgress(done, stage), when given, may return true to
-  // cancel. Throws an Error with the status code on failure.
+  // cancel. Throws a SottoError with the engine's code on failure.
   convert(files, options, onChunk, onProgress) {
     const m = this.mod;
     const own = [];
-    const alloc = (n) => { const p = m._malloc(Math.max(1, n)); if (!p) throw Object.assign(new Error('out of wasm memory'), { code: 'out_of_memory' }); own.push(p); return p; };
+    const alloc = (n) => { const p = m._malloc(Math.max(1, n)); if (!p) throw new SottoError('out_of_memory', 'out of wasm memory'); own.push(p); return p; };
     const str = (s) => { const n = m.lengthBytesUTF8(s) + 1; const p = alloc(n); m.stringToUTF8(s, p, n); return p; };
     let write = 0, progress = 0;
     try {
@@ -125,8 +214,7 @@ export class SottoEngine {
       progress = m.addFunction((user, done, stage) => (onProgress?.(done, m.UTF8ToString(stage)) ? 1 : 0), 'iidi');
       const status = m._sotto_convert(list, files.length, opt, write, progress, 0, errp);
       if (status !== 0) {
-        const code = m.UTF8ToString(m._sotto_status_code(status));
-        throw Object.assign(new Error(m.UTF8ToString(errp + 4)), { code });
+        throw this.#error(errp, 'internal');
       }
     } finally {
       own.forEach((p) => m._free(p));
@@ -135,12 +223,169 @@ export class SottoEngine {
     }
   }
 
+  // Opens a sealed model (the encrypted cache's bytes) and registers it: the
+  // plaintext goes from the store straight to the engine inside the heap,
+  // only after the whole entry has been authenticated. Returns its manifest.
+  addModelSealed(id, key, sealed) {
+    return this.#open(key, sealed, id, (p, n, manifest) => {
+      this.addModelFromHeap(id, p, n);
+      return manifest;
+    }, true);
+  }
+
   removeModel(id) {
     const idp = this.#cstring(id);
     try { return this.mod._sotto_model_remove(this.ctx, idp) === 0; } finally { this.mod._free(idp); }
   }
 
+  // Later model loads are refused over this many bytes (0 = no limit).
+  setMemoryBudget(bytes) { this.mod._sotto_context_set_memory_budget(this.ctx, bytes); }
+
   heapBytes() { return this.mod._sotto_wasm_heap_bytes(); }
+
+  // ---- the encrypted store (sotto_store_*) ----
+
+  // Incremental sealing: update() with the plaintext as it arrives, finish()
+  // for the sealed parts (Uint8Array[]); finish fails with sha256_mismatch
+  // when the bytes differ from the manifest's sha256.
+  sealer(key, manifest) {
+    const s = this.#withSecret(bytesOf(key, KEY_BYTES, 'the cache key'), (k) => {
+      const mp = this.#cstring(JSON.stringify(manifest));
+      try {
+        return this.#withError((errp) => {
+          const st = this.mod._sotto_store_seal_begin(k, mp, 0, errp);
+          if (!st) throw this.#error(errp, 'bad_request');
+          return st;
+        });
+      } finally {
+        this.mod._free(mp);
+      }
+    });
+    const parts = [];
+    const collect = (p, n) => parts.push(this.mod.HEAPU8.slice(p, p + n));
+    let live = s;
+    const free = () => { if (live) this.mod._sotto_store_free(live); live = 0; };
+    this.#output(s, collect);
+    return {
+      update: (bytes) => this.#feed(live, bytes, collect),
+      finish: () => {
+        try {
+          if (this.mod._sotto_store_finish(live) !== 0) throw this.#storeError(live, 'sha256_mismatch');
+          this.#output(live, collect);
+          return parts;
+        } finally {
+          free();
+        }
+      },
+      abort: free,
+    };
+  }
+
+  // Opens sealed bytes: {bytes (a copy), manifest}. With id, an entry whose
+  // manifest names another model is refused. Any failure is a SottoError
+  // with the store's code: tampered, truncated, wrong_key, ...
+  unseal(key, sealed, { id } = {}) {
+    return this.#open(key, sealed, id, (p, n, manifest) => ({ bytes: this.mod.HEAPU8.slice(p, p + n), manifest }));
+  }
+
+  // Re-encrypts sealed bytes under another key (a passphrase set or dropped).
+  reseal(fromKey, toKey, sealed) {
+    return this.#open(fromKey, sealed, undefined, (p, n, manifest) => {
+      const s = this.sealer(toKey, manifest);
+      try {
+        s.update(this.mod.HEAPU8.subarray(p, p + n));
+        return s.finish();
+      } finally {
+        s.abort();
+      }
+    });
+  }
+
+  // A cache key from a passphrase: Argon2id (libsodium's INTERACTIVE limits)
+  // over the passphrase and a 16-byte salt. Returns the key and its public
+  // check value (sotto_store_key_check), both base64.
+  deriveKey(passphrase, salt) {
+    const saltBytes = bytesOf(salt, SALT_BYTES, 'the salt');
+    const n = this.mod.lengthBytesUTF8(passphrase);
+    const pp = this.#alloc(n + 1), sp = this.#alloc(SALT_BYTES), kp = this.#alloc(KEY_BYTES), cp = this.#alloc(CHECK_BYTES);
+    try {
+      this.mod.stringToUTF8(passphrase, pp, n + 1);
+      this.mod.HEAPU8.set(saltBytes, sp);
+      if (this.mod._sotto_store_key_from_passphrase(kp, pp, n, sp, 0, 0) !== 0) {
+        throw new SottoError('out_of_memory', 'could not derive a key from the passphrase');
+      }
+      this.mod._sotto_store_key_check(kp, cp);
+      return { key: base64(this.mod.HEAPU8.subarray(kp, kp + KEY_BYTES)), check: base64(this.mod.HEAPU8.subarray(cp, cp + CHECK_BYTES)) };
+    } finally {
+      this.mod.HEAPU8.fill(0, pp, pp + n + 1);
+      this.mod.HEAPU8.fill(0, kp, kp + KEY_BYTES);
+      for (const p of [pp, sp, kp, cp]) this.mod._free(p);
+    }
+  }
+
+  #storeError(s, fallback) { return this.#error(this.mod._sotto_store_error(s), fallback); }
+
+  // Output the store produced since the last call, to onOutput(pointer, n).
+  #output(s, onOutput) {
+    const lenp = this.#alloc(4);
+    try {
+      const p = this.mod._sotto_store_output(s, lenp);
+      const n = this.#u32(lenp);
+      if (n) onOutput(p, n);
+    } finally {
+      this.mod._free(lenp);
+    }
+  }
+
+  // Copies bytes into the heap and feeds them to s a slice at a time.
+  #feed(s, bytes, onOutput) {
+    const buf = this.#alloc(Math.min(FEED_BYTES, bytes.length));
+    try {
+      for (let off = 0; off < bytes.length; off += FEED_BYTES) {
+        const part = bytes.subarray(off, off + FEED_BYTES);
+        this.mod.HEAPU8.set(part, buf);
+        if (this.mod._sotto_store_update(s, buf, part.length) !== 0) throw this.#storeError(s, 'tampered');
+        this.#output(s, onOutput);
+      }
+    } finally {
+      this.mod.HEAPU8.fill(0, buf, buf + Math.min(FEED_BYTES, bytes.length));
+      this.mod._free(buf);
+    }
+  }
+
+  // Opens sealed bytes into a fresh heap buffer and hands (pointer, size,
+  // manifest) to use() only once the whole entry has been authenticated.
+  // The buffer is wiped and freed afterwards, unless take is set: then use()
+  // hands it to the engine (SOTTO_MODEL_TAKE), which owns it from then on.
+  #open(key, sealed, id, use, take = false) {
+    const s = this.#withSecret(bytesOf(key, KEY_BYTES, 'the cache key'), (k) => this.mod._sotto_store_open_begin(k));
+    if (!s) throw new SottoError('out_of_memory', 'cannot open the model cache');
+    let plain = 0, size = 0, filled = 0;
+    try {
+      this.#feed(s, sealed, (p, n) => {
+        if (!plain) {
+          size = JSON.parse(this.mod.UTF8ToString(this.mod._sotto_store_manifest(s))).size;
+          plain = this.#alloc(size, `a model of ${size} bytes`);
+        }
+        if (filled + n > size) throw new SottoError('tampered', 'more plaintext than the manifest says');
+        this.mod.HEAPU8.copyWithin(plain + filled, p, p + n);
+        filled += n;
+      });
+      if (this.mod._sotto_store_finish(s) !== 0) throw this.#storeError(s, 'tampered');
+      const manifest = JSON.parse(this.mod.UTF8ToString(this.mod._sotto_store_manifest(s)));
+      if (id !== undefined && manifest.id !== id) throw new SottoError('tampered', `the cache entry for ${id} holds ${manifest.id}`);
+      if (!plain) plain = this.#alloc(1); // an empty model
+      const p = plain;
+      if (take) plain = 0;
+      return use(p, filled, manifest);
+    } finally {
+      if (plain) {
+        this.mod.HEAPU8.fill(0, plain, plain + filled);
+        this.mod._free(plain);
+      }
+      this.mod._sotto_store_free(s);
+    }
+  }
 
   destroy() {
     if (this.ctx) this.mod._sotto_context_destroy(this.ctx);

@@ -1,10 +1,20 @@
 // background.js - Chrome's service worker and Firefox's background page.
 // It owns the context menus, turns a click into engine requests, routes each
 // one to the browser engine or the native host, and streams the answers to
-// the results panel. It holds no task logic: it moves text and JSON.
-import { api, getSettings, cacheKey } from './settings.js';
-import { createBrowserEngine } from './engine-client.js';
-import { NativeHost, HostError } from './native.js';
+// the results view. It holds no task logic: it moves text and JSON.
+//
+// The results view gets notifications (README, "The request protocol"):
+//   {op:'ext.job', job}                      a whole job (when it starts)
+//   {op:'ext.job.set', job: id, step?, set}  fields of the job or of one step changed
+//   {op:'ext.job.partial', job: id, step, partial}   one partial result
+// so a stream of thousands of partials costs one small message each.
+import { SottoError } from '../engine/engine.mjs';
+import {
+  browserEngine, createMenus, extensionUrl, fromExtension, inject, local, notify, notifyTab,
+  onActionClick, onMenuClick, openOptions, openTab, serve, session,
+} from './platform.js';
+import { getSettings, cacheKey } from './settings.js';
+import { NativeHost } from './native.js';
 import { route } from './router.js';
 import { modelFor, engineSource, installedModels, setInstalled } from './catalogue.js';
 
@@ -22,28 +32,25 @@ const PLANS = {
     { task: 'sentiment', title: 'Sentiment', top_k: 2 }],
 };
 
-const MAX_TEXT = 4 << 20; // bytes of page text handed to the engine
+const MAX_TEXT = 4 << 20;   // bytes of page text handed to the engine
+const KEPT_JOBS = 20;       // jobs kept in memory (with their text) and in session storage
+const MiB = 1024 * 1024;
 
-const engine = createBrowserEngine();
+const engine = browserEngine();
 const host = new NativeHost();
 const jobs = new Map(); // job id -> job (this background's lifetime; the last ones are in session storage)
 
-// ---- install / menus ----
-api.runtime.onInstalled.addListener(async () => {
-  await api.contextMenus.removeAll();
-  for (const m of MENUS) api.contextMenus.create(m);
-  await cacheKey().catch(() => {}); // created once, before anything is cached (locked: kept)
-});
-
-api.contextMenus.onClicked.addListener((info, tab) => { onMenuClick(info, tab); });
-api.action.onClicked.addListener(() => api.tabs.create({ url: api.runtime.getURL('src/results.html') }));
+// ---- menus, created at every start ----
+const menusReady = createMenus(MENUS);
+cacheKey().catch(() => {}); // made once, before anything is cached (locked: kept)
+onMenuClick((info, tab) => { onMenuClickHandler(info, tab); });
+onActionClick(() => openTab(extensionUrl('src/results.html')));
 
 // ---- running requests where the router says ----
-async function runBrowser(req, model, onPartial) {
+async function runBrowser(req, model, settings, onPartial) {
   const key = model && model.origin !== 'bundled' ? await cacheKey() : null;
   const src = model ? engineSource(model, key) : null;
-  return engine.call({ type: 'request', req, models: src ? [src] : [] },
-    (ev) => { if (ev.partial !== undefined) onPartial?.(ev.partial); });
+  return engine.request({ ...req, load: src ? [src] : [], memory_budget: Math.round(settings.budgetMiB * MiB) }, onPartial);
 }
 
 // The host keeps its own encrypted store. A model the extension ships is
@@ -51,52 +58,12 @@ async function runBrowser(req, model, onPartial) {
 async function runNative(req, model, onPartial) {
   if (model && model.origin === 'bundled' && model.file) {
     await host.ensureModel(model, async () => {
-      const res = await fetch(api.runtime.getURL(`models/${model.file}`));
-      if (!res.ok) throw Object.assign(new Error(`the bundled model ${model.id} is missing from this build`), { code: 'model_not_found' });
+      const res = await fetch(extensionUrl(`models/${model.file}`));
+      if (!res.ok) throw new SottoError('model_not_found', `the bundled model ${model.id} is missing from this build`);
       return new Uint8Array(await res.arrayBuffer());
     });
   }
   return host.request(req, onPartial);
-}
-
-// Runs one engine request for a task. Returns the step record shown in the
-// results view: {task, title, model, where, reason, result|error, stats, ms}.
-export async function runTask(step, text, settings, onUpdate) {
-  const rec = { task: step.task, title: step.title, status: 'running', partials: [] };
-  const t0 = performance.now();
-  const model = await modelFor(step.task, settings);
-  if (!model) {
-    return { ...rec, status: 'error', error: { code: 'no_model', message: `No model is installed for ${step.task}.`, hint: 'Install one in the options page.' } };
-  }
-  rec.model = model.id;
-  const r = route(model, settings);
-  rec.where = r.where;
-  rec.reason = r.reason;
-  if (!r.where) return { ...rec, status: 'error', error: { code: 'no_route', message: r.reason, hint: 'Change the routing policy in the options page.' } };
-  const req = step.task === 'summarize'
-    ? { id: crypto.randomUUID(), op: 'summarize', model: model.id, text, style: settings.style, length: settings.length, stream: true }
-    : { id: crypto.randomUUID(), op: 'classify', model: model.id, task: step.task, text, top_k: step.top_k,
-      ...(step.language ? { language: step.language } : {}) };
-  onUpdate(rec);
-  try {
-    const onPartial = (p) => { rec.partials.push(p.partial ?? p); onUpdate(rec); };
-    const reply = r.where === 'browser' ? await runBrowser(req, model, onPartial) : await runNative(req, model, onPartial);
-    rec.ms = Math.round(performance.now() - t0);
-    rec.stats = reply.stats;
-    if (reply.error) {
-      if (TAMPERED.includes(reply.error.code) && model.origin === 'installed') {
-        await setInstalled(model.id, { ...(await installedModels())[model.id], damaged: reply.error.code });
-      }
-      return { ...rec, status: 'error', error: withHint(reply.error, model) };
-    }
-    return { ...rec, status: 'done', result: reply.result };
-  } catch (e) {
-    rec.ms = Math.round(performance.now() - t0);
-    if (TAMPERED.includes(e.code) && model.origin === 'installed') {
-      await setInstalled(model.id, { ...(await installedModels())[model.id], damaged: e.code });
-    }
-    return { ...rec, status: 'error', error: withHint({ code: e.code ?? 'failed', message: e.message, hint: e.hint }, model) };
-  }
 }
 
 // Codes of a cache entry that failed authentication (sotto.h, encrypted store).
@@ -108,42 +75,93 @@ function withHint(error, model) {
     return { ...error, message: `Refused the cached copy of ${model.id}: ${error.message}.`,
       hint: `The cached copy of ${model.id} failed its integrity check and was not used. Re-download it.`, redownload: model.id };
   }
+  if (error.code === 'over_budget') {
+    return { ...error, hint: 'Raise the browser memory budget in the options page, or let the native host run it (routing: auto).' };
+  }
   return error;
+}
+
+// Runs one engine request for a task. Returns the step record shown in the
+// results view: {task, title, model, where, reason, result|error, stats, ms}.
+// onStep(fields) reports changed fields, onPartial(partial) each partial;
+// job.stop is set to a function that cancels the request while it runs.
+export async function runTask(step, text, settings, { onStep = () => {}, onPartial = () => {}, job = {} } = {}) {
+  const rec = { task: step.task, title: step.title, status: 'running' };
+  const set = (fields) => { Object.assign(rec, fields); onStep(fields); };
+  const t0 = performance.now();
+  const model = await modelFor(step.task, settings);
+  if (!model) {
+    return { ...rec, status: 'error', error: { code: 'no_model', message: `No model is installed for ${step.task}.`, hint: 'Install one in the options page.' } };
+  }
+  const r = route(model, settings);
+  set({ model: model.id, where: r.where, reason: r.reason });
+  if (!r.where) return { ...rec, status: 'error', error: { code: 'no_route', message: r.reason, hint: 'Change the routing policy in the options page.' } };
+  const id = crypto.randomUUID();
+  const req = step.task === 'summarize'
+    ? { id, op: 'summarize', model: model.id, text, style: settings.style, length: settings.length, stream: true }
+    : { id, op: 'classify', model: model.id, task: step.task, text, top_k: step.top_k,
+      ...(step.language ? { language: step.language } : {}) };
+  job.stop = () => (r.where === 'browser' ? engine.cancel(id) : host.cancel(id));
+  try {
+    const partial = (m) => onPartial(m.partial);
+    const reply = r.where === 'browser' ? await runBrowser(req, model, settings, partial) : await runNative(req, model, partial);
+    rec.ms = Math.round(performance.now() - t0);
+    rec.stats = reply.stats;
+    if (reply.error) throw SottoError.from(reply.error);
+    return { ...rec, status: 'done', result: reply.result };
+  } catch (err) {
+    const e = SottoError.from(err, 'engine_failed');
+    rec.ms = Math.round(performance.now() - t0);
+    if (TAMPERED.includes(e.code) && model.origin === 'installed') {
+      await setInstalled(model.id, { ...(await installedModels())[model.id], damaged: e.code });
+    }
+    return { ...rec, status: e.code === 'cancelled' ? 'cancelled' : 'error', error: withHint(e.toJSON(), model) };
+  } finally {
+    job.stop = null;
+  }
 }
 
 // ---- page text ----
 async function pageText(tabId) {
-  const [res] = await api.scripting.executeScript({ target: { tabId }, files: ['vendor/Readability.js', 'src/extract.js'] })
-    .then((all) => all.slice(-1));
-  const page = res?.result;
-  if (!page?.text) throw Object.assign(new Error('Could not find the text of this page.'), { code: 'no_text' });
+  const page = await inject(tabId, ['vendor/Readability.js', 'src/extract.js']);
+  if (!page?.text) throw new SottoError('no_text', 'Could not find the text of this page.');
   return page;
 }
 
-// ---- the results panel in the page ----
+// ---- the results view: in the page, or the results page ----
 async function showPanel(tabId) {
   try {
-    await api.scripting.executeScript({ target: { tabId }, files: ['src/panel.js'] });
+    await inject(tabId, ['src/panel.js']);
     return true;
   } catch {
     return false; // pages the extension may not touch: the results page shows the job instead
   }
 }
 
-function publish(job) {
-  const copy = { ...job, input: undefined };
-  if (job.panel) api.tabs.sendMessage(job.tabId, { type: 'sotto-job', job: copy }).catch(() => {});
-  api.runtime.sendMessage({ type: 'sotto-job', job: copy }).catch(() => {});
+function view(job) {
+  const { input, stop, ...shown } = job;
+  return shown;
+}
+
+function send(job, msg) {
+  if (job.panel) notifyTab(job.tabId, msg);
+  notify(msg);
 }
 
 async function remember(job) {
-  const { recent = [] } = await api.storage.session.get('recent');
-  const next = [{ ...job, input: undefined }, ...recent.filter((j) => j.id !== job.id)].slice(0, 20);
-  await api.storage.session.set({ recent: next });
+  const recent = (await session.get('recent')) ?? [];
+  await session.set('recent', [view(job), ...recent.filter((j) => j.id !== job.id)].slice(0, KEPT_JOBS));
+}
+
+// A partial changes the step's progress or appends its text; the job keeps
+// the latest state, not every partial.
+function applyPartial(step, p) {
+  if (typeof p?.progress === 'number') step.progress = { progress: p.progress, stage: p.stage };
+  if (typeof p?.text === 'string') step.text = (step.text ?? '') + p.text;
 }
 
 // ---- a click ----
-export async function onMenuClick(info, tab) {
+export async function onMenuClickHandler(info, tab) {
   const plan = PLANS[info.menuItemId];
   if (!plan) return null;
   const job = {
@@ -151,75 +169,95 @@ export async function onMenuClick(info, tab) {
     started: Date.now(), status: 'running', steps: [],
   };
   jobs.set(job.id, job);
-  for (const id of [...jobs.keys()].slice(0, -20)) jobs.delete(id); // keep the last 20 (with their text)
+  for (const id of [...jobs.keys()].slice(0, -KEPT_JOBS)) jobs.delete(id);
   const t0 = performance.now();
   job.panel = tab?.id !== undefined && await showPanel(tab.id);
-  if (!job.panel) api.tabs.create({ url: api.runtime.getURL(`src/results.html#${job.id}`) });
-  publish(job);
+  if (!job.panel) openTab(extensionUrl(`src/results.html#${job.id}`));
+  send(job, { op: 'ext.job', job: view(job) });
+  const setJob = (fields) => { Object.assign(job, fields); send(job, { op: 'ext.job.set', job: job.id, set: fields }); };
   try {
     const settings = await getSettings();
     let text;
     if (info.menuItemId === 'summarize-page') {
       const page = await pageText(tab.id);
       text = page.text;
-      job.source = { kind: 'page', title: page.title, words: page.words };
+      setJob({ source: { kind: 'page', title: page.title, words: page.words } });
     } else {
       text = info.selectionText ?? '';
-      job.source = { kind: 'selection', words: text.split(/\s+/).filter(Boolean).length };
+      setJob({ source: { kind: 'selection', words: text.split(/\s+/).filter(Boolean).length } });
     }
-    if (!text.trim()) throw Object.assign(new Error('There is no text to work on.'), { code: 'no_text' });
+    if (!text.trim()) throw new SottoError('no_text', 'There is no text to work on.');
     if (new TextEncoder().encode(text).length > MAX_TEXT) text = text.slice(0, MAX_TEXT / 4);
     job.input = text;
     for (const step of plan) {
+      if (job.cancelled) break;
       const idx = job.steps.length;
       job.steps.push({ task: step.task, title: step.title, status: 'running' });
+      send(job, { op: 'ext.job.set', job: job.id, step: idx, set: job.steps[idx] });
       // The language found first goes with the sentiment request: the engine
       // answers only for languages the sentiment model covers.
       const language = job.steps.find((s) => s.task === 'language')?.result?.labels?.[0]?.label;
-      const rec = await runTask({ ...step, language }, text, settings, (r) => { job.steps[idx] = { ...r, partials: [...r.partials] }; publish(job); });
-      job.steps[idx] = rec;
-      if (idx === 0) job.first_ms = Math.round(performance.now() - t0);
-      publish(job);
+      const rec = await runTask({ ...step, language }, text, settings, {
+        job,
+        onStep: (fields) => { Object.assign(job.steps[idx], fields); send(job, { op: 'ext.job.set', job: job.id, step: idx, set: fields }); },
+        onPartial: (partial) => { applyPartial(job.steps[idx], partial); send(job, { op: 'ext.job.partial', job: job.id, step: idx, partial }); },
+      });
+      job.steps[idx] = { ...job.steps[idx], ...rec };
+      const { progress, text: streamed, ...fields } = job.steps[idx];
+      send(job, { op: 'ext.job.set', job: job.id, step: idx, set: fields });
+      if (idx === 0) setJob({ first_ms: Math.round(performance.now() - t0) });
     }
-    job.status = job.steps.every((s) => s.status === 'done') ? 'done' : 'error';
-  } catch (e) {
-    job.status = 'error';
-    job.error = { code: e.code ?? 'failed', message: e.message, hint: e instanceof HostError ? e.hint : undefined };
+    const status = job.cancelled ? 'cancelled' : job.steps.every((s) => s.status === 'done') ? 'done' : 'error';
+    setJob({ status, ms: Math.round(performance.now() - t0) });
+  } catch (err) {
+    setJob({ status: 'error', error: SottoError.from(err, 'engine_failed').toJSON(), ms: Math.round(performance.now() - t0) });
   }
-  job.ms = Math.round(performance.now() - t0);
-  publish(job);
   await remember(job);
   return job;
 }
 
-// ---- messages from the panel, the results page and the options page ----
-api.runtime.onMessage.addListener((m, sender, sendResponse) => {
-  const handlers = {
-    'get-job': async () => jobs.get(m.id) ? { ...jobs.get(m.id), input: undefined }
-      : (await api.storage.session.get('recent')).recent?.find((j) => j.id === m.id) ?? null,
-    'recent-jobs': async () => (await api.storage.session.get('recent')).recent ?? [],
-    'open-options': async () => { await api.runtime.openOptionsPage(); return true; },
-    'engine-status': () => engine.call({ type: 'status' }),
-    'engine-request': () => engine.call({ type: 'request', req: m.req, models: m.models ?? [] }),
-    'host-status': async () => {
-      try {
-        const r = await host.request({ id: 'status', op: 'capabilities' });
-        return { ok: !r.error, capabilities: r.result, error: r.error };
-      } catch (e) {
-        return { ok: false, error: { code: e.code, message: e.message, hint: e.hint } };
-      }
-    },
-    'unload-model': () => engine.call({ type: 'unload', model: m.model }),
-  };
-  const h = handlers[m?.type];
-  if (!h || m.to) return false;
-  // Content scripts run in web pages: they may only read jobs and open the
-  // options page, never drive the engine or the host.
-  const fromExtension = sender.url?.startsWith(api.runtime.getURL('')) && !sender.tab?.url?.startsWith('http');
-  if (!fromExtension && !['get-job', 'open-options'].includes(m.type)) return false;
-  Promise.resolve().then(h).then(sendResponse, (e) => sendResponse({ error: { code: e.code ?? 'failed', message: e.message } }));
-  return true;
+// Stops a running job: its current request is cancelled where it runs, and
+// the steps after it are skipped.
+async function cancelJob(id) {
+  const job = jobs.get(id);
+  if (!job || job.status !== 'running') return { target: id, cancelled: false };
+  job.cancelled = true;
+  await job.stop?.();
+  return { target: id, cancelled: true };
+}
+
+// A raw engine request, run in the browser engine or the native host (the
+// options page's host check, tools and tests). request is an object or JSON
+// text; the result is the engine's final message.
+async function engineRequest({ request, where = 'browser', load = [] }) {
+  if (where === 'native') {
+    if (typeof request === 'string') throw new SottoError('bad_request', 'native messaging carries objects, not JSON text');
+    return host.request({ id: crypto.randomUUID(), ...request });
+  }
+  return engine.request(typeof request === 'string' ? { op: 'browser.request', json: request, load } : { id: crypto.randomUUID(), ...request, load });
+}
+
+// ---- requests from the results view, the results page and the options page ----
+const handlers = {
+  'ext.jobs.get': async (m) => (jobs.get(m.job) ? view(jobs.get(m.job)) : ((await session.get('recent')) ?? []).find((j) => j.id === m.job) ?? null),
+  'ext.jobs.recent': async () => (await session.get('recent')) ?? [],
+  'ext.options.open': async () => { await openOptions(); return true; },
+  cancel: (m) => cancelJob(m.target),
+  'ext.request': (m) => engineRequest(m),
+  'ext.models.unload': (m) => engine.op({ op: 'browser.models.unload', model: m.model }),
+};
+// Content scripts run in web pages: they may only read jobs, stop them and
+// open the options page, never drive the engine or the host.
+const FROM_PAGES = ['ext.jobs.get', 'ext.options.open', 'cancel'];
+
+serve((m, sender) => {
+  const h = handlers[m.op];
+  if (!h || (!fromExtension(sender) && !FROM_PAGES.includes(m.op))) return undefined;
+  return h(m);
 });
 
 // For the end-to-end tests and for debugging from the browser's console.
-globalThis.sotto = { onMenuClick, runTask, engine, host, jobs, cacheKey, started: Date.now() };
+globalThis.sotto = {
+  onMenuClick: onMenuClickHandler, runTask, engineRequest, cancelJob, engine, host, jobs, cacheKey, menusReady,
+  local, started: Date.now(),
+};

@@ -1,15 +1,23 @@
 // catalogue.js - the models this extension knows: the bundled catalogue
 // (models/catalogue.json, shipped in the package) plus what the user has
 // installed (kept in extension storage, the sealed bytes in IndexedDB).
-import { api } from './settings.js';
+//
+// Which model a task uses is the engine's decision (its table of defaults,
+// sotto_model_default, published by the "capabilities" op and written into
+// the shipped catalogue by build.mjs from the engine it packages); the
+// extension only puts the user's explicit choice on top.
+import { extensionUrl, local } from './platform.js';
 
 let bundled = null;
 
 export async function bundledCatalogue() {
   if (!bundled) {
-    const res = await fetch(api.runtime.getURL('models/catalogue.json'));
+    const res = await fetch(extensionUrl('models/catalogue.json'));
     const doc = await res.json();
-    bundled = (Array.isArray(doc) ? doc : doc.models ?? []).map((m) => ({ ...m, origin: m.bundled || weightFree(m) ? 'bundled' : 'catalogue' }));
+    bundled = {
+      models: (doc.models ?? []).map((m) => ({ ...m, origin: m.bundled || weightFree(m) ? 'bundled' : 'catalogue' })),
+      defaults: doc.defaults ?? {}, // task -> model id, the engine's
+    };
   }
   return bundled;
 }
@@ -20,46 +28,41 @@ function weightFree(m) {
 }
 
 export async function installedModels() {
-  const { installed = {} } = await api.storage.local.get('installed');
-  return installed;
+  return (await local.get('installed')) ?? {};
 }
 
 export async function setInstalled(id, meta) {
   const installed = await installedModels();
   if (meta) installed[id] = meta;
   else delete installed[id];
-  await api.storage.local.set({ installed });
+  await local.set('installed', installed);
 }
 
 // Every known model with where its bytes are: 'bundled' (in the package),
 // 'installed' (sealed in the cache) or 'catalogue' (known, not downloaded).
 export async function allModels() {
   const [cat, inst] = await Promise.all([bundledCatalogue(), installedModels()]);
-  const byId = new Map(cat.map((m) => [m.id, m]));
+  const byId = new Map(cat.models.map((m) => [m.id, m]));
   for (const [id, meta] of Object.entries(inst)) {
     byId.set(id, { ...byId.get(id), ...meta, id, origin: byId.get(id)?.bundled ? 'bundled' : 'installed' });
   }
   return [...byId.values()];
 }
 
-// The task a model serves: summarize, language, sentiment (catalogue.json).
-export function entryTask(m) {
-  return m.task;
-}
-
-// The model for a task: the user's choice when it is still known, else the
-// catalogue's default for the task, else the first usable one.
-export function pickModel(models, task, settings) {
-  const usable = models.filter((m) => entryTask(m) === task && m.origin !== 'catalogue');
+// The model for a task: the user's choice when it is still there, else the
+// engine's default; null when neither is available.
+export function pickModel(models, task, settings, defaults) {
+  const usable = models.filter((m) => m.task === task && m.origin !== 'catalogue');
   const chosen = settings.models?.[task];
-  return usable.find((m) => m.id === chosen) ?? usable.find((m) => m.default) ?? usable[0] ?? null;
+  return usable.find((m) => m.id === chosen) ?? usable.find((m) => m.id === defaults[task]) ?? null;
 }
 
 export async function modelFor(task, settings) {
-  return pickModel(await allModels(), task, settings);
+  const [models, { defaults }] = await Promise.all([allModels(), bundledCatalogue()]);
+  return pickModel(models, task, settings, defaults);
 }
 
-// How the engine worker gets a model's bytes.
+// How the engine worker gets a model's bytes (an entry of a request's "load").
 export function engineSource(m, key) {
   if (m.origin !== 'installed' && weightFree(m)) return null;
   if (m.origin === 'bundled') return { id: m.id, format: m.format, source: 'bundled', file: m.file };

@@ -2,153 +2,165 @@
 // the right flavour beside it: Chrome gets the threaded build (its offscreen
 // document is cross-origin isolated), Firefox the single-threaded SIMD one.
 //
-// Messages in (each with an id):
-//   {type:'request', req, models:[{id, format, source:'bundled', file} |
-//                                  {id, format, source:'store', key}]}
-//   {type:'unload', model}   {type:'status'}
-//   {type:'seal.begin', key, manifest} -> {sid}; {type:'seal.update', sid, bytes};
-//   {type:'seal.finish', sid, record} (seals and stores in the cache);
-//   {type:'seal.abort', sid}; {type:'verify', model, key} (opens without loading)
-//   {type:'key.derive', passphrase, salt} -> {key, check};
-//   {type:'reseal', model, from, to} (re-encrypts one cache entry)
-// Messages out: {id, partial} while a request streams, then {id, reply} or
-// {id, error:{code, message}}.
+// It speaks the message vocabulary (README, "The request protocol"): every
+// message is {id, op, ...}, answered by {id, partial}... then {id, result}
+// or {id, error}. Engine ops (capabilities, summarize, classify, ...) go to
+// the engine, after two fields only this worker reads are taken off:
+//   load: [{id, format, source:'bundled', file} | {id, format, source:'store', key}]
+//         the models the request needs, loaded first when not loaded yet
+//   memory_budget: bytes; a model over it is refused (over_budget)
+// The worker's own ops:
+//   browser.init {cancel_flags}      a SharedArrayBuffer of cancel flags, or null
+//   cancel {target}                  skip a queued request
+//   browser.status                   loaded models, heap size, isolation, cancel mode
+//   browser.request {json, load?}    JSON text run as it is (tools and tests)
+//   browser.models.unload {model}
+//   browser.cache.seal.begin {key, manifest} -> {sid}
+//   browser.cache.seal.update {sid, bytes}   browser.cache.seal.abort {sid}
+//   browser.cache.seal.finish {sid, record}  seals and stores in the cache
+//   browser.cache.verify {model, key}        opens without loading -> {manifest}
+//   browser.cache.key {passphrase, salt}     -> {key, check}
+//   browser.cache.reseal {model, from, to}   re-encrypts one cache entry
 import createSottoModule from '../engine/sotto.mjs';
-import { SottoEngine } from '../engine/engine.mjs';
+import { SottoEngine, SottoError } from '../engine/engine.mjs';
 import { storeGet, storePut } from './store.js';
-import { Sealer, openSealed, StoreError, deriveKey, reseal } from './sealer.js';
 
-let engine = null;          // created on the first message, then kept
-const loaded = new Map();   // model id -> { source, format }
-const sealers = new Map();  // sid -> Sealer
+let engine = null;          // created on the first request, then kept
+let flags = null;           // Int32Array over the host's SharedArrayBuffer
+const loaded = new Map();   // model id -> { source, format, bytes }
+const sealers = new Map();  // sid -> sealer
+const skip = new Set();     // queued requests cancelled before they ran
 let queue = Promise.resolve();
 let nextSid = 1;
 
 async function getEngine() {
-  if (!engine) {
-    engine = await SottoEngine.create(createSottoModule, { threads: 0 });
-  }
+  engine ??= await SottoEngine.create(createSottoModule, { threads: 0 });
   return engine;
 }
 
-function sealer(sid) {
-  const s = sealers.get(sid);
-  if (!s) throw new WorkerError('bad_request', 'no such sealing in progress');
-  return s;
+// A request is cancelled when the host flagged its slot with its own number
+// (EngineHost.cancel): a slot reused by a later request holds that one's
+// number, so an old flag never stops a new request.
+function isCancelled(seq) {
+  return skip.has(seq) || (flags !== null && Atomics.load(flags, seq % flags.length) === seq);
 }
 
-class WorkerError extends Error {
-  constructor(code, message) { super(message); this.code = code; }
+async function sealedBytes(id) {
+  const rec = await storeGet(id);
+  if (!rec) throw new SottoError('model_not_installed', `${id} is not in the model cache`);
+  return { rec, sealed: new Uint8Array(rec.sealed instanceof Blob ? await rec.sealed.arrayBuffer() : rec.sealed) };
 }
 
+// Loads a model the request needs; true when it had to be loaded now.
 async function ensureModel(eng, m) {
   const have = loaded.get(m.id);
   if (have && have.source === m.source) return false;
-  let size;
+  let bytes;
   if (m.source === 'bundled') {
     const res = await fetch(new URL(`../models/${m.file}`, import.meta.url));
-    if (!res.ok) throw new WorkerError('model_not_found', `the bundled model ${m.id} is missing from this build`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    try {
-      eng.addModel(m.id, bytes);
-    } catch (e) {
-      throw new WorkerError(e.code ?? 'bad_model', e.message);
-    }
-    size = bytes.length;
+    if (!res.ok) throw new SottoError('model_not_found', `the bundled model ${m.id} is missing from this build`);
+    const plain = new Uint8Array(await res.arrayBuffer());
+    eng.addModel(m.id, plain);
+    bytes = plain.length;
   } else if (m.source === 'store') {
-    size = await openStored(eng, m, (plain, n) => addFromHeap(eng, m, plain, n), { take: true });
+    const { sealed } = await sealedBytes(m.id);
+    bytes = eng.addModelSealed(m.id, m.key, sealed).size;
   } else {
-    throw new WorkerError('bad_request', `unknown model source ${m.source}`);
+    throw new SottoError('bad_request', `unknown model source ${m.source}`);
   }
-  loaded.set(m.id, { source: m.source, format: m.format, bytes: size });
+  loaded.set(m.id, { source: m.source, format: m.format, bytes });
   return true;
 }
 
-// Opens a sealed cache entry; use(pointer, size, manifest) runs only when the
-// whole entry has been authenticated. A tampered entry is refused.
-async function openStored(eng, m, use, options = {}) {
-  const rec = await storeGet(m.id);
-  if (!rec) throw new WorkerError('model_not_installed', `${m.id} is not in the model cache`);
-  const sealed = new Uint8Array(rec.sealed instanceof Blob ? await rec.sealed.arrayBuffer() : rec.sealed);
-  return openSealed(eng.mod, m.key, sealed, use, { ...options, id: m.id });
+// An engine request: models first, then the engine, streaming partials.
+async function run(eng, seq, req, load, budget, post) {
+  const t0 = performance.now();
+  if (budget !== undefined) eng.setMemoryBudget(budget);
+  let loadedNow = 0;
+  for (const m of load ?? []) if (await ensureModel(eng, m)) loadedNow++;
+  const loadMs = performance.now() - t0;
+  if (isCancelled(seq)) return { id: seq, error: { code: 'cancelled', message: 'the request was cancelled' } };
+  const reply = eng.request(req, (partial) => { post({ ...partial, id: seq }); return false; }, () => isCancelled(seq));
+  reply.id = seq; // also when the engine could not read one (bad JSON)
+  if (reply.result) reply.stats = { ...reply.stats, load_ms: Math.round(loadMs * 10) / 10, models_loaded: loadedNow };
+  return reply;
 }
 
-// Registers a model straight from plaintext already in the wasm heap.
-function addFromHeap(eng, m, plain, n) {
-  try {
-    eng.addModelFromHeap(m.id, plain, n);
-  } catch (e) {
-    throw new WorkerError(e.code ?? 'bad_model', e.message);
-  }
-  return n;
+const ops = {
+  'browser.status': () => ({
+    models: [...loaded].map(([id, v]) => ({ id, ...v })), heap_bytes: engine?.heapBytes() ?? 0,
+    crossOriginIsolated: self.crossOriginIsolated, cancel: flags ? 'shared-flag' : 'restart',
+  }),
+  'browser.models.unload': (eng, msg) => {
+    loaded.delete(msg.model);
+    return { removed: eng.removeModel(msg.model) };
+  },
+  'browser.cache.seal.begin': (eng, msg) => {
+    const sid = nextSid++;
+    sealers.set(sid, eng.sealer(msg.key, msg.manifest));
+    return { sid };
+  },
+  'browser.cache.seal.update': (eng, msg) => {
+    sealer(msg.sid).update(new Uint8Array(msg.bytes));
+    return { ok: true };
+  },
+  'browser.cache.seal.finish': async (eng, msg) => {
+    const parts = sealer(msg.sid).finish();
+    sealers.delete(msg.sid);
+    const sealed = new Blob(parts);
+    await storePut({ ...msg.record, sealed });
+    loaded.delete(msg.record.id); // a reinstall replaces what the engine holds
+    eng.removeModel(msg.record.id);
+    return { stored: true, sealed_bytes: sealed.size };
+  },
+  'browser.cache.seal.abort': (eng, msg) => {
+    sealers.get(msg.sid)?.abort();
+    sealers.delete(msg.sid);
+    return { ok: true };
+  },
+  'browser.cache.verify': async (eng, msg) => {
+    const { sealed } = await sealedBytes(msg.model);
+    return { ok: true, manifest: eng.unseal(msg.key, sealed, { id: msg.model }).manifest };
+  },
+  'browser.cache.key': (eng, msg) => eng.deriveKey(msg.passphrase, msg.salt),
+  'browser.cache.reseal': async (eng, msg) => {
+    const { rec, sealed } = await sealedBytes(msg.model);
+    await storePut({ ...rec, sealed: new Blob(eng.reseal(msg.from, msg.to, sealed)) });
+    return { ok: true };
+  },
+};
+
+function sealer(sid) {
+  const s = sealers.get(sid);
+  if (!s) throw new SottoError('bad_request', 'no such sealing in progress');
+  return s;
 }
 
 async function handle(msg, post) {
   const eng = await getEngine();
-  switch (msg.type) {
-    case 'request': {
-      const t0 = performance.now();
-      let loadedNow = 0;
-      for (const m of msg.models ?? []) if (await ensureModel(eng, m)) loadedNow++;
-      const tLoad = performance.now() - t0;
-      const reply = eng.request(msg.req, (partial) => { post({ partial }); return false; });
-      reply.stats = { ...reply.stats, load_ms: Math.round(tLoad * 10) / 10, models_loaded: loadedNow };
-      return reply;
-    }
-    case 'unload': {
-      loaded.delete(msg.model);
-      return { removed: eng.removeModel(msg.model) };
-    }
-    case 'seal.begin': {
-      const sid = nextSid++;
-      sealers.set(sid, new Sealer(eng.mod, msg.key, msg.manifest));
-      return { sid };
-    }
-    case 'seal.update': {
-      sealer(msg.sid).update(new Uint8Array(msg.bytes));
-      return { ok: true };
-    }
-    case 'seal.finish': {
-      const parts = sealer(msg.sid).finish();
-      sealers.delete(msg.sid);
-      const sealed = new Blob(parts);
-      await storePut({ ...msg.record, sealed });
-      loaded.delete(msg.record.id); // a reinstall replaces what the engine holds
-      eng.removeModel(msg.record.id);
-      return { stored: true, sealed_bytes: sealed.size };
-    }
-    case 'seal.abort': {
-      sealers.get(msg.sid)?.free();
-      sealers.delete(msg.sid);
-      return { ok: true };
-    }
-    case 'verify': {
-      const manifest = await openStored(eng, { id: msg.model, key: msg.key }, (p, n, man) => man);
-      return { ok: true, manifest };
-    }
-    case 'key.derive':
-      return deriveKey(eng.mod, msg.passphrase, msg.salt);
-    case 'reseal': {
-      const rec = await storeGet(msg.model);
-      if (!rec) throw new WorkerError('model_not_installed', `${msg.model} is not in the model cache`);
-      const sealed = new Uint8Array(rec.sealed instanceof Blob ? await rec.sealed.arrayBuffer() : rec.sealed);
-      const parts = reseal(eng.mod, msg.from, msg.to, sealed);
-      await storePut({ ...rec, sealed: new Blob(parts) });
-      return { ok: true };
-    }
-    case 'status':
-      return { models: [...loaded].map(([id, v]) => ({ id, ...v })), heap_bytes: eng.heapBytes(), crossOriginIsolated: self.crossOriginIsolated };
-    default:
-      throw new WorkerError('bad_request', `unknown message type ${msg.type}`);
+  const { id, op, load, memory_budget: budget, ...rest } = msg;
+  if (skip.delete(id)) return { id, error: { code: 'cancelled', message: 'the request was cancelled' } };
+  if (op === 'browser.request') return run(eng, id, msg.json, load, budget, post);
+  if (typeof op === 'string' && op.startsWith('browser.')) {
+    if (!ops[op]) throw new SottoError('unknown_op', `unknown op "${op}"`);
+    return { id, result: await ops[op](eng, msg) };
   }
+  return run(eng, id, { id, op, ...rest }, load, budget, post);
 }
 
 self.onmessage = (e) => {
   const msg = e.data;
-  const post = (m, transfer) => self.postMessage({ id: msg.id, ...m }, transfer ?? []);
+  const post = (m) => self.postMessage(m);
+  if (msg?.op === 'browser.init') {
+    flags = msg.cancel_flags ?? null;
+    return post({ id: msg.id, result: { cancel: flags ? 'shared-flag' : 'restart' } });
+  }
+  if (msg?.op === 'cancel') {
+    skip.add(msg.target);
+    return post({ id: msg.id, result: { target: msg.target, cancelled: true } });
+  }
   // One message at a time: the engine is not reentrant and model loads must
   // not race each other.
-  queue = queue.then(() => handle(msg, post)).then(
-    (reply) => post({ reply }),
-    (err) => post({ error: { code: err.code ?? 'engine_failed', message: err.message ?? String(err) } }));
+  queue = queue.then(() => handle(msg, post)).then(post,
+    (err) => post({ id: msg.id, error: SottoError.from(err, 'engine_failed').toJSON() }));
 };

@@ -1,36 +1,15 @@
 // native.js - the client of sotto-host, the native engine, over native
-// messaging. The protocol is the engine's own: request objects with an id,
-// answered by {"id","partial"} messages and one {"id","result"|"error","stats"}.
-// Replies too big for one native message (1 MB host->browser) arrive as
-// {"id","chunk":"<part of the reply's JSON>","last":bool} pieces.
-import { api } from './settings.js';
+// messaging. The protocol is the message vocabulary: requests with an id,
+// answered by {"id","partial"} messages and one {"id","result"|"error"}.
+// Engine ops run in the host's engine; the host's own ops are host.* (its
+// encrypted store). Replies too big for one native message (1 MB
+// host->browser) arrive as {"id","chunk":"<part of the reply's JSON>","last"}
+// pieces.
+import { SottoError } from '../engine/engine.mjs';
+import { connectHost, portError } from './platform.js';
 
-export const HOST_NAME = 'org.sotto.host';
-export const INSTALL_HINT = 'Install the native host with one command from a sotto checkout: ' +
-  '`make install-host` (or `native-host/install.sh`), then try again.';
-const IDLE_MS = 30_000; // an open port keeps Chrome's service worker alive
-
-export class HostError extends Error {
-  constructor(code, message, hint) {
-    super(message);
-    this.code = code;
-    if (hint) this.hint = hint;
-  }
-}
-
-// Chrome and Firefox word the same failures differently.
-export function hostError(message) {
-  const m = String(message ?? '');
-  if (/not found|no such native application|not installed/i.test(m)) {
-    return new HostError('host_missing', 'The sotto native host is not installed.', INSTALL_HINT);
-  }
-  if (/forbidden|not allowed|permission/i.test(m)) {
-    return new HostError('host_forbidden', 'The sotto native host does not allow this extension.',
-      'Reinstall it so it lists this extension: `make install-host` (or `native-host/install.sh`).');
-  }
-  return new HostError('host_failed', `The sotto native host stopped: ${m || 'it exited'}.`,
-    'Check that `sotto-host` runs, or reinstall it with `make install-host`.');
-}
+const IDLE_MS = 30_000;          // an open port keeps Chrome's service worker alive
+const INSTALL_CHUNK_MAX = 1 << 20; // raw bytes per install chunk, at most
 
 function base64(bytes) {
   let bin = '';
@@ -45,21 +24,16 @@ export async function sha256Hex(bytes) {
 
 export class NativeHost {
   #port = null;
-  #pending = new Map();
+  #pending = new Map(); // port id -> {id, resolve, reject, onPartial, chunks}
   #seq = 0;
   #idle = null;
   #hello = null; // the host's hello (version, models) for the open port
 
   #connect() {
-    let port;
-    try {
-      port = api.runtime.connectNative(HOST_NAME);
-    } catch (e) {
-      throw hostError(e.message);
-    }
+    const port = connectHost();
     port.onMessage.addListener((m) => this.#onMessage(m));
     port.onDisconnect.addListener((p) => {
-      const err = hostError((p ?? port).error?.message ?? api.runtime.lastError?.message);
+      const err = portError(p ?? port);
       if (this.#port === port) {
         this.#port = null;
         this.#hello = null;
@@ -74,19 +48,19 @@ export class NativeHost {
   #onMessage(m) {
     const req = this.#pending.get(m?.id);
     if (!req) return;
-    if ('partial' in m) return void req.onPartial?.(m);
+    if ('partial' in m) return void req.onPartial?.({ ...m, id: req.id });
     if ('chunk' in m) {
       req.chunks.push(m.chunk);
       if (!m.last) return;
       try {
         m = JSON.parse(req.chunks.join(''));
       } catch {
-        m = { id: m.id, error: { code: 'bad_reply', message: 'the host sent a broken chunked reply' } };
+        m = { error: { code: 'host_failed', message: 'the host sent a broken chunked reply' } };
       }
     }
-    this.#pending.delete(req.id);
+    this.#pending.delete(req.port_id);
     this.#armIdle();
-    req.resolve(m);
+    req.resolve({ ...m, id: req.id });
   }
 
   #armIdle() {
@@ -95,27 +69,36 @@ export class NativeHost {
   }
 
   // Sends one request; resolves with the host's final message (which may
-  // carry an error from the engine); rejects with a HostError when the host
-  // cannot be reached or dies.
+  // carry an error from the engine), its id the caller's; rejects with a
+  // SottoError when the host cannot be reached or dies.
   request(req, onPartial) {
     clearTimeout(this.#idle);
     const port = this.#port ?? this.#connect();
-    const id = `n${++this.#seq}`;
+    const portId = `n${++this.#seq}`;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { id, resolve, reject, onPartial, chunks: [] });
+      this.#pending.set(portId, { id: req.id, port_id: portId, resolve, reject, onPartial, chunks: [] });
       try {
-        port.postMessage({ ...req, id });
+        port.postMessage({ ...req, id: portId });
       } catch (e) {
-        this.#pending.delete(id);
-        reject(hostError(e.message));
+        this.#pending.delete(portId);
+        reject(portError({ error: e }));
       }
-    }).then((m) => ({ ...m, id: req.id }));
+    });
   }
 
-  // A host op that must succeed: resolves with its result, throws its error.
+  // Stops the request with this id (the caller's); the request's own reply
+  // is then error "cancelled".
+  async cancel(id) {
+    const req = [...this.#pending.values()].find((r) => r.id === id);
+    if (!req || !this.#port) return false;
+    const r = await this.request({ id: `cancel-${req.port_id}`, op: 'cancel', target: req.port_id });
+    return Boolean(r.result?.cancelled);
+  }
+
+  // A request that must succeed: resolves with its result, throws its error.
   async op(req) {
     const r = await this.request({ id: req.op, ...req });
-    if (r.error) throw new HostError(r.error.code, r.error.message);
+    if (r.error) throw SottoError.from(r.error);
     return r.result;
   }
 
@@ -132,7 +115,7 @@ export class NativeHost {
     if ((hello.models ?? []).some((x) => x.id === m.id && !x.error && (!m.sha256 || x.sha256 === m.sha256))) return false;
     const bytes = await getBytes();
     const sha256 = m.sha256 ?? await sha256Hex(bytes);
-    const step = Math.min(hello.limits?.install_chunk_bytes ?? (1 << 20), 1 << 20);
+    const step = Math.min(hello.limits?.install_chunk_bytes ?? INSTALL_CHUNK_MAX, INSTALL_CHUNK_MAX);
     await this.op({ op: 'host.models.install.begin', model: m.id, format: m.format, sha256, size: bytes.length,
       task: m.task, source: 'sotto extension', runs_in: m.runs_in });
     try {

@@ -3,8 +3,10 @@
 // style, routing policy, memory budget and the native host's status.
 // Installs seal the model with the engine (engine-worker.js) as it arrives,
 // so its plaintext is never stored.
-import { api, getSettings, setSettings, cacheKey, STYLES, LENGTHS } from './settings.js';
-import { allModels, installedModels, setInstalled, entryTask, pickModel } from './catalogue.js';
+import { SottoError } from '../engine/engine.mjs';
+import { local, session, request, onStorageChanged } from './platform.js';
+import { getSettings, setSettings, cacheKey, STYLES, LENGTHS, KEY_BYTES, SALT_BYTES, PASSPHRASE_MIN } from './settings.js';
+import { allModels, bundledCatalogue, installedModels, setInstalled, pickModel } from './catalogue.js';
 import { EngineHost } from './engine-host.js';
 import { storeDelete } from './store.js';
 import { memoryBytes } from './router.js';
@@ -62,18 +64,18 @@ async function sha256Hex(bytes) {
 // the size and sha256 known up front nothing is buffered; otherwise the
 // whole file is read first to learn them.
 async function install({ id, task, format, url, file, sha256, memory, runs_in }) {
-  if (!ID_RE.test(id ?? '')) throw new Error('the model id must match [a-z0-9][a-z0-9._-]{0,63}');
-  if (!url && !file) throw new Error('choose a URL or a file');
+  if (!ID_RE.test(id ?? '')) throw new SottoError('bad_request', 'the model id must match [a-z0-9][a-z0-9._-]{0,63}');
+  if (!url && !file) throw new SottoError('bad_request', 'choose a URL or a file');
   sha256 = sha256?.trim().toLowerCase() || null;
-  if (sha256 && !/^[0-9a-f]{64}$/.test(sha256)) throw new Error('the sha256 must be 64 hex digits');
-  if (url && !sha256) throw new Error('a download needs its sha256, to check what arrives');
+  if (sha256 && !/^[0-9a-f]{64}$/.test(sha256)) throw new SottoError('bad_request', 'the sha256 must be 64 hex digits');
+  if (url && !sha256) throw new SottoError('bad_request', 'a download needs its sha256, to check what arrives');
   const key = await cacheKey();
   let reader, total;
   if (url) {
     const u = new URL(url);
-    if (!['https:', 'http:'].includes(u.protocol)) throw new Error('only http(s) URLs can be downloaded');
+    if (!['https:', 'http:'].includes(u.protocol)) throw new SottoError('bad_request', 'only http(s) URLs can be downloaded');
     const res = await fetch(u, { credentials: 'omit', cache: 'no-store' });
-    if (!res.ok) throw new Error(`the server answered ${res.status} ${res.statusText}`);
+    if (!res.ok) throw new SottoError('io_error', `the server answered ${res.status} ${res.statusText}`);
     total = Number(res.headers.get('content-length')) || undefined;
     reader = res.body.getReader();
   } else {
@@ -99,28 +101,28 @@ async function install({ id, task, format, url, file, sha256, memory, runs_in })
   }
   const source = url ?? `file:${file.name}`;
   const manifest = { id, format, task, size: total, sha256, source };
-  const { sid } = await engine.call({ type: 'seal.begin', key, manifest });
+  const { sid } = await engine.op({ op: 'browser.cache.seal.begin', key, manifest });
   let done = 0;
   try {
     progress({ id, phase: url ? 'download' : 'seal', done, total });
     for (let r; !(r = await reader.read()).done;) {
       const chunk = r.value.slice(); // its own buffer, moved to the worker
       done += chunk.length;
-      if (done > total) throw new Error(`the download is longer than its announced ${total} bytes`);
-      await engine.call({ type: 'seal.update', sid, bytes: chunk.buffer }, null, [chunk.buffer]);
+      if (done > total) throw new SottoError('size_mismatch', `the download is longer than its announced ${total} bytes`);
+      await engine.op({ op: 'browser.cache.seal.update', sid, bytes: chunk.buffer }, [chunk.buffer]);
       progress({ id, phase: url ? 'download' : 'seal', done, total });
     }
-    if (done !== total) throw new Error(`got ${done} of ${total} bytes`);
+    if (done !== total) throw new SottoError('size_mismatch', `got ${done} of ${total} bytes`);
     const meta = { id, task, format, bytes: total, sha256, source, runs_in: runs_in ?? 'both',
       memory_bytes: memory ?? null, installed_at: new Date().toISOString() };
-    await engine.call({ type: 'seal.finish', sid, record: meta });
+    await engine.op({ op: 'browser.cache.seal.finish', sid, record: meta });
     await setInstalled(id, meta);
-    await api.runtime.sendMessage({ type: 'unload-model', model: id }).catch(() => {});
+    await unload(id);
     progress({ id, phase: 'done', done, total });
     return meta;
   } catch (e) {
-    await engine.call({ type: 'seal.abort', sid }).catch(() => {});
-    if (e.code === 'sha256_mismatch') throw new Error(`the file's sha256 differs from ${sha256}: refused`);
+    await engine.op({ op: 'browser.cache.seal.abort', sid }).catch(() => {});
+    if (e.code === 'sha256_mismatch') throw new SottoError('sha256_mismatch', `the file's sha256 differs from ${sha256}: refused`);
     throw e;
   }
 }
@@ -136,17 +138,20 @@ async function installAndReport(spec) {
   }
 }
 
+// The background's engine drops its copy of a model that changed.
+const unload = (model) => request({ op: 'ext.models.unload', model }).catch(() => {});
+
 async function deleteModel(id) {
   await storeDelete(id);
   await setInstalled(id, null);
-  await api.runtime.sendMessage({ type: 'unload-model', model: id }).catch(() => {});
+  await unload(id);
   await renderModels();
 }
 
 // Opens a cache entry (authenticating every chunk) without loading it.
 async function verify(id) {
   try {
-    await engine.call({ type: 'verify', model: id, key: await cacheKey() });
+    await engine.op({ op: 'browser.cache.verify', model: id, key: await cacheKey() });
     const inst = await installedModels();
     if (inst[id]?.damaged) await setInstalled(id, { ...inst[id], damaged: false });
     status('#models-status', `${id}: the cached copy is intact.`, 'good');
@@ -167,46 +172,46 @@ async function resealAll(from, to) {
   const inst = await installedModels();
   for (const id of Object.keys(inst)) {
     try {
-      await engine.call({ type: 'reseal', model: id, from, to });
+      await engine.op({ op: 'browser.cache.reseal', model: id, from, to });
     } catch (e) {
       await setInstalled(id, { ...inst[id], damaged: e.code ?? 'tampered' });
     }
-    await api.runtime.sendMessage({ type: 'unload-model', model: id }).catch(() => {});
+    await unload(id);
   }
 }
 
 async function setPassphrase(passphrase) {
-  if (!passphrase || passphrase.length < 8) throw new Error('use a passphrase of at least 8 characters');
+  if (!passphrase || passphrase.length < PASSPHRASE_MIN) throw new SottoError('bad_request', `use a passphrase of at least ${PASSPHRASE_MIN} characters`);
   const old = await cacheKey(); // throws when locked: unlock first
-  const salt = b64(crypto.getRandomValues(new Uint8Array(16)));
-  const { key, check } = await engine.call({ type: 'key.derive', passphrase, salt });
+  const salt = b64(crypto.getRandomValues(new Uint8Array(SALT_BYTES)));
+  const { key, check } = await engine.op({ op: 'browser.cache.key', passphrase, salt });
   await resealAll(old, key);
-  await api.storage.session.set({ cacheKey: key });
-  await api.storage.local.set({ cacheLock: { salt, check, kdf: 'argon2id-interactive' } });
-  await api.storage.local.remove('cacheKey');
+  await session.set('cacheKey', key);
+  await local.set('cacheLock', { salt, check, kdf: 'argon2id-interactive' });
+  await local.remove('cacheKey');
 }
 
 async function unlock(passphrase) {
-  const { cacheLock } = await api.storage.local.get('cacheLock');
+  const cacheLock = await local.get('cacheLock');
   if (!cacheLock) return true;
-  const { key, check } = await engine.call({ type: 'key.derive', passphrase, salt: cacheLock.salt });
-  if (check !== cacheLock.check) throw new Error('wrong passphrase');
-  await api.storage.session.set({ cacheKey: key });
+  const { key, check } = await engine.op({ op: 'browser.cache.key', passphrase, salt: cacheLock.salt });
+  if (check !== cacheLock.check) throw new SottoError('wrong_passphrase', 'wrong passphrase');
+  await session.set('cacheKey', key);
   return true;
 }
 
 async function useRandomKey() {
   const old = await cacheKey();
-  const key = b64(crypto.getRandomValues(new Uint8Array(32)));
+  const key = b64(crypto.getRandomValues(new Uint8Array(KEY_BYTES)));
   await resealAll(old, key);
-  await api.storage.local.set({ cacheKey: key });
-  await api.storage.local.remove('cacheLock');
-  await api.storage.session.remove('cacheKey');
+  await local.set('cacheKey', key);
+  await local.remove('cacheLock');
+  await session.remove('cacheKey');
 }
 
 async function renderCache() {
-  const { cacheLock } = await api.storage.local.get('cacheLock');
-  const { cacheKey: unlocked } = await api.storage.session.get('cacheKey');
+  const cacheLock = await local.get('cacheLock');
+  const unlocked = await session.get('cacheKey');
   status('#cache-status', !cacheLock ? 'Installed models are encrypted with a random key kept by this extension.'
     : `Installed models are encrypted with a key derived from your passphrase (Argon2id); ${unlocked ? 'unlocked until the browser closes.' : 'locked: enter the passphrase to use them.'}`,
   cacheLock && !unlocked ? 'bad' : '');
@@ -228,12 +233,12 @@ async function cacheAction(fn, done) {
 
 // ---- rendering ----
 async function renderModels() {
-  const [models, settings] = await Promise.all([allModels(), getSettings()]);
+  const [models, settings, { defaults }] = await Promise.all([allModels(), getSettings(), bundledCatalogue()]);
   const body = $('#models tbody');
   body.replaceChildren();
   for (const m of models.filter((x) => x.origin !== 'catalogue')) {
-    const task = entryTask(m);
-    const isDefault = pickModel(models, task, settings)?.id === m.id;
+    const task = m.task;
+    const isDefault = pickModel(models, task, settings, defaults)?.id === m.id;
     const actions = [];
     if (m.origin === 'installed') {
       if (m.damaged && m.source && !m.source.startsWith('file:')) {
@@ -267,8 +272,8 @@ async function renderModels() {
   if (available.length) {
     box.append(el('h3', {}, 'From the catalogue'));
     for (const m of available) {
-      box.append(el('div', {}, el('b', {}, m.id), ` ${entryTask(m)}, ${size(Number(m.bytes))} `,
-        el('button', { onclick: () => installAndReport({ ...m, task: entryTask(m), url: m.url, memory: m.memory_bytes ?? undefined }) }, 'Install')));
+      box.append(el('div', {}, el('b', {}, m.id), ` ${m.task}, ${size(Number(m.bytes))} `,
+        el('button', { onclick: () => installAndReport({ ...m, url: m.url, memory: m.memory_bytes ?? undefined }) }, 'Install')));
     }
   }
 }
@@ -284,16 +289,21 @@ async function renderSettings() {
 
 async function checkHost() {
   status('#host-status', 'Checking…');
-  const r = await api.runtime.sendMessage({ type: 'host-status' });
-  if (r?.ok) {
-    const c = r.capabilities ?? {};
-    status('#host-status', `Connected: sotto ${c.version ?? ''} (${c.flavour ?? 'native'}, ${c.threads ?? '?'} threads, ${c.simd ?? ''}).`, 'good');
-  } else {
-    const box = $('#host-status');
-    box.className = 'status bad';
-    box.replaceChildren(`${r?.error?.message ?? 'The native host did not answer.'} `,
-      ...String(r?.error?.hint ?? '').split('`').map((p, i) => (i % 2 ? el('code', {}, p) : p)));
+  let error;
+  try {
+    const r = await request({ op: 'ext.request', where: 'native', request: { op: 'capabilities' } });
+    if (!r.error) {
+      const c = r.result ?? {};
+      return status('#host-status', `Connected: sotto ${c.version ?? ''} (${c.flavour ?? 'native'}, ${c.threads ?? '?'} threads, ${c.simd ?? ''}).`, 'good');
+    }
+    error = r.error;
+  } catch (e) {
+    error = e;
   }
+  const box = $('#host-status');
+  box.className = 'status bad';
+  box.replaceChildren(`${error?.message ?? 'The native host did not answer.'} `,
+    ...String(error?.hint ?? '').split('`').map((p, i) => (i % 2 ? el('code', {}, p) : p)));
 }
 
 // ---- wiring ----
@@ -326,7 +336,7 @@ $('#host-check').addEventListener('click', checkHost);
 $('#cache-set').addEventListener('click', () => cacheAction(setPassphrase, 'Passphrase set; installed models re-encrypted.'));
 $('#cache-unlock').addEventListener('click', () => cacheAction(unlock, 'Unlocked.'));
 $('#cache-random').addEventListener('click', () => cacheAction(useRandomKey, 'Back to a random key; installed models re-encrypted.'));
-api.storage.onChanged.addListener((changes) => {
+onStorageChanged((changes) => {
   if (changes.installed || changes.settings) renderModels();
 });
 

@@ -2,11 +2,15 @@
 // it shows a panel (in its own shadow root, so the page's styles cannot
 // reach it) that the background fills as answers stream in. results.html
 // loads the same file to show a job on an extension page instead.
-// Classic script, safe to inject more than once.
+// Classic script, safe to inject more than once. Its link to the extension
+// is globalThis.sottoPort (platform.js's contentPort, run before it).
+//
+// The background sends a job once ({op:'ext.job'}), then only what changes
+// ('ext.job.set': fields; 'ext.job.partial': one partial), and the view
+// redraws only what changed: a partial updates its step in place.
 (() => {
   if (globalThis.sottoPanel) return;
-  const api = globalThis.browser ?? globalThis.chrome;
-  const inPage = !/^(chrome|moz)-extension:$/.test(location.protocol);
+  const port = () => globalThis.sottoPort;
 
   const CSS = `
     :host { all: initial; }
@@ -34,6 +38,7 @@
     .verdict { margin-bottom: 6px; }
     footer { padding: 8px 14px; font-size: 12px; color: #6a7b8c; display: flex; gap: 8px; align-items: center; }
     footer span { flex: 1; }
+    .stream { white-space: pre-wrap; }
   `;
 
   const TITLES = {
@@ -72,13 +77,29 @@
     const list = result?.labels ?? result?.predictions ?? result?.classes;
     return Array.isArray(list) ? list.map((l) => ({ label: l.label ?? l.name, prob: l.prob ?? l.probability ?? l.score })) : [];
   }
-  function partialText(p) {
-    if (typeof p === 'string') return p;
-    return p?.sentence?.text ?? p?.sentence ?? p?.text ?? '';
+  function progressOf(step) {
+    const p = step.progress;
+    return p ? `Working… ${Math.round(p.progress * 100)}%${p.stage ? ` (${p.stage})` : ''}` : 'Working…';
   }
-  function progressOf(partials) {
-    const last = [...(partials ?? [])].reverse().find((p) => typeof p?.progress === 'number');
-    return last ? `Working… ${Math.round(last.progress * 100)}%${last.stage ? ` (${last.stage})` : ''}` : 'Working…';
+
+  // Applies one notification to the job it belongs to; returns what to
+  // redraw: 'job', a step index, or null when it changes nothing shown.
+  function apply(job, msg) {
+    if (msg.job !== job.id) return null;
+    if (msg.op === 'ext.job.partial') {
+      const step = job.steps[msg.step];
+      const p = msg.partial;
+      if (!step) return null;
+      if (typeof p?.progress === 'number') step.progress = { progress: p.progress, stage: p.stage };
+      if (typeof p?.text === 'string') step.text = (step.text ?? '') + p.text;
+      return msg.step;
+    }
+    if (msg.op === 'ext.job.set') {
+      if (msg.step === undefined) Object.assign(job, msg.set);
+      else job.steps[msg.step] = { ...job.steps[msg.step], ...msg.set };
+      return 'job';
+    }
+    return null;
   }
 
   // "German (de)": a language code with its name, in the browser's language.
@@ -105,6 +126,8 @@
     return `${result.label[0].toUpperCase()}${result.label.slice(1)}`;
   }
 
+  const openOptions = () => port().request({ op: 'ext.options.open' });
+
   function stepText(step) {
     const sents = sentencesOf(step.result);
     if (sents.length) return sents.join('\n');
@@ -116,20 +139,18 @@
     return '';
   }
 
-  function renderStep(step) {
+  function renderStep(step, idx) {
     const body = [];
     if (step.status === 'running') {
-      const partial = (step.partials ?? []).map(partialText).filter(Boolean);
-      body.push(partial.length ? el('ul', { class: 'partial' }, partial.map((s) => el('li', {}, s)))
-        : el('div', { class: 'running' }, progressOf(step.partials)));
-    } else if (step.status === 'error') {
+      body.push(step.text ? el('div', { class: 'stream' }, step.text) : el('div', { class: 'running' }, progressOf(step)));
+    } else if (step.status === 'error' || step.status === 'cancelled') {
       body.push(el('div', { class: 'error', 'data-code': step.error?.code ?? '' }, step.error?.message ?? 'Failed.'));
       if (step.error?.hint) body.push(el('div', { class: 'hint' }, withCode(step.error.hint)));
       if (step.error?.code === 'cache_locked') {
-        body.push(el('button', { class: 'unlock', onclick: () => api.runtime.sendMessage({ type: 'open-options' }) }, 'Unlock…'));
+        body.push(el('button', { class: 'unlock', onclick: openOptions }, 'Unlock…'));
       }
       if (step.error?.redownload) {
-        body.push(el('button', { class: 'redownload', onclick: () => api.runtime.sendMessage({ type: 'open-options' }) }, 'Re-download…'));
+        body.push(el('button', { class: 'redownload', onclick: openOptions }, 'Re-download…'));
       }
     } else {
       const sents = sentencesOf(step.result);
@@ -149,7 +170,7 @@
     if (step.where) meta.push(`ran in ${step.where === 'native' ? 'native host' : 'browser'}` +
       (step.stats?.threads ? ` (${step.stats.threads} thread${step.stats.threads > 1 ? 's' : ''})` : ''));
     if (step.ms !== undefined) meta.push(`${step.ms} ms`);
-    return el('section', { class: `step ${step.status}`, 'data-task': step.task, 'data-where': step.where ?? '' },
+    return el('section', { class: `step ${step.status}`, 'data-task': step.task, 'data-where': step.where ?? '', 'data-step': idx },
       el('h3', {}, step.title ?? step.task), body,
       meta.length ? el('div', { class: 'meta', title: step.reason ?? '' }, meta.join(' · ')) : null);
   }
@@ -161,35 +182,51 @@
     };
     const panel = el('div', { class: 'panel', 'data-status': job.status, 'data-job': job.id },
       el('header', {}, el('b', {}, TITLES[job.kind] ?? 'sotto'),
+        job.status === 'running' ? el('button', { class: 'stop', onclick: () => port().request({ op: 'cancel', target: job.id }), title: 'Stop' }, 'Stop') : null,
         el('button', { class: 'copy', onclick: copyAll, title: 'Copy the results' }, 'Copy'),
         onClose ? el('button', { class: 'close', onclick: onClose, title: 'Close' }, '×') : null),
-      job.steps.map(renderStep),
+      job.steps.map((s, i) => renderStep(s, i)),
       job.error ? el('section', { class: 'step error' },
         el('div', { class: 'error', 'data-code': job.error.code ?? '' }, job.error.message),
         job.error.hint ? el('div', { class: 'hint' }, withCode(job.error.hint)) : null) : null,
       el('footer', {}, el('span', {}, job.status === 'running' ? 'Working on your device…'
-        : `${job.status === 'done' ? 'Done' : 'Stopped'} in ${job.ms} ms${job.source?.words ? ` · ${job.source.words} words` : ''}` +
+        : `${job.status === 'done' ? 'Done' : job.status === 'cancelled' ? 'Stopped' : 'Failed'} in ${job.ms} ms${job.source?.words ? ` · ${job.source.words} words` : ''}` +
           (job.steps.some((s) => s.where === 'native') ? ' · ran on this computer' : ' · ran in this browser'))));
     root.replaceChildren(el('style', {}, CSS), panel);
   }
 
-  let host = null, shadow = null;
+  // Applies a notification to job and redraws what it changed in root.
+  function update(root, job, msg, opts) {
+    const what = apply(job, msg);
+    if (what === 'job') return render(root, job, opts);
+    if (what === null) return;
+    const section = root.querySelector(`section.step[data-step="${what}"]`);
+    const step = job.steps[what];
+    const stream = section?.querySelector('.stream');
+    if (stream && typeof msg.partial?.text === 'string') stream.append(msg.partial.text);
+    else if (section) section.replaceWith(renderStep(step, what));
+  }
+
+  let host = null, wrap = null, current = null;
+  const inPage = { onClose: () => { host.remove(); host = null; } };
   function showInPage(job) {
     if (!host || !host.isConnected) {
       host = document.createElement('sotto-results');
-      shadow = host.attachShadow({ mode: 'open' });
+      const shadow = host.attachShadow({ mode: 'open' });
+      wrap = document.createElement('div');
+      wrap.className = 'page';
+      shadow.append(wrap);
       document.documentElement.append(host);
     }
-    const wrap = document.createElement('div');
-    wrap.className = 'page';
-    render(wrap, job, { onClose: () => { host.remove(); host = null; } });
-    shadow.replaceChildren(wrap);
+    current = job;
+    render(wrap, job, inPage);
   }
 
-  globalThis.sottoPanel = { render, stepText };
-  if (inPage) {
-    api.runtime.onMessage.addListener((m) => {
-      if (m?.type === 'sotto-job' && m.job) showInPage(m.job);
+  globalThis.sottoPanel = { render, update, stepText };
+  if (port()?.inPage) {
+    port().onNotify((m) => {
+      if (m.op === 'ext.job' && m.job) showInPage(m.job);
+      else if (current && host?.isConnected) update(wrap, current, m, inPage);
     });
   }
 })();

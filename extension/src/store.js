@@ -35,8 +35,3 @@ export const storeGet = (id) => tx('readonly', (s) => s.get(id));
 export const storePut = (rec) => tx('readwrite', (s) => s.put(rec));
 export const storeDelete = (id) => tx('readwrite', (s) => s.delete(id));
 
-// Records without their sealed bytes, for listing.
-export async function storeList() {
-  const all = await tx('readonly', (s) => s.getAll());
-  return (all ?? []).map(({ sealed, ...meta }) => ({ ...meta, sealed_bytes: sealed?.byteLength ?? 0 }));
-}

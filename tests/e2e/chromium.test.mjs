@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchChromium, startServer, hostBinary, hostManifest, waitFor, sha256, nativeRequest, artifacts, CHROMIUM, dist } from './helpers.mjs';
+import { chromiumDriver, startServer, waitFor, sha256, nativeRequest, artifacts, CHROMIUM, dist } from './helpers.mjs';
 import * as flows from './flows.mjs';
 
 const ready = fs.existsSync(CHROMIUM) && fs.existsSync(path.join(dist, 'chrome/manifest.json'));
@@ -20,39 +20,8 @@ before(async () => {
   if (skip) return;
   server = await startServer(flows.routes());
   const t0 = Date.now();
-  browser = await launchChromium();
+  ({ browser, drv } = await chromiumDriver(server));
   timings.launch_ms = Date.now() - t0;
-  const page = await browser.ctx.newPage();
-  const manifestPath = path.join(browser.profile, 'NativeMessagingHosts/org.sotto.host.json');
-  drv = {
-    page,
-    base: server.base,
-    bg: (fn, arg) => browser.sw.evaluate(
-      new Function('arg', `return (${fn.toString()})({ sotto: globalThis.sotto, api: chrome }, arg)`), arg),
-    async menu(info) {
-      // The tab the test page is in: found by URL, or (for pages whose URL
-      // the extension may not see) as the active tab.
-      await page.bringToFront();
-      const tab = await browser.sw.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url === url) ??
-        (await chrome.tabs.query({ active: true, lastFocusedWindow: true }))[0], page.url());
-      assert.ok(tab, 'the test page is a tab');
-      await browser.sw.evaluate(([info, tab]) => chrome.contextMenus.onClicked.dispatch(info, tab), [info, tab]);
-    },
-    async openExtensionPage(file) {
-      const p = await browser.ctx.newPage();
-      await p.goto(`chrome-extension://${browser.id}/${file}`);
-      return p;
-    },
-    async setHost(on) {
-      if (on) {
-        fs.mkdirSync(path.dirname(manifestPath), { recursive: true });
-        fs.writeFileSync(manifestPath, JSON.stringify(hostManifest('chrome', hostBinary)));
-      } else {
-        fs.rmSync(manifestPath, { force: true });
-      }
-      await browser.sw.evaluate(() => globalThis.sotto.host.disconnect());
-    },
-  };
 });
 
 after(async () => {
@@ -65,6 +34,8 @@ after(async () => {
 });
 
 test('chromium: the context menu items exist', { skip }, async () => {
+  // The background creates them at every start; wait until it has.
+  await drv.bg(({ sotto }) => sotto.menusReady);
   const titles = await drv.bg(({ api }) => new Promise((resolve) => {
     // Chromium has no getAll for menus; creating an existing id fails, which proves it exists.
     const ids = ['summarize-selection', 'summarize-page', 'classify-selection'];
@@ -132,7 +103,7 @@ test('chromium: stopping the service worker keeps the engine warm', { skip: skip
   assert.ok(after > before, 'a new service worker instance');
   await results.close();
   // The offscreen engine kept its models: nothing is loaded again.
-  const status = await drv.bg(({ sotto }) => sotto.engine.call({ type: 'status' }));
+  const status = await drv.bg(({ sotto }) => sotto.engine.op({ op: 'browser.status' }));
   assert.ok(status.models.some((m) => m.id === 'lid176'), 'lid176 is still loaded');
   await drv.page.goto(`${drv.base}/mixed.html`);
   const text = await flows.select(drv.page, 'de');
@@ -188,3 +159,11 @@ test('chromium: a page the extension cannot touch gets the results page instead'
   await results.screenshot({ path: path.join(artifacts, 'chromium-results-page.png') });
   await results.close();
 });
+
+test('chromium: Stop in the results view cancels a long summarize; the engine goes on', { skip }, async () => {
+  const r = await flows.checkCancel(drv, 'chromium', { mode: 'shared-flag', text: flows.longText(flows.CANCEL_SENTENCES) });
+  console.log(`chromium: Stop clicked ${r.cancelled_after_ms} ms into a ${r.full_ms} ms summary; stopped ${r.stop_ms.toFixed(0)} ms after the click (shared-flag); ` +
+    `the next summary took ${r.next_ms} ms`);
+  assert.ok(r.stop_ms < flows.STOP_MS, `stopped ${r.stop_ms.toFixed(0)} ms after the click`);
+});
+

@@ -7,58 +7,23 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchFirefox, startServer, hostBinary, hostManifest, FIREFOX, dist, tmpdir } from './helpers.mjs';
+import { firefoxDriver, startServer, FIREFOX, dist, tmpdir } from './helpers.mjs';
 import * as flows from './flows.mjs';
 
 const ready = fs.existsSync(FIREFOX) && fs.existsSync(path.join(dist, 'firefox/manifest.json'));
 const skip = !ready && 'needs firefox-esr and make extension';
 const skipModels = skip || (!flows.haveModels && 'needs the bundled models (make models)');
 
-let browser, server, drv, ext, home;
+let browser, server, drv, home;
 const timings = {};
 
 before(async () => {
   if (skip) return;
   server = await startServer(flows.routes());
   home = tmpdir('home');
-  const manifestPath = path.join(home, '.mozilla/native-messaging-hosts/org.sotto.host.json');
   const t0 = Date.now();
-  browser = await launchFirefox({ home });
-  const page = await browser.browser.newPage();
-  ext = await browser.extensionPage('src/results.html');
+  ({ browser, drv } = await firefoxDriver(server, { home }));
   timings.launch_ms = Date.now() - t0;
-  // Runs fn({ sotto, api }, arg) against the background page, from an
-  // extension page (results are copied out as JSON).
-  const bg = (fn, arg) => ext.evaluate(new Function('arg', `return (async () => {
-      const bg = await browser.runtime.getBackgroundPage();
-      const r = await (${fn.toString()})({ sotto: bg.sotto, api: browser }, arg);
-      return r === undefined ? null : JSON.parse(JSON.stringify(r));
-    })()`), arg);
-  drv = {
-    page,
-    base: server.base,
-    bg,
-    async menu(info) {
-      await page.bringToFront();
-      // The exported handler, with the real tab the page is in.
-      await bg(async ({ sotto, api }, [info, url]) => {
-        const tab = (await api.tabs.query({})).find((t) => t.url === url);
-        if (!tab) throw new Error(`no tab for ${url}`);
-        sotto.onMenuClick(info, tab); // not awaited, like the menu event
-        return tab.id;
-      }, [info, page.url()]);
-    },
-    async openExtensionPage(file) { return browser.extensionPage(file); },
-    async setHost(on) {
-      if (on) {
-        fs.mkdirSync(path.dirname(manifestPath), { recursive: true });
-        fs.writeFileSync(manifestPath, JSON.stringify(hostManifest('firefox', hostBinary)));
-      } else {
-        fs.rmSync(manifestPath, { force: true });
-      }
-      await bg(({ sotto }) => sotto.host.disconnect());
-    },
-  };
 });
 
 after(async () => {
@@ -72,6 +37,7 @@ after(async () => {
 });
 
 test('firefox: the context menu items exist', { skip }, async () => {
+  await drv.bg(({ sotto }) => sotto.menusReady);
   const ids = await drv.bg(async ({ api }) => {
     const found = [];
     for (const id of ['summarize-selection', 'summarize-page', 'classify-selection']) {
@@ -112,3 +78,16 @@ test('firefox: a low memory budget sends the same requests to sotto-host', { ski
 test('firefox: install a model with progress, then refuse a tampered cache entry', { skip: skipModels }, () => flows.checkInstallAndTamper(drv, 'firefox'));
 
 test('firefox: a passphrase locks the model cache until it is given', { skip: skipModels }, () => flows.checkPassphrase(drv, 'firefox'));
+
+test('firefox: Stop in the results view cancels a long summarize; the engine goes on', { skip }, async () => {
+  const r = await flows.checkCancel(drv, 'firefox', { mode: 'restart', text: flows.longText(flows.CANCEL_SENTENCES) });
+  console.log(`firefox: Stop clicked ${r.cancelled_after_ms} ms into a ${r.full_ms} ms summary; stopped ${r.stop_ms.toFixed(0)} ms after the click (restart); ` +
+    `the next summary took ${r.next_ms} ms`);
+  assert.ok(r.stop_ms < flows.STOP_MS, `stopped ${r.stop_ms.toFixed(0)} ms after the click`);
+});
+
+// Chromium's background is checked in errors.test.mjs, with the other surfaces.
+test('firefox: the same bad requests get the same codes as everywhere else', { skip: skipModels }, async () => {
+  const got = await flows.errorCodes(drv, `${drv.base}/models/damaged.ftz`, flows.damagedSha256());
+  assert.deepEqual(got, flows.ERROR_CASES.map((c) => c.code));
+});

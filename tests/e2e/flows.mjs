@@ -9,9 +9,11 @@
 // classification, the native CLI for summaries (same request, other build),
 // sha256 from node's crypto for downloads.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { artifacts, out, root, fasttextPredict, nativeRequest, sha256, waitFor, hostBinary } from './helpers.mjs';
+export { longText } from '../js/long-text.mjs';
 
 export const MODELS = {
   lid176: path.join(out, 'models/lid176.ftz'),
@@ -39,6 +41,7 @@ export function routes(base = {}) {
     '/article.html': path.join(root, 'extension/demo/article.html'),
     '/mixed.html': () => Buffer.from(MIXED_PAGE),
     '/models/lid-copy.ftz': MODELS.lid176,
+    '/models/damaged.ftz': () => damagedBytes(),
     ...base,
   };
 }
@@ -115,14 +118,14 @@ export async function setSettings(drv, patch) {
 // ---- the checks ----
 
 export async function checkCapabilities(drv, { flavour, threads }) {
-  const reply = await drv.bg(({ sotto }) => sotto.engine.call({ type: 'request', req: { id: 'c1', op: 'capabilities' }, models: [] }));
+  const reply = await drv.bg(({ sotto }) => sotto.engine.request({ id: 'c1', op: 'capabilities' }));
   assert.equal(reply.id, 'c1');
   assert.equal(reply.result.engine, 'sotto');
   assert.equal(reply.result.flavour, flavour);
   assert.equal(reply.result.simd, 'wasm-simd128');
   assert.ok(reply.result.threads >= threads, `threads ${reply.result.threads} >= ${threads}`);
   assert.ok(reply.result.ops.includes('summarize') && reply.result.ops.includes('classify'), 'the engine has the text ops');
-  const status = await drv.bg(({ sotto }) => sotto.engine.call({ type: 'status' }));
+  const status = await drv.bg(({ sotto }) => sotto.engine.op({ op: 'browser.status' }));
   return { caps: reply.result, status };
 }
 
@@ -326,7 +329,7 @@ export async function checkInstallAndTamper(drv, name) {
     await new Promise((res, rej) => { const t = db.transaction('models', 'readwrite'); t.objectStore('models').put(rec); t.oncomplete = res; t.onerror = () => rej(t.error); });
     db.close();
   });
-  await drv.bg(({ sotto }) => sotto.engine.call({ type: 'unload', model: 'lid-copy' }));
+  await drv.bg(({ sotto }) => sotto.engine.op({ op: 'browser.models.unload', model: 'lid-copy' }));
   job = await runMenu(drv, 'classify-selection', { selectionText: text, pageUrl: `${drv.base}/mixed.html` });
   assert.equal(job.steps[0].status, 'error');
   assert.equal(job.steps[0].error.code, 'tampered');
@@ -377,13 +380,13 @@ export async function checkPassphrase(drv, name) {
   try {
     await drv.page.goto(`${drv.base}/mixed.html`);
     const text = await select(drv.page, 'fr');
-    await drv.bg(({ sotto }) => sotto.engine.call({ type: 'unload', model: 'lid-pass' }));
+    await drv.bg(({ sotto }) => sotto.engine.op({ op: 'browser.models.unload', model: 'lid-pass' }));
     let job = await runMenu(drv, 'classify-selection', { selectionText: text });
     assert.equal(job.steps[0].model, 'lid-pass');
     assert.equal(job.steps[0].status, 'done', JSON.stringify(job.steps[0].error));
 
     // The browser restarts: the session key is gone.
-    await drv.bg(async ({ api, sotto }) => { await api.storage.session.remove('cacheKey'); await sotto.engine.call({ type: 'unload', model: 'lid-pass' }); });
+    await drv.bg(async ({ api, sotto }) => { await api.storage.session.remove('cacheKey'); await sotto.engine.op({ op: 'browser.models.unload', model: 'lid-pass' }); });
     job = await runMenu(drv, 'classify-selection', { selectionText: text });
     assert.equal(job.steps[0].error?.code, 'cache_locked');
     assert.match(job.steps[0].error.hint, /passphrase/);
@@ -400,11 +403,129 @@ export async function checkPassphrase(drv, name) {
 
     // And back to a random key, entries re-encrypted again.
     await opts.evaluate(() => globalThis.sottoOptions.useRandomKey());
-    await drv.bg(({ sotto }) => sotto.engine.call({ type: 'unload', model: 'lid-pass' }));
+    await drv.bg(({ sotto }) => sotto.engine.op({ op: 'browser.models.unload', model: 'lid-pass' }));
     job = await runMenu(drv, 'classify-selection', { selectionText: text });
     assert.equal(job.steps[0].status, 'done', 'random key again');
   } finally {
     await setSettings(drv, { models: {} });
     await opts.close();
   }
+}
+
+// ---- the same failures everywhere ----
+
+// The impossible requests tests/e2e/errors.test.mjs sends to every surface,
+// with the one code each must get.
+export const ERROR_CASES = [
+  { name: 'bad JSON', code: 'bad_json' },
+  { name: 'unknown op', code: 'unknown_op' },
+  { name: 'unknown model', code: 'model_not_found' },
+  { name: 'damaged model file', code: 'bad_model' },
+  { name: 'over-budget model', code: 'over_budget' },
+];
+export const BUDGET_BYTES = 500000; // under lid176.ftz's 938,013 bytes
+
+// A damaged model file: lid176 cut short (the test server has it as
+// /models/damaged.ftz).
+export const damagedBytes = () => fs.readFileSync(MODELS.lid176).subarray(0, 300000);
+export const damagedSha256 = () => crypto.createHash('sha256').update(damagedBytes()).digest('hex');
+export function damagedModel(dir) {
+  const file = path.join(dir, 'damaged.ftz');
+  fs.writeFileSync(file, damagedBytes());
+  return file;
+}
+
+// The extension's background: raw requests to its browser engine, and the
+// real menu path for a damaged installed model and a model over the memory
+// budget. Returns the codes in ERROR_CASES order.
+export async function errorCodes(drv, damagedUrl, damagedSha) {
+  const raw = (request) => drv.bg(async ({ sotto }, request) => (await sotto.engineRequest({ request })).error?.code ?? 'none', request);
+  const codes = [
+    await raw('{"id":1,"op":'),
+    await raw({ op: 'nope' }),
+    await raw({ op: 'classify', model: 'nope', text: 'x' }),
+  ];
+  const opts = await drv.openExtensionPage('src/options.html');
+  await waitFor(() => opts.evaluate(() => globalThis.sottoOptions?.ready === true), 15000, 'the options page');
+  await opts.evaluate(([url, sha]) => globalThis.sottoOptions.install({ id: 'damaged', task: 'language', format: 'fasttext', url, sha256: sha }),
+    [damagedUrl, damagedSha]);
+  await opts.close();
+  await drv.page.goto(`${drv.base}/mixed.html`);
+  const text = await select(drv.page, 'fr');
+  try {
+    await setSettings(drv, { models: { language: 'damaged' } });
+    codes.push((await runMenu(drv, 'classify-selection', { selectionText: text })).steps[0].error?.code ?? 'none');
+    // The user insists on the browser with a budget lid176 does not fit.
+    await setSettings(drv, { models: {}, routing: 'browser', budgetMiB: BUDGET_BYTES / (1024 * 1024) });
+    await drv.bg(({ sotto }) => sotto.engine.op({ op: 'browser.models.unload', model: 'lid176' }));
+    const job = await runMenu(drv, 'classify-selection', { selectionText: text });
+    codes.push(job.steps[0].error?.code ?? 'none');
+    assert.match(job.steps[0].error.hint, /memory budget/);
+  } finally {
+    await setSettings(drv, { models: {}, routing: 'auto', budgetMiB: 1024 });
+  }
+  return codes;
+}
+
+// ---- cancel from the results view ----
+
+export const CANCEL_SENTENCES = 24000; // about 2 MB of selected text: a summary of about half a second
+export const STOP_MS = 200;           // from the Stop button to the view saying so
+
+// A long summarize (about 1 MB of selected text) is stopped with the
+// panel's Stop button while the engine works on it: the job ends
+// "cancelled", the time from the click to the panel saying so is returned,
+// and the engine then answers the next request. mode is how the browser
+// engine cancels ('shared-flag' in Chrome's isolated offscreen document,
+// 'restart' in Firefox).
+export async function checkCancel(drv, name, { mode, text }) {
+  await drv.page.goto(`${drv.base}/article.html`);
+  // How long the whole summary takes (warm: the second run), to stop it
+  // well inside that time.
+  let full;
+  for (let i = 0; i < 2; i++) {
+    full = await runMenu(drv, 'summarize-selection', { selectionText: text });
+    assert.equal(full.status, 'done', JSON.stringify(full.steps[0].error));
+  }
+  const before = await drv.bg(({ sotto }) => [...sotto.jobs.keys()]);
+  const delay = Math.round(full.steps[0].ms * 0.4);
+  // In the page: as soon as the panel shows the summary running in the
+  // browser engine, wait delay ms, click Stop, and time until the panel
+  // says the job stopped.
+  const stopped = drv.page.evaluate(([done, delay]) => new Promise((resolve) => {
+    const poll = setInterval(() => {
+      const root = document.querySelector('sotto-results')?.shadowRoot;
+      const panel = root?.querySelector('.panel');
+      if (!panel || panel.dataset.job === done || panel.dataset.status !== 'running' ||
+          !panel.querySelector('section.step[data-where=browser]')) return;
+      clearInterval(poll);
+      setTimeout(() => {
+        const stop = root.querySelector('.panel[data-status=running] button.stop');
+        if (!stop) return resolve({ ms: 0, status: `${root.querySelector('.panel')?.dataset.status} before the click` });
+        const t0 = performance.now();
+        new MutationObserver(() => {
+          const status = root.querySelector('.panel')?.dataset.status;
+          if (status && status !== 'running') resolve({ ms: performance.now() - t0, status });
+        }).observe(root, { subtree: true, childList: true, attributes: true });
+        stop.click();
+      }, delay);
+    }, 2);
+  }), [full.id, delay]);
+  await drv.menu({ menuItemId: 'summarize-selection', selectionText: text });
+  const stopMs = await stopped;
+  assert.equal(stopMs.status, 'cancelled', `Stop clicked ${delay} ms into a ${full.steps[0].ms} ms summary`);
+  const job = await waitFor(() => drv.bg(({ sotto }, before) => {
+    const j = [...sotto.jobs.values()].find((x) => !before.includes(x.id));
+    return j && j.status !== 'running' ? j : null;
+  }, before), 10000, 'the job to end');
+  assert.equal(job.status, 'cancelled');
+  assert.equal(job.steps[0].error.code, 'cancelled');
+  const status = await drv.bg(({ sotto }) => sotto.engine.op({ op: 'browser.status' }));
+  assert.equal(status.cancel, mode);
+  await shot(drv.page, `${name}-cancelled`);
+  // The engine is still there: the next summary comes out.
+  const t0 = Date.now();
+  const next = await runMenu(drv, 'summarize-selection', { selectionText: text.slice(0, 20000) });
+  assert.equal(next.status, 'done', JSON.stringify(next.steps[0].error));
+  return { stop_ms: stopMs.ms, next_ms: Date.now() - t0, full_ms: full.steps[0].ms, cancelled_after_ms: job.steps[0].ms };
 }

@@ -154,6 +154,89 @@ export async function launchFirefox({ home = null, host = null, keepHome = false
   };
 }
 
+// ---- drivers: one shape for both browsers (flows.mjs describes it) ----
+
+// Chromium with the extension; drv.bg runs code in the service worker and
+// drv.menu fires the real context-menu listeners.
+export async function chromiumDriver(server) {
+  const browser = await launchChromium();
+  const page = await browser.ctx.newPage();
+  const manifestPath = path.join(browser.profile, 'NativeMessagingHosts/org.sotto.host.json');
+  const drv = {
+    name: 'chromium',
+    page,
+    base: server.base,
+    bg: (fn, arg) => browser.sw.evaluate(
+      new Function('arg', `return (${fn.toString()})({ sotto: globalThis.sotto, api: chrome }, arg)`), arg),
+    async menu(info) {
+      // The tab the test page is in: found by URL, or (for pages whose URL
+      // the extension may not see) as the active tab.
+      await page.bringToFront();
+      const tab = await browser.sw.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url === url) ??
+        (await chrome.tabs.query({ active: true, lastFocusedWindow: true }))[0], page.url());
+      if (!tab) throw new Error('the test page is not a tab');
+      await browser.sw.evaluate(([info, tab]) => chrome.contextMenus.onClicked.dispatch(info, tab), [info, tab]);
+    },
+    async openExtensionPage(file) {
+      const p = await browser.ctx.newPage();
+      await p.goto(`chrome-extension://${browser.id}/${file}`);
+      return p;
+    },
+    async setHost(on) {
+      if (on) {
+        fs.mkdirSync(path.dirname(manifestPath), { recursive: true });
+        fs.writeFileSync(manifestPath, JSON.stringify(hostManifest('chrome', hostBinary)));
+      } else {
+        fs.rmSync(manifestPath, { force: true });
+      }
+      await browser.sw.evaluate(() => globalThis.sotto.host.disconnect());
+    },
+  };
+  return { browser, drv };
+}
+
+// Firefox with the extension; drv.bg runs code against the background page
+// from an extension page, drv.menu calls the exported handler with the real
+// tab (Firefox has no onClicked.dispatch).
+export async function firefoxDriver(server, { home }) {
+  const manifestPath = path.join(home, '.mozilla/native-messaging-hosts/org.sotto.host.json');
+  const browser = await launchFirefox({ home });
+  const page = await browser.browser.newPage();
+  const ext = await browser.extensionPage('src/results.html');
+  // Results are copied out as JSON.
+  const bg = (fn, arg) => ext.evaluate(new Function('arg', `return (async () => {
+      const bg = await browser.runtime.getBackgroundPage();
+      const r = await (${fn.toString()})({ sotto: bg.sotto, api: browser }, arg);
+      return r === undefined ? null : JSON.parse(JSON.stringify(r));
+    })()`), arg);
+  const drv = {
+    name: 'firefox',
+    page,
+    base: server.base,
+    bg,
+    async menu(info) {
+      await page.bringToFront();
+      await bg(async ({ sotto, api }, [info, url]) => {
+        const tab = (await api.tabs.query({})).find((t) => t.url === url);
+        if (!tab) throw new Error(`no tab for ${url}`);
+        sotto.onMenuClick(info, tab); // not awaited, like the menu event
+        return tab.id;
+      }, [info, page.url()]);
+    },
+    async openExtensionPage(file) { return browser.extensionPage(file); },
+    async setHost(on) {
+      if (on) {
+        fs.mkdirSync(path.dirname(manifestPath), { recursive: true });
+        fs.writeFileSync(manifestPath, JSON.stringify(hostManifest('firefox', hostBinary)));
+      } else {
+        fs.rmSync(manifestPath, { force: true });
+      }
+      await bg(({ sotto }) => sotto.host.disconnect());
+    },
+  };
+  return { browser, drv };
+}
+
 export async function waitFor(fn, ms = 30000, what = 'a condition') {
   const end = Date.now() + ms;
   let last;

@@ -1,0 +1,103 @@
+// Cancel in the wasm engine as the extension uses it: the engine in a worker
+// thread, a shared flag the main thread sets, read by engine.mjs's
+// isCancelled at the engine's checkpoints. A long summarize is cancelled at
+// several points of its work; the time from setting the flag to the
+// worker's "cancelled" reply is printed (figures: tests/bench/RESULTS.md),
+// and the engine answers the next request as if nothing had happened.
+// The same for the native host, a real process: the time from "cancel" to
+// its only worker being free again.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { flavours } from './helpers.mjs';
+import { HostClient, makeHome, hostBin } from './host-client.mjs';
+import { longText } from './long-text.mjs';
+
+const SENTENCES = 24000; // about 2 MB of text (some 340,000 words): about half a second in wasm
+const STOP_MS = 200;     // what the extension promises for a cancel from the results view
+
+const now = () => performance.timeOrigin + performance.now();
+
+function start(flavour) {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const w = new Worker(new URL('./cancel-worker.mjs', import.meta.url),
+    { workerData: { flavour, threads: flavour === 'wasm-simd-threads' ? 2 : 1, flag: flag.buffer } });
+  const waiters = [];
+  w.on('message', (m) => { for (const f of waiters.splice(0)) f(m); });
+  const next = (pred) => new Promise((resolve) => {
+    const f = (m) => (pred(m) ? resolve(m) : waiters.push(f));
+    waiters.push(f);
+  });
+  return { w, flag, next };
+}
+
+for (const flavour of Object.keys(flavours)) {
+  test(`${flavour}: a long summarize stops soon after cancel; the engine goes on`, { skip: !fs.existsSync(flavours[flavour]) && `${flavour} is not built` }, async () => {
+    const { w, flag, next } = start(flavour);
+    await next((m) => m.ready);
+    const text = longText(SENTENCES);
+    const ask = (req) => { w.postMessage(req); return next((m) => m.reply).then((m) => m); };
+
+    // The whole work, uncancelled: the second run is the reference (the
+    // first also grows the heap and warms up the compiler).
+    let full, fullMs = Infinity;
+    for (let i = 0; i < 2; i++) {
+      const t0 = now();
+      full = await ask({ id: 'full', op: 'summarize', text, stream: true });
+      fullMs = Math.min(fullMs, full.at - t0);
+      assert.ok(full.reply.result, JSON.stringify(full.reply.error));
+    }
+
+    const stops = [];
+    for (const share of [0.1, 0.3, 0.5]) {
+      Atomics.store(flag, 0, 0);
+      const sent = now();
+      const pending = ask({ id: `c${share}`, op: 'summarize', text, stream: true });
+      await new Promise((r) => setTimeout(r, fullMs * share));
+      const cancelAt = now();
+      Atomics.store(flag, 0, 1);
+      const { reply, at } = await pending;
+      assert.equal(reply.error?.code, 'cancelled', `cancelled at ${Math.round(cancelAt - sent)} ms of ${Math.round(fullMs)}`);
+      stops.push(at - cancelAt);
+    }
+    Atomics.store(flag, 0, 0);
+    const after = await ask({ id: 'after', op: 'summarize', text, style: 'tldr' });
+    const again = await ask({ id: 'again', op: 'summarize', text });
+    assert.ok(after.reply.result, 'the engine answers after cancels');
+    assert.deepEqual(again.reply.result.sentences, full.reply.result.sentences, 'and gives the same summary');
+    w.postMessage('exit');
+    const worst = Math.max(...stops);
+    console.log(`# ${flavour}: summarize of ${text.length} bytes takes ${Math.round(fullMs)} ms; ` +
+      `cancel to stop ${stops.map((s) => `${s.toFixed(1)}`).join(', ')} ms (at 10, 30 and 50 % of the work)`);
+    assert.ok(worst < Math.max(STOP_MS, fullMs / 4), `stopped ${worst.toFixed(0)} ms after cancel`);
+  });
+}
+
+test('native host: a long summarize stops soon after cancel; its worker goes on', { skip: !fs.existsSync(hostBin) && 'the host is not built' }, async () => {
+  const { env } = makeHome();
+  env.SOTTO_HOST_WORKERS = '1'; // the next request runs only once the summarize stopped
+  const h = new HostClient({ env });
+  const text = longText(SENTENCES);
+  let t0 = now();
+  const full = await h.request({ id: 'full', op: 'summarize', text });
+  const fullMs = now() - t0;
+  assert.ok(full.result, JSON.stringify(full.error));
+  const stops = [];
+  for (const share of [0.1, 0.3, 0.5]) {
+    const id = `c${share}`;
+    h.send({ id, op: 'summarize', text, stream: true });
+    await new Promise((r) => setTimeout(r, fullMs * share));
+    t0 = now();
+    h.send({ id: `x${share}`, op: 'cancel', target: id });
+    const next = await h.request({ id: `n${share}`, op: 'tensor.softmax', x: { shape: [2], data: [0, 0] } });
+    stops.push(now() - t0);
+    assert.deepEqual(next.result.data, [0.5, 0.5]);
+    assert.equal((await h.reply(id)).error?.code, 'cancelled');
+  }
+  await h.close();
+  const worst = Math.max(...stops);
+  console.log(`# native host: summarize of ${text.length} bytes takes ${Math.round(fullMs)} ms; ` +
+    `cancel to worker free ${stops.map((s) => s.toFixed(1)).join(', ')} ms (at 10, 30 and 50 % of the work)`);
+  assert.ok(worst < Math.max(STOP_MS, fullMs / 4), `free ${worst.toFixed(0)} ms after cancel`);
+});
