@@ -30,6 +30,8 @@ static const struct {
     {"tensor.binary", sotto_task_tensor_binary},
     {"tensor.bench", sotto_task_tensor_bench},
     {"classify", sotto_task_classify},
+    {"embed", sotto_task_embed},
+    {"tokenize", sotto_task_tokenize},
     {"summarize", sotto_task_summarize},
     {"generate", sotto_task_generate},
     {"logits", sotto_task_logits},

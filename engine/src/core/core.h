@@ -47,6 +47,7 @@ typedef struct sotto_model {
   size_t bytes;         /* memory the loaded model holds */
   sotto_blob file;      /* the file's bytes, kept when used in place */
   const struct sotto_model_card *card; /* what the engine knows of this very file, or NULL */
+  const struct sotto_tokenizer *tokenizer; /* the model's own, or NULL ("tokenize") */
   void *impl;
   void (*destroy)(void *impl);
 } sotto_model;
@@ -101,5 +102,10 @@ int sotto_json_bool(const cJSON *req, const char *key, int dflt, sotto_error *er
  * field is absent; -1 with *err set when it is not one of them. */
 int sotto_json_enum(const cJSON *req, const char *key, const char *const *names, int count,
                     int dflt, sotto_error *err);
+/* The strings of an array field, as a malloc'ed array of *n pointers into
+ * req (free() it); NULL with *n = 0 when absent; NULL with *err set when
+ * it is not an array of 1 to max strings. */
+const char **sotto_json_strings(const cJSON *req, const char *key, int max, int *n,
+                                sotto_error *err);
 
 #endif /* SOTTO_CORE_H */

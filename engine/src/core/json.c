@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
@@ -68,4 +69,30 @@ int sotto_json_enum(const cJSON *req, const char *key, const char *const *names,
                              i == 0 ? "" : i == count - 1 ? " or " : ", ", names[i]);
   sotto_error_set(err, SOTTO_BAD_REQUEST, "\"%s\" must be %s", key, list);
   return -1;
+}
+
+const char **sotto_json_strings(const cJSON *req, const char *key, int max, int *n,
+                                sotto_error *err) {
+  *n = 0;
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key), *item;
+  if (!v || cJSON_IsNull(v)) return NULL;
+  int count = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;
+  if (count < 1 || count > max) {
+    sotto_error_set(err, SOTTO_BAD_REQUEST, "\"%s\" must be an array of 1 to %d strings", key, max);
+    return NULL;
+  }
+  const char **out = malloc((size_t)count * sizeof *out);
+  if (!out) {
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+    return NULL;
+  }
+  cJSON_ArrayForEach(item, v) {
+    if (!cJSON_IsString(item)) {
+      free(out);
+      sotto_error_set(err, SOTTO_BAD_REQUEST, "\"%s\" must hold strings only", key);
+      return NULL;
+    }
+    out[(*n)++] = item->valuestring;
+  }
+  return out;
 }

@@ -29,6 +29,29 @@ int sotto_linear_run(sotto_linear *l, pthreadpool_t pool, const float *x,
                      size_t rows, float *y, sotto_error *err);
 void sotto_linear_destroy(sotto_linear *l);
 
+/* The same layer on XNNPACK's int8 path (qd8-f32-qc8w): the weights are
+ * quantized here to int8 with one symmetric scale per output channel, and
+ * each run quantizes the input rows dynamically (one scale and zero point
+ * per row) before an int8 product with f32 output. */
+sotto_linear *sotto_linear_create_int8(const float *w, const float *bias, size_t n_in,
+                                       size_t n_out, sotto_error *err);
+/* Bytes of scratch memory a run over rows needs (0 for f32 layers). */
+size_t sotto_linear_scratch_bytes(const sotto_linear *l, size_t rows);
+/* sotto_linear_run with caller-owned scratch of sotto_linear_scratch_bytes
+ * (NULL: allocated for the call). */
+int sotto_linear_run_scratch(sotto_linear *l, pthreadpool_t pool, const float *x, size_t rows,
+                             float *y, void *scratch, sotto_error *err);
+
+/* Batched matrix products c[i] = a[i] b[i] for i < batch, all contiguous:
+ * a[i] is [m x k]; b[i] is [k x n], or [n x k] when created with
+ * transpose_b (c = a b^T). The operator and its workspace are kept between
+ * runs of any shape. */
+typedef struct sotto_bmm sotto_bmm;
+sotto_bmm *sotto_bmm_create(int transpose_b, sotto_error *err);
+int sotto_bmm_run(sotto_bmm *op, pthreadpool_t pool, const float *a, const float *b, float *c,
+                  size_t batch, size_t m, size_t k, size_t n, sotto_error *err);
+void sotto_bmm_destroy(sotto_bmm *op);
+
 /* c[m x n] = a[m x k] b[k x n]; one-shot (packs b every call). */
 int sotto_matmul(pthreadpool_t pool, const float *a, const float *b, float *c,
                  size_t m, size_t k, size_t n, sotto_error *err);

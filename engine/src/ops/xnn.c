@@ -26,6 +26,7 @@ int sotto_ops_init(sotto_error *err) {
 
 struct sotto_linear {
   xnn_operator_t op;
+  xnn_operator_t quantize; /* int8 layers: f32 rows -> qd8 */
   size_t n_in, n_out;
 };
 
@@ -57,9 +58,81 @@ sotto_linear *sotto_linear_create(const float *w, const float *bias, size_t n_in
   return linear_create(w, bias, n_in, n_out, 0, err);
 }
 
-int sotto_linear_run(sotto_linear *l, pthreadpool_t pool, const float *x, size_t rows,
-                     float *y, sotto_error *err) {
+sotto_linear *sotto_linear_create_int8(const float *w, const float *bias, size_t n_in,
+                                       size_t n_out, sotto_error *err) {
+  if (n_in == 0 || n_out == 0) {
+    sotto_error_set(err, SOTTO_BAD_REQUEST, "linear layer with an empty dimension");
+    return NULL;
+  }
+  sotto_linear *l = calloc(1, sizeof *l);
+  int8_t *q = malloc(n_in * n_out);
+  float *scale = malloc(n_out * sizeof *scale);
+  if (!l || !q || !scale) {
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+    goto fail;
+  }
+  l->n_in = n_in;
+  l->n_out = n_out;
+  /* Symmetric per-channel quantization: the row's largest magnitude maps
+   * to 127, values round to nearest. */
+  for (size_t o = 0; o < n_out; o++) {
+    const float *row = w + o * n_in;
+    float amax = 0;
+    for (size_t i = 0; i < n_in; i++) amax = fmaxf(amax, fabsf(row[i]));
+    scale[o] = amax > 0 ? amax / 127.0f : 1.0f;
+    float inv = 1.0f / scale[o];
+    for (size_t i = 0; i < n_in; i++) q[o * n_in + i] = (int8_t)lrintf(row[i] * inv);
+  }
+  enum xnn_status s = xnn_create_fully_connected_nc_qd8_f32_qc8w(
+      n_in, n_out, n_in, n_out, scale, q, bias, -INFINITY, INFINITY, 0, NULL, NULL, &l->op);
+  if (s == xnn_status_success) s = xnn_create_convert_nc_f32_qd8(0, &l->quantize);
+  if (s != xnn_status_success) {
+    xnn_fail(err, "int8 fully-connected create", s);
+    goto fail;
+  }
+  free(q);
+  free(scale);
+  return l;
+fail:
+  free(q);
+  free(scale);
+  sotto_linear_destroy(l);
+  return NULL;
+}
+
+size_t sotto_linear_scratch_bytes(const sotto_linear *l, size_t rows) {
+  if (!l->quantize) return 0;
+  size_t params = (rows + XNN_EXTRA_QUANTIZATION_PARAMS) * sizeof(struct xnn_quantization_params);
+  return params + rows * l->n_in + XNN_EXTRA_BYTES;
+}
+
+static int linear_run_int8(sotto_linear *l, pthreadpool_t pool, const float *x, size_t rows,
+                           float *y, void *scratch, sotto_error *err) {
+  struct xnn_quantization_params *qp = scratch;
+  int8_t *xq = (int8_t *)(qp + rows + XNN_EXTRA_QUANTIZATION_PARAMS);
+  enum xnn_status s =
+      xnn_reshape_convert_nc_f32_qd8(l->quantize, rows, l->n_in, l->n_in, l->n_in, pool);
+  if (s == xnn_status_success) s = xnn_setup_convert_nc_f32_qd8(l->quantize, x, xq, qp);
+  if (s == xnn_status_success) s = xnn_run_operator(l->quantize, pool);
+  if (s != xnn_status_success) return xnn_fail(err, "dynamic quantization", s);
+  s = xnn_reshape_fully_connected_nc_qd8_f32_qc8w(l->op, rows, pool);
+  if (s == xnn_status_success) s = xnn_setup_fully_connected_nc_qd8_f32_qc8w(l->op, xq, y, qp);
+  if (s == xnn_status_success) s = xnn_run_operator(l->op, pool);
+  if (s != xnn_status_success) return xnn_fail(err, "int8 fully-connected run", s);
+  return 0;
+}
+
+int sotto_linear_run_scratch(sotto_linear *l, pthreadpool_t pool, const float *x, size_t rows,
+                             float *y, void *scratch, sotto_error *err) {
   if (rows == 0) return 0;
+  if (l->quantize) {
+    void *own = scratch ? NULL : malloc(sotto_linear_scratch_bytes(l, rows));
+    if (!scratch && !own)
+      return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+    int rc = linear_run_int8(l, pool, x, rows, y, scratch ? scratch : own, err);
+    free(own);
+    return rc;
+  }
   enum xnn_status s = xnn_reshape_fully_connected_nc_f32(l->op, rows, pool);
   if (s != xnn_status_success) return xnn_fail(err, "fully-connected reshape", s);
   s = xnn_setup_fully_connected_nc_f32(l->op, x, y);
@@ -69,10 +142,66 @@ int sotto_linear_run(sotto_linear *l, pthreadpool_t pool, const float *x, size_t
   return 0;
 }
 
+int sotto_linear_run(sotto_linear *l, pthreadpool_t pool, const float *x, size_t rows,
+                     float *y, sotto_error *err) {
+  return sotto_linear_run_scratch(l, pool, x, rows, y, NULL, err);
+}
+
 void sotto_linear_destroy(sotto_linear *l) {
   if (!l) return;
-  xnn_delete_operator(l->op);
+  if (l->op) xnn_delete_operator(l->op);
+  if (l->quantize) xnn_delete_operator(l->quantize);
   free(l);
+}
+
+struct sotto_bmm {
+  xnn_operator_t op;
+  void *workspace;
+  size_t workspace_bytes;
+};
+
+sotto_bmm *sotto_bmm_create(int transpose_b, sotto_error *err) {
+  sotto_bmm *b = calloc(1, sizeof *b);
+  if (!b) {
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+    return NULL;
+  }
+  enum xnn_status s =
+      xnn_create_batch_matrix_multiply_nc_f32(transpose_b ? XNN_FLAG_TRANSPOSE_B : 0, &b->op);
+  if (s != xnn_status_success) {
+    xnn_fail(err, "batch matrix multiply create", s);
+    free(b);
+    return NULL;
+  }
+  return b;
+}
+
+int sotto_bmm_run(sotto_bmm *b, pthreadpool_t pool, const float *a, const float *bm, float *c,
+                  size_t batch, size_t m, size_t k, size_t n, sotto_error *err) {
+  if (batch == 0 || m == 0 || n == 0) return 0;
+  size_t bytes = 0, align = 0;
+  enum xnn_status s = xnn_reshape_batch_matrix_multiply_nc_f32(b->op, 1, &batch, &batch, m, k,
+                                                               n, &bytes, &align, pool);
+  if (s != xnn_status_success) return xnn_fail(err, "batch matrix multiply reshape", s);
+  if (bytes > b->workspace_bytes) {
+    /* align is at most XNN_ALLOCATION_ALIGNMENT; over-allocate and align up. */
+    free(b->workspace);
+    b->workspace = malloc(bytes + align);
+    b->workspace_bytes = b->workspace ? bytes : 0;
+    if (!b->workspace) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+  }
+  void *ws = b->workspace;
+  if (align > 1) ws = (void *)(((uintptr_t)ws + align - 1) / align * align);
+  s = xnn_setup_batch_matrix_multiply_nc_f32(b->op, ws, a, bm, c);
+  if (s == xnn_status_success) s = xnn_run_operator(b->op, pool);
+  return s == xnn_status_success ? 0 : xnn_fail(err, "batch matrix multiply run", s);
+}
+
+void sotto_bmm_destroy(sotto_bmm *b) {
+  if (!b) return;
+  xnn_delete_operator(b->op);
+  free(b->workspace);
+  free(b);
 }
 
 int sotto_matmul(pthreadpool_t pool, const float *a, const float *b, float *c, size_t m,

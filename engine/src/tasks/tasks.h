@@ -30,6 +30,12 @@ SOTTO_OP(sotto_task_tensor_binary);
 SOTTO_OP(sotto_task_tensor_bench);
 /* classify.c */
 SOTTO_OP(sotto_task_classify);
+/* embed.c */
+SOTTO_OP(sotto_task_embed);
+/* The BERT-family model registered under id, or NULL with *err set. */
+struct sotto_bert *sotto_task_bert(sotto_context *ctx, const char *id, sotto_error *err);
+/* tokenize.c */
+SOTTO_OP(sotto_task_tokenize);
 /* summarize.c */
 SOTTO_OP(sotto_task_summarize);
 
