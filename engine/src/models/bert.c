@@ -41,6 +41,7 @@
 #include "formats/gguf.h"
 #include "ops/ops.h"
 
+
 /* Tokens in one forward pass (several texts); a window of n_ctx always fits. */
 #define BERT_BATCH_TOKENS 1024
 #define BERT_MAX_LAYERS 256
@@ -57,9 +58,10 @@
 #define KEY_EPS "bert.attention.layer_norm_epsilon"
 #define KEY_POOLING "bert.pooling_type"
 #define KEY_LABELS "bert.classifier.output_labels"
-#define KEY_ACT "bert.feed_forward_activation"  /* sotto: config hidden_act */
-#define KEY_HEAD_ACT "bert.classifier.activation" /* sotto: "tanh" | "relu" */
-#define KEY_PROBLEM "bert.classifier.problem_type" /* sotto: config problem_type */
+#define KEY_ACT "bert.hidden_activation"             /* config hidden_act */
+#define KEY_HEAD_ACT "sotto.classifier.activation"     /* "tanh" | "relu" */
+#define KEY_PROBLEM "sotto.classifier.problem_type"    /* config problem_type */
+#define KEY_TOKENIZER "tokenizer.ggml.model"
 
 typedef enum {
   ACT_GELU,      /* 0.5 x (1 + erf(x / sqrt 2)), "gelu" */
@@ -443,6 +445,11 @@ static int load_labels(sotto_bert *b, sotto_error *err) {
 /* Encodes text (no special tokens) into a malloc'ed array; *n its length. */
 static int32_t *encode(const sotto_tokenizer *tok, const char *text, int add_special, int64_t *n,
                        sotto_error *err) {
+  if (!tok) {
+    sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL,
+                    "the model file has no tokenizer: give token ids (\"ids\")");
+    return NULL;
+  }
   size_t len = strlen(text);
   int64_t cap = (int64_t)len + 8;
   int32_t *ids = malloc((size_t)cap * sizeof *ids);
@@ -551,12 +558,20 @@ int sotto_bert_load(sotto_model *m, sotto_error *err) {
   m->arch = "bert";
   if (!(b->gguf = sotto_gguf_open(m->file.data, m->file.size, err))) return -1;
   if (load_config(b, err) || load_weights(b, err) || load_labels(b, err)) return -1;
-  if (!(b->tok = sotto_tokenizer_from_gguf(b->gguf, err))) return -1;
-  if (sotto_tokenizer_n_vocab(b->tok) > b->c.n_vocab)
-    return sotto_error_set(err, SOTTO_BAD_MODEL, "the tokenizer has %d tokens, the model %d",
-                           (int)sotto_tokenizer_n_vocab(b->tok), b->c.n_vocab);
-  if (learn_frames(b, err)) return -1;
-  m->tokenizer = b->tok;
+  /* A file without a tokenizer (llama.cpp's "none" or "no_vocab") runs
+   * on token ids only. */
+  sotto_gguf_string tm = {0};
+  if (sotto_gguf_get_str(b->gguf, KEY_TOKENIZER, &tm, err) < 0) return -1;
+  int has_tok = tm.len && !(tm.len == 4 && memcmp(tm.data, "none", 4) == 0) &&
+                !(tm.len == 8 && memcmp(tm.data, "no_vocab", 8) == 0);
+  if (has_tok) {
+    if (!(b->tok = sotto_tokenizer_from_gguf(b->gguf, err))) return -1;
+    if (sotto_tokenizer_n_vocab(b->tok) > b->c.n_vocab)
+      return sotto_error_set(err, SOTTO_BAD_MODEL, "the tokenizer has %d tokens, the model %d",
+                             (int)sotto_tokenizer_n_vocab(b->tok), b->c.n_vocab);
+    if (learn_frames(b, err)) return -1;
+    m->tokenizer = b->tok;
+  }
   b->info.n_embd = b->c.n_embd;
   b->info.n_ctx = b->c.n_pos;
   b->info.n_labels = b->c.n_labels;
@@ -1149,5 +1164,62 @@ int sotto_bert_similarity(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, c
 done:
   free(texts);
   free(e);
+  return rc;
+}
+
+int sotto_bert_run(sotto_bert *b, pthreadpool_t pool, sotto_stream *st,
+                   const int32_t *const *ids, const int32_t *const *types, const int *lens, int n,
+                   sotto_bert_pooling pooling, int normalize, float *embeddings, float *probs,
+                   sotto_error *err) {
+  if (probs && !b->c.n_labels)
+    return sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL, "the model has no classifier head");
+  bert_jobs q = {0};
+  size_t H = (size_t)b->c.n_embd, L = (size_t)b->c.n_labels;
+  float *logits = NULL;
+  int rc = -1;
+  for (int i = 0; i < n; i++) {
+    if (lens[i] < 1 || lens[i] > b->c.n_pos) {
+      sotto_error_set(err, lens[i] < 1 ? SOTTO_EMPTY_TEXT : SOTTO_TOO_LARGE,
+                      "sequence %d has %d tokens; the model takes 1 to %d", i, lens[i], b->c.n_pos);
+      goto done;
+    }
+    for (int k = 0; k < lens[i]; k++)
+      if (ids[i][k] < 0 || ids[i][k] >= b->c.n_vocab || (types && types[i] && types[i][k] < 0)) {
+        sotto_error_set(err, SOTTO_BAD_REQUEST, "token %d of sequence %d is out of range", k, i);
+        goto done;
+      }
+    if (jobs_reserve(&q, lens[i], err)) goto done;
+    q.start[q.n_seq] = q.n_tok, q.len[q.n_seq] = lens[i], q.owner[q.n_seq] = i;
+    q.n_seq++;
+    memcpy(q.ids + q.n_tok, ids[i], (size_t)lens[i] * sizeof **ids);
+    for (int k = 0; k < lens[i]; k++) q.types[q.n_tok + k] = types && types[i] ? types[i][k] : 0;
+    q.n_tok += lens[i];
+  }
+  if (probs && !(logits = malloc((size_t)n * L * sizeof *logits))) {
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+    goto done;
+  }
+  if (jobs_run(b, pool, st, &q, pooling, embeddings, logits, err)) goto done;
+  for (int i = 0; embeddings && normalize && i < n; i++) {
+    float *o = embeddings + (size_t)i * H;
+    double norm = 0;
+    for (size_t k = 0; k < H; k++) norm += (double)o[k] * o[k];
+    norm = sqrt(norm);
+    for (size_t k = 0; k < H; k++) o[k] = (float)(o[k] / (norm > 1e-12 ? norm : 1e-12));
+  }
+  double *p = probs ? malloc(L * sizeof *p) : NULL;
+  if (probs && !p) {
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+    goto done;
+  }
+  for (int i = 0; probs && i < n; i++) {
+    probabilities(logits + (size_t)i * L, (int)L, b->info.multi_label, p);
+    for (size_t k = 0; k < L; k++) probs[(size_t)i * L + k] = (float)p[k];
+  }
+  free(p);
+  rc = 0;
+done:
+  free(logits);
+  jobs_free(&q);
   return rc;
 }

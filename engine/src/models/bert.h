@@ -61,6 +61,16 @@ int sotto_bert_zero_shot(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, co
                          const char *const *hypotheses, int n, int multi_label, float *scores,
                          int *windows, sotto_error *err);
 
+/* Pre-tokenized input: n sequences of token ids as the model takes them
+ * (special tokens included, at most n_ctx each) and their segments (types
+ * or types[i] may be NULL: all 0). Writes each sequence's pooled
+ * embedding (embeddings, n_embd floats each, may be NULL) and label
+ * probabilities (probs, n_labels each, may be NULL). */
+int sotto_bert_run(sotto_bert *b, pthreadpool_t pool, sotto_stream *st,
+                   const int32_t *const *ids, const int32_t *const *types, const int *lens, int n,
+                   sotto_bert_pooling pooling, int normalize, float *embeddings, float *probs,
+                   sotto_error *err);
+
 /* Zero-shot labels from an embedding model: the cosine similarity of the
  * text's embedding (the model's pooling) to each label text's. */
 int sotto_bert_similarity(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const char *text,

@@ -24,31 +24,64 @@ int sotto_ops_init(sotto_error *err) {
   return 0;
 }
 
+/* A linear layer's weights are split into blocks of output columns of
+ * about LINEAR_BLOCK_BYTES, one XNNPACK operator each. XNNPACK runs an
+ * operator row block by row block (4 to 7 rows) over all its output
+ * columns, so a large layer's weights are read from memory again for every
+ * row block; a block that stays in a core's L2 cache (1 MiB and more on
+ * current x86 and ARM cores) is read once per run. This is 2-4x faster for
+ * encoder-sized layers (128 rows, 768 x 3072) natively and in wasm. */
+#define LINEAR_BLOCK_BYTES (256u << 10)
+#define LINEAR_BLOCK_ALIGN 64 /* columns: a multiple of every kernel's nr */
+
 struct sotto_linear {
-  xnn_operator_t op;
+  xnn_operator_t *ops;     /* one per block of output columns */
+  size_t n_ops, block;     /* block: columns per operator (the last may have fewer) */
   xnn_operator_t quantize; /* int8 layers: f32 rows -> qd8 */
   size_t n_in, n_out;
 };
 
-static sotto_linear *linear_create(const float *w, const float *bias, size_t n_in,
-                                   size_t n_out, uint32_t flags, sotto_error *err) {
+static size_t block_columns(size_t n_in, size_t n_out, size_t weight_bytes) {
+  size_t b = LINEAR_BLOCK_BYTES / (n_in * weight_bytes) / LINEAR_BLOCK_ALIGN * LINEAR_BLOCK_ALIGN;
+  if (b < LINEAR_BLOCK_ALIGN) b = LINEAR_BLOCK_ALIGN;
+  return b < n_out ? b : n_out;
+}
+
+/* Allocates l with its operator array for blocks of block columns. */
+static sotto_linear *linear_alloc(size_t n_in, size_t n_out, size_t block, sotto_error *err) {
   if (n_in == 0 || n_out == 0) {
     sotto_error_set(err, SOTTO_BAD_REQUEST, "linear layer with an empty dimension");
     return NULL;
   }
   sotto_linear *l = calloc(1, sizeof *l);
-  if (!l) {
+  if (l) {
+    l->n_in = n_in, l->n_out = n_out, l->block = block;
+    l->n_ops = (n_out + block - 1) / block;
+    l->ops = calloc(l->n_ops, sizeof *l->ops);
+  }
+  if (!l || !l->ops) {
+    if (l) free(l);
     sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
     return NULL;
   }
-  l->n_in = n_in;
-  l->n_out = n_out;
-  enum xnn_status s = xnn_create_fully_connected_nc_f32(
-      n_in, n_out, n_in, n_out, w, bias, -INFINITY, INFINITY, flags, NULL, NULL, &l->op);
-  if (s != xnn_status_success) {
-    xnn_fail(err, "fully-connected create", s);
-    free(l);
-    return NULL;
+  return l;
+}
+
+static sotto_linear *linear_create(const float *w, const float *bias, size_t n_in,
+                                   size_t n_out, uint32_t flags, sotto_error *err) {
+  /* Transposed weights ([n_in x n_out]) cannot be cut by columns in place. */
+  size_t block = flags & XNN_FLAG_TRANSPOSE_WEIGHTS ? n_out : block_columns(n_in, n_out, 4);
+  sotto_linear *l = linear_alloc(n_in, n_out, block, err);
+  for (size_t i = 0; l && i < l->n_ops; i++) {
+    size_t off = i * block, n = n_out - off < block ? n_out - off : block;
+    enum xnn_status s = xnn_create_fully_connected_nc_f32(
+        n_in, n, n_in, n_out, w + off * n_in, bias ? bias + off : NULL, -INFINITY, INFINITY,
+        flags, NULL, NULL, &l->ops[i]);
+    if (s != xnn_status_success) {
+      xnn_fail(err, "fully-connected create", s);
+      sotto_linear_destroy(l);
+      return NULL;
+    }
   }
   return l;
 }
@@ -60,19 +93,14 @@ sotto_linear *sotto_linear_create(const float *w, const float *bias, size_t n_in
 
 sotto_linear *sotto_linear_create_int8(const float *w, const float *bias, size_t n_in,
                                        size_t n_out, sotto_error *err) {
-  if (n_in == 0 || n_out == 0) {
-    sotto_error_set(err, SOTTO_BAD_REQUEST, "linear layer with an empty dimension");
-    return NULL;
-  }
-  sotto_linear *l = calloc(1, sizeof *l);
-  int8_t *q = malloc(n_in * n_out);
-  float *scale = malloc(n_out * sizeof *scale);
-  if (!l || !q || !scale) {
+  sotto_linear *l = linear_alloc(n_in, n_out, block_columns(n_in, n_out, 1), err);
+  int8_t *q = l ? malloc(n_in * n_out) : NULL;
+  float *scale = l ? malloc(n_out * sizeof *scale) : NULL;
+  if (!l) return NULL;
+  if (!q || !scale) {
     sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
     goto fail;
   }
-  l->n_in = n_in;
-  l->n_out = n_out;
   /* Symmetric per-channel quantization: the row's largest magnitude maps
    * to 127, values round to nearest. */
   for (size_t o = 0; o < n_out; o++) {
@@ -83,9 +111,14 @@ sotto_linear *sotto_linear_create_int8(const float *w, const float *bias, size_t
     float inv = 1.0f / scale[o];
     for (size_t i = 0; i < n_in; i++) q[o * n_in + i] = (int8_t)lrintf(row[i] * inv);
   }
-  enum xnn_status s = xnn_create_fully_connected_nc_qd8_f32_qc8w(
-      n_in, n_out, n_in, n_out, scale, q, bias, -INFINITY, INFINITY, 0, NULL, NULL, &l->op);
-  if (s == xnn_status_success) s = xnn_create_convert_nc_f32_qd8(0, &l->quantize);
+  enum xnn_status s = xnn_create_convert_nc_f32_qd8(0, &l->quantize);
+  for (size_t i = 0; s == xnn_status_success && i < l->n_ops; i++) {
+    size_t off = i * l->block, n = n_out - off < l->block ? n_out - off : l->block;
+    s = xnn_create_fully_connected_nc_qd8_f32_qc8w(n_in, n, n_in, n_out, scale + off,
+                                                    q + off * n_in, bias ? bias + off : NULL,
+                                                    -INFINITY, INFINITY, 0, NULL, NULL,
+                                                    &l->ops[i]);
+  }
   if (s != xnn_status_success) {
     xnn_fail(err, "int8 fully-connected create", s);
     goto fail;
@@ -106,40 +139,36 @@ size_t sotto_linear_scratch_bytes(const sotto_linear *l, size_t rows) {
   return params + rows * l->n_in + XNN_EXTRA_BYTES;
 }
 
-static int linear_run_int8(sotto_linear *l, pthreadpool_t pool, const float *x, size_t rows,
-                           float *y, void *scratch, sotto_error *err) {
-  struct xnn_quantization_params *qp = scratch;
-  int8_t *xq = (int8_t *)(qp + rows + XNN_EXTRA_QUANTIZATION_PARAMS);
-  enum xnn_status s =
-      xnn_reshape_convert_nc_f32_qd8(l->quantize, rows, l->n_in, l->n_in, l->n_in, pool);
-  if (s == xnn_status_success) s = xnn_setup_convert_nc_f32_qd8(l->quantize, x, xq, qp);
-  if (s == xnn_status_success) s = xnn_run_operator(l->quantize, pool);
-  if (s != xnn_status_success) return xnn_fail(err, "dynamic quantization", s);
-  s = xnn_reshape_fully_connected_nc_qd8_f32_qc8w(l->op, rows, pool);
-  if (s == xnn_status_success) s = xnn_setup_fully_connected_nc_qd8_f32_qc8w(l->op, xq, y, qp);
-  if (s == xnn_status_success) s = xnn_run_operator(l->op, pool);
-  if (s != xnn_status_success) return xnn_fail(err, "int8 fully-connected run", s);
-  return 0;
-}
-
 int sotto_linear_run_scratch(sotto_linear *l, pthreadpool_t pool, const float *x, size_t rows,
                              float *y, void *scratch, sotto_error *err) {
   if (rows == 0) return 0;
+  void *own = NULL;
+  struct xnn_quantization_params *qp = NULL;
+  int8_t *xq = NULL;
+  enum xnn_status s = xnn_status_success;
   if (l->quantize) {
-    void *own = scratch ? NULL : malloc(sotto_linear_scratch_bytes(l, rows));
-    if (!scratch && !own)
+    if (!scratch && !(scratch = own = malloc(sotto_linear_scratch_bytes(l, rows))))
       return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
-    int rc = linear_run_int8(l, pool, x, rows, y, scratch ? scratch : own, err);
-    free(own);
-    return rc;
+    qp = scratch;
+    xq = (int8_t *)(qp + rows + XNN_EXTRA_QUANTIZATION_PARAMS);
+    s = xnn_reshape_convert_nc_f32_qd8(l->quantize, rows, l->n_in, l->n_in, l->n_in, pool);
+    if (s == xnn_status_success) s = xnn_setup_convert_nc_f32_qd8(l->quantize, x, xq, qp);
+    if (s == xnn_status_success) s = xnn_run_operator(l->quantize, pool);
   }
-  enum xnn_status s = xnn_reshape_fully_connected_nc_f32(l->op, rows, pool);
-  if (s != xnn_status_success) return xnn_fail(err, "fully-connected reshape", s);
-  s = xnn_setup_fully_connected_nc_f32(l->op, x, y);
-  if (s != xnn_status_success) return xnn_fail(err, "fully-connected setup", s);
-  s = xnn_run_operator(l->op, pool);
-  if (s != xnn_status_success) return xnn_fail(err, "fully-connected run", s);
-  return 0;
+  for (size_t i = 0; s == xnn_status_success && i < l->n_ops; i++) {
+    float *yb = y + i * l->block;
+    if (l->quantize) {
+      s = xnn_reshape_fully_connected_nc_qd8_f32_qc8w(l->ops[i], rows, pool);
+      if (s == xnn_status_success)
+        s = xnn_setup_fully_connected_nc_qd8_f32_qc8w(l->ops[i], xq, yb, qp);
+    } else {
+      s = xnn_reshape_fully_connected_nc_f32(l->ops[i], rows, pool);
+      if (s == xnn_status_success) s = xnn_setup_fully_connected_nc_f32(l->ops[i], x, yb);
+    }
+    if (s == xnn_status_success) s = xnn_run_operator(l->ops[i], pool);
+  }
+  free(own);
+  return s == xnn_status_success ? 0 : xnn_fail(err, "fully-connected run", s);
 }
 
 int sotto_linear_run(sotto_linear *l, pthreadpool_t pool, const float *x, size_t rows,
@@ -149,8 +178,10 @@ int sotto_linear_run(sotto_linear *l, pthreadpool_t pool, const float *x, size_t
 
 void sotto_linear_destroy(sotto_linear *l) {
   if (!l) return;
-  if (l->op) xnn_delete_operator(l->op);
+  for (size_t i = 0; i < l->n_ops; i++)
+    if (l->ops[i]) xnn_delete_operator(l->ops[i]);
   if (l->quantize) xnn_delete_operator(l->quantize);
+  free(l->ops);
   free(l);
 }
 

@@ -26,6 +26,9 @@
  * ("language_model", default "lid176") reads the text first, and for any
  * other language the result has "label": null, no labels and "reason":
  * "unsupported_language". "language": "en" says the language instead.
+ *
+ * A transformer encoder (BERT family) classifies as encoder.c describes:
+ * its own labels, a text pair, or zero-shot labels.
  */
 #include <math.h>
 #include <stdio.h>
@@ -138,10 +141,12 @@ static cJSON *classify_sentiment(sotto_context *ctx, const cJSON *req, const cha
 
 cJSON *sotto_task_classify(sotto_context *ctx, const cJSON *req, sotto_stream *st,
                            sotto_error *err) {
-  (void)st;
   const char *task = sotto_json_str(req, "task", NULL, err);
   const char *id = sotto_json_str(req, "model", NULL, err);
   const char *text = sotto_json_str(req, "text", NULL, err);
+  if (err->status) return NULL;
+  const sotto_model *enc = id ? sotto_model_find(ctx, id) : NULL;
+  if (enc && strcmp(enc->arch, "bert") == 0) return sotto_task_classify_encoder(ctx, req, st, err);
   double top_k = sotto_json_num(req, "top_k", 1, 1, 1e6, err);
   double threshold = sotto_json_num(req, "threshold", 0, 0, 1, err);
   if (err->status) return NULL;

@@ -30,8 +30,13 @@ SOTTO_OP(sotto_task_tensor_binary);
 SOTTO_OP(sotto_task_tensor_bench);
 /* classify.c */
 SOTTO_OP(sotto_task_classify);
-/* embed.c */
+/* encoder.c: transformer encoders (BERT family) */
 SOTTO_OP(sotto_task_embed);
+/* "classify" with a BERT-family model (classify.c routes it here). */
+SOTTO_OP(sotto_task_classify_encoder);
+/* A JSON array of token ids (key names it in errors) into a malloc'ed
+ * array; 0, or -1 with *err set. */
+int sotto_task_ids(const cJSON *arr, const char *key, int32_t **ids, int *n, sotto_error *err);
 /* The BERT-family model registered under id, or NULL with *err set. */
 struct sotto_bert *sotto_task_bert(sotto_context *ctx, const char *id, sotto_error *err);
 /* tokenize.c */
