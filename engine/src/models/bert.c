@@ -45,6 +45,8 @@
 /* Tokens in one forward pass (several texts); a window of n_ctx always fits. */
 #define BERT_BATCH_TOKENS 1024
 #define BERT_MAX_LAYERS 256
+/* Multiply-adds of one layer below which a batch runs on one thread. */
+#define BERT_THREADS_MIN_MACS 4e6
 
 /* Metadata keys: llama.cpp's, and the few sotto adds for what llama.cpp
  * does not record (its BERT graph always uses the tanh GELU and a tanh
@@ -951,9 +953,13 @@ static int jobs_run(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const b
     for (int s = i; s < k; s++) start[s - i] = q->start[s] - q->start[i];
     bert_batch bt = {q->ids + q->start[i], q->types + q->start[i], start, q->len + i, k - i,
                      tokens};
-    int rc = forward(b, pool, st, &bt, err);
+    /* Small batches run on the calling thread: waking the pool's threads
+     * for a few microseconds of work costs more than it saves. */
+    double macs = (double)tokens * (4.0 * H * H + 2.0 * H * (double)b->c.n_ff);
+    pthreadpool_t p = macs < BERT_THREADS_MIN_MACS ? NULL : pool;
+    int rc = forward(b, p, st, &bt, err);
     if (!rc && pooled) pool_rows(b, &bt, pooling, pooled + (size_t)i * H);
-    if (!rc && logits) rc = head(b, pool, &bt, logits + (size_t)i * L, err);
+    if (!rc && logits) rc = head(b, p, &bt, logits + (size_t)i * L, err);
     if (rc) {
       free(start);
       return -1;
