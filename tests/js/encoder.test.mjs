@@ -18,9 +18,9 @@ import {
 // Largest difference from PyTorch (f32) allowed per file type, for
 // embeddings (unit vectors) and probabilities. f16 and q8_0 weights are
 // rounded, so their bound is the rounding's effect on these random models,
-// measured at most 6e-4 (f16) and 2.8e-2 (q8_0, on XNNPACK's int8 path)
+// measured at most 6e-4 (f16) and 3.8e-2 (q8_0, on XNNPACK's int8 path)
 // with about 2x to spare.
-const TOL = { f32: 1e-4, f16: 2e-3, q8_0: 6e-2 };
+const TOL = { f32: 1e-4, f16: 2e-3, q8_0: 8e-2 };
 const HYPOTHESIS = 'This text is about {}.';
 const LABELS = ['sports', 'politics', 'cooking', 'music'];
 
