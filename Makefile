@@ -65,6 +65,7 @@ bench: all
 	$(NODE) --no-liftoff tests/bench/lid.mjs
 	$(NODE) --no-liftoff tests/bench/summarize.mjs
 	$(NODE) --no-liftoff tests/bench/sentiment.mjs
+	$(NODE) --no-liftoff tests/bench/encoder.mjs
 
 # Chromium with the extension and the native host (registered in a temporary
 # profile) on the demo article; headless when there is no display (or with

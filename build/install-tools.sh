@@ -37,7 +37,8 @@ for what in "${@:-build}"; do
       need argon2 argon2; need_file /usr/lib/python3/dist-packages/nacl python3-nacl
       # tests/tokenizers/make-unigram.py: SentencePiece trains the Unigram test model
       need_file /usr/lib/python3/dist-packages/sentencepiece python3-sentencepiece
-      # tests/models/make_hf_model.py: random-weight Hugging Face models
+      # tests/models/make_hf_model.py, tests/encoder/: random-weight Hugging
+      # Face models and the PyTorch references the encoder tests compare with
       need_file /usr/lib/python3/dist-packages/torch python3-torch ;;
     models)
       need fasttext fasttext; need Rscript r-base-core

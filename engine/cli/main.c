@@ -11,6 +11,12 @@
  *   classify --task language|sentiment [--top-k N] [--models DIR] FILE|-
  *                         label a text with the task's default model
  *                         (sotto_model_default), loaded from DIR/ID.ftz
+ *   classify --model FILE.gguf [--labels a,b,c] [--hypothesis T] [--multi-label]
+ *            [--pair TEXT] [--top-k N] FILE|-
+ *                         label a text with a transformer classifier, or by
+ *                         zero-shot --labels (NLI or embedding model)
+ *   embed --model FILE.gguf [--pooling mean|cls] [--no-normalize] FILE|-
+ *                         embed each line of a text file
  *   convert HF_DIR OUT.gguf [--type T] [--name NAME] [--weights-only]
  *                         convert a Hugging Face model folder to GGUF
  *   generate --model FILE.gguf [--max-tokens N] [--temperature T] [--seed S]
@@ -52,6 +58,10 @@ static void usage(FILE *f) {
         "  classify --task language|sentiment [--top-k N] [--models DIR] FILE|-\n"
         "                   (the task's default model from DIR, $SOTTO_MODELS or\n"
         "                   " SOTTO_MODELS_DIR ")\n"
+        "  classify --model FILE.gguf [--labels a,b,c] [--hypothesis T] [--multi-label]\n"
+        "           [--pair TEXT] [--top-k N] FILE|-\n"
+        "  embed --model FILE.gguf [--pooling mean|cls] [--no-normalize] FILE|-\n"
+        "                   (one text per line)\n"
         "  convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q4_k_m|\n"
         "                  q5_k|q5_k_m|q6_k] [--name NAME] [--weights-only]\n"
         "  generate --model FILE.gguf [--max-tokens N] [--temperature T] [--seed S]\n"
@@ -191,17 +201,31 @@ static int summarize(sotto_context *ctx, int argc, char **argv) {
  * sentiment also the language model) from DIR/ID.ftz unless --model
  * already registered that id, and runs one "classify" request on the
  * file's text. */
+static int classify_with(sotto_context *ctx, const char *file, const char *labels,
+                         const char *hypothesis, int multi, const char *pair, const char *top_k,
+                         const char *path);
+
 static int classify(sotto_context *ctx, int argc, char **argv, const char **models,
                     int n_models) {
-  const char *task = NULL, *top_k = "1", *dir = getenv("SOTTO_MODELS"), *path = NULL;
+  const char *task = NULL, *top_k = NULL, *dir = getenv("SOTTO_MODELS"), *path = NULL;
+  const char *file = NULL, *labels = NULL, *hypothesis = NULL, *pair = NULL;
+  int multi = 0;
   if (!dir || !*dir) dir = SOTTO_MODELS_DIR;
   for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--task") == 0 && i + 1 < argc) task = argv[++i];
+    if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) file = argv[++i];
+    else if (strcmp(argv[i], "--labels") == 0 && i + 1 < argc) labels = argv[++i];
+    else if (strcmp(argv[i], "--hypothesis") == 0 && i + 1 < argc) hypothesis = argv[++i];
+    else if (strcmp(argv[i], "--pair") == 0 && i + 1 < argc) pair = argv[++i];
+    else if (strcmp(argv[i], "--multi-label") == 0) multi = 1;
+    else if (strcmp(argv[i], "--task") == 0 && i + 1 < argc) task = argv[++i];
     else if (strcmp(argv[i], "--top-k") == 0 && i + 1 < argc) top_k = argv[++i];
     else if (strcmp(argv[i], "--models") == 0 && i + 1 < argc) dir = argv[++i];
     else if (!path && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) path = argv[i];
     else path = NULL, i = argc;
   }
+  if (file && path && !task)
+    return classify_with(ctx, file, labels, hypothesis, multi, pair, top_k ? top_k : "0", path);
+  if (!top_k) top_k = "1";
   const char *id = sotto_model_default(task);
   char *end;
   double k = strtod(top_k, &end);
@@ -228,6 +252,86 @@ static int classify(sotto_context *ctx, int argc, char **argv, const char **mode
   cJSON_AddStringToObject(req, "task", task);
   cJSON_AddNumberToObject(req, "top_k", k);
   return request_with_text(ctx, req, path);
+}
+
+/* sotto classify --model FILE.gguf ...: a transformer classifier, or
+ * zero-shot labels with an NLI or embedding model. */
+static int classify_with(sotto_context *ctx, const char *file, const char *labels,
+                         const char *hypothesis, int multi, const char *pair, const char *top_k,
+                         const char *path) {
+  char spec[4096], *end;
+  snprintf(spec, sizeof spec, "model=%s", file);
+  double k = strtod(top_k, &end);
+  if (*end || k < 0) {
+    usage(stderr);
+    return 2;
+  }
+  if (add_model(ctx, spec) != 0) return 1;
+  cJSON *req = cJSON_CreateObject();
+  cJSON_AddStringToObject(req, "op", "classify");
+  cJSON_AddStringToObject(req, "model", "model");
+  if (k >= 1) cJSON_AddNumberToObject(req, "top_k", k);
+  if (labels) {
+    cJSON *a = cJSON_AddArrayToObject(req, "labels");
+    for (const char *p = labels; *p;) {
+      size_t n = strcspn(p, ",");
+      char *label = strndup(p, n);
+      if (label && *label) cJSON_AddItemToArray(a, cJSON_CreateString(label));
+      free(label);
+      p += n + (p[n] == ',');
+    }
+  }
+  if (hypothesis) cJSON_AddStringToObject(req, "hypothesis", hypothesis);
+  if (multi) cJSON_AddBoolToObject(req, "multi_label", 1);
+  if (pair) cJSON_AddStringToObject(req, "pair", pair);
+  return request_with_text(ctx, req, path);
+}
+
+/* sotto embed --model FILE.gguf [--pooling P] [--no-normalize] FILE|-: one
+ * "embed" request with each non-empty line of the file as a text. */
+static int embed(sotto_context *ctx, int argc, char **argv) {
+  const char *file = NULL, *pooling = NULL, *path = NULL;
+  int normalize = 1;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) file = argv[++i];
+    else if (strcmp(argv[i], "--pooling") == 0 && i + 1 < argc) pooling = argv[++i];
+    else if (strcmp(argv[i], "--no-normalize") == 0) normalize = 0;
+    else if (!path && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) path = argv[i];
+    else path = NULL, i = argc;
+  }
+  char spec[4096];
+  if (!file || !path) {
+    usage(stderr);
+    return 2;
+  }
+  snprintf(spec, sizeof spec, "model=%s", file);
+  if (add_model(ctx, spec) != 0) return 1;
+  char *text = read_all(path, NULL);
+  if (!text) {
+    fprintf(stderr, "sotto: cannot read %s\n", path);
+    return 1;
+  }
+  cJSON *req = cJSON_CreateObject();
+  cJSON_AddStringToObject(req, "op", "embed");
+  cJSON_AddStringToObject(req, "model", "model");
+  if (pooling) cJSON_AddStringToObject(req, "pooling", pooling);
+  cJSON_AddBoolToObject(req, "normalize", normalize);
+  cJSON *texts = cJSON_AddArrayToObject(req, "texts");
+  for (char *line = text, *next; *line; line = next) {
+    next = line + strcspn(line, "\n");
+    if (*next) *next++ = 0;
+    if (strspn(line, " \t\r") != strlen(line)) cJSON_AddItemToArray(texts, cJSON_CreateString(line));
+  }
+  free(text);
+  char *json = cJSON_PrintUnformatted(req);
+  cJSON_Delete(req);
+  if (!json) {
+    fputs("sotto: out of memory\n", stderr);
+    return 1;
+  }
+  int rc = print_response(sotto_request(ctx, json));
+  cJSON_free(json);
+  return rc;
 }
 
 /* ---- convert ---- */
@@ -480,6 +584,8 @@ int main(int argc, char **argv) {
     rc = generate(ctx, argc - i - 1, argv + i + 1);
   } else if (strcmp(cmd, "classify") == 0) {
     rc = classify(ctx, argc - i - 1, argv + i + 1, models, n_models);
+  } else if (strcmp(cmd, "embed") == 0) {
+    rc = embed(ctx, argc - i - 1, argv + i + 1);
   } else {
     usage(stderr);
     rc = 2;

@@ -19,11 +19,12 @@ from uniform and classifier probabilities spread: a wrong operation shows.
 """
 import json
 import os
-import struct
 import sys
 
-import numpy as np
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../models"))
+from make_hf_model import write_safetensors  # noqa: E402
 
 # name: architecture, head (None: base model), shape, activation, labels.
 MODELS = {
@@ -118,25 +119,6 @@ class Weights:
         self.t[name + ".bias"] = self.normal((n,), 0.1)
 
 
-def write_safetensors(path, tensors):
-    """Header (u64 length + JSON, padded with spaces to 8 bytes) and data."""
-    header, blobs, off = {}, [], 0
-    for name in sorted(tensors):
-        a = tensors[name].contiguous().numpy().astype(np.float32)
-        raw = a.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    header["__metadata__"] = {"format": "pt"}
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
 def make(name, spec, outdir, vocabs):
     kind = spec["kind"]
     tj, tcfg, n_vocab, pad = tokenizer(vocabs, kind)
@@ -212,7 +194,7 @@ def make(name, spec, outdir, vocabs):
             cfg["problem_type"] = spec["problem"]
     d = os.path.join(outdir, name)
     os.makedirs(d, exist_ok=True)
-    write_safetensors(os.path.join(d, "model.safetensors"), tensors)
+    write_safetensors(os.path.join(d, "model.safetensors"), sorted(tensors.items()))
     json.dump(cfg, open(os.path.join(d, "config.json"), "w"), indent=2, sort_keys=True)
     json.dump(tj, open(os.path.join(d, "tokenizer.json"), "w"), ensure_ascii=False)
     json.dump(tcfg, open(os.path.join(d, "tokenizer_config.json"), "w"), indent=2)
