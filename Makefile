@@ -78,7 +78,7 @@ run: all
 # build of onnxruntime-node ships in its package: its install step, which
 # would download GPU libraries, is skipped.
 node_modules/.package-lock.json: package.json package-lock.json
-	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund
 node-deps: node_modules/.package-lock.json
 
 # The browser extension: out/extension/dist/{chrome,firefox} and packages.
