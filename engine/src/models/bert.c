@@ -552,13 +552,21 @@ static void bert_free(void *impl) {
   free(b);
 }
 
-int sotto_bert_load(sotto_model *m, sotto_error *err) {
+static int load(sotto_bert *b, sotto_model *m, sotto_error *err);
+
+int sotto_bert_load(sotto_model *m, sotto_gguf *g, sotto_error *err) {
   sotto_bert *b = calloc(1, sizeof *b);
   if (!b) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   m->impl = b;
   m->destroy = bert_free;
   m->arch = "bert";
-  if (!(b->gguf = sotto_gguf_open(m->file.data, m->file.size, err))) return -1;
+  b->gguf = g;
+  if (load(b, m, err) == 0) return 0;
+  b->gguf = NULL; /* the caller closes g on failure */
+  return -1;
+}
+
+static int load(sotto_bert *b, sotto_model *m, sotto_error *err) {
   if (load_config(b, err) || load_weights(b, err) || load_labels(b, err)) return -1;
   /* A file without a tokenizer (llama.cpp's "none" or "no_vocab") runs
    * on token ids only. */

@@ -13,10 +13,11 @@
 
 typedef struct sotto_bert sotto_bert;
 
-/* The loader of GGUF files whose general.architecture is "bert"
- * (registry.c). Uses the file in place: only what XNNPACK packs is
- * copied. */
-int sotto_bert_load(sotto_model *model, sotto_error *err);
+/* Loads the encoder of an open GGUF file g whose general.architecture is
+ * "bert" (m->file's bytes, registry.c); on success the model owns g. Uses
+ * the file in place: only what XNNPACK packs is copied. */
+struct sotto_gguf;
+int sotto_bert_load(sotto_model *m, struct sotto_gguf *g, sotto_error *err);
 
 typedef enum sotto_bert_pooling {
   SOTTO_BERT_POOL_MEAN, /* mean of the tokens' last hidden states */

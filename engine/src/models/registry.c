@@ -31,6 +31,7 @@ static const struct {
     {"qwen2", sotto_llama_load},
     {"qwen3", sotto_llama_load},
     {"gemma3", sotto_llama_load},
+    {"bert", sotto_bert_load},
 };
 
 static void release_malloc(sotto_blob *b);
@@ -62,32 +63,6 @@ static int gguf_load(sotto_model *m, sotto_error *err) {
                   (int)(a.len > 40 ? 40 : a.len), a.data);
   sotto_gguf_close(g);
   return -1;
-}
-
-/* GGUF files name the family that runs them in general.architecture. */
-static const struct {
-  const char *arch;
-  sotto_model_loader load;
-} gguf_families[] = {
-    {"bert", sotto_bert_load},
-};
-
-static int gguf_load(sotto_model *m, sotto_error *err) {
-  sotto_gguf *g = sotto_gguf_open(m->file.data, m->file.size, err);
-  if (!g) return -1;
-  sotto_gguf_string arch = {0};
-  int r = sotto_gguf_get_str(g, "general.architecture", &arch, err);
-  sotto_model_loader load = NULL;
-  for (size_t i = 0; r > 0 && i < sizeof gguf_families / sizeof gguf_families[0]; i++)
-    if (strlen(gguf_families[i].arch) == arch.len &&
-        memcmp(gguf_families[i].arch, arch.data, arch.len) == 0)
-      load = gguf_families[i].load;
-  if (r == 0) arch = (sotto_gguf_string){"none", 4};
-  if (r >= 0 && !load)
-    sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL, "GGUF architecture \"%.*s\" is not one sotto runs",
-                    (int)(arch.len > 60 ? 60 : arch.len), arch.data);
-  sotto_gguf_close(g);
-  return load ? load(m, err) : -1;
 }
 
 static const struct {
