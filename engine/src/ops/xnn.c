@@ -139,36 +139,61 @@ size_t sotto_linear_scratch_bytes(const sotto_linear *l, size_t rows) {
   return params + rows * l->n_in + XNN_EXTRA_BYTES;
 }
 
+/* One block of output columns, run on one thread (pool NULL) or on the pool. */
+typedef struct {
+  sotto_linear *l;
+  pthreadpool_t pool;
+  const float *x;
+  const int8_t *xq;
+  const struct xnn_quantization_params *qp;
+  float *y;
+  size_t rows;
+  enum xnn_status status; /* the first failure */
+} linear_job;
+
+static void linear_block(void *ctx, size_t i) {
+  linear_job *j = ctx;
+  sotto_linear *l = j->l;
+  float *yb = j->y + i * l->block;
+  enum xnn_status s;
+  if (l->quantize) {
+    s = xnn_reshape_fully_connected_nc_qd8_f32_qc8w(l->ops[i], j->rows, j->pool);
+    if (s == xnn_status_success) s = xnn_setup_fully_connected_nc_qd8_f32_qc8w(l->ops[i], j->xq, yb, j->qp);
+  } else {
+    s = xnn_reshape_fully_connected_nc_f32(l->ops[i], j->rows, j->pool);
+    if (s == xnn_status_success) s = xnn_setup_fully_connected_nc_f32(l->ops[i], j->x, yb);
+  }
+  if (s == xnn_status_success) s = xnn_run_operator(l->ops[i], j->pool);
+  if (s != xnn_status_success) j->status = s;
+}
+
 int sotto_linear_run_scratch(sotto_linear *l, pthreadpool_t pool, const float *x, size_t rows,
                              float *y, void *scratch, sotto_error *err) {
   if (rows == 0) return 0;
   void *own = NULL;
-  struct xnn_quantization_params *qp = NULL;
-  int8_t *xq = NULL;
-  enum xnn_status s = xnn_status_success;
+  linear_job j = {l, pool, x, NULL, NULL, y, rows, xnn_status_success};
   if (l->quantize) {
     if (!scratch && !(scratch = own = malloc(sotto_linear_scratch_bytes(l, rows))))
       return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
-    qp = scratch;
-    xq = (int8_t *)(qp + rows + XNN_EXTRA_QUANTIZATION_PARAMS);
-    s = xnn_reshape_convert_nc_f32_qd8(l->quantize, rows, l->n_in, l->n_in, l->n_in, pool);
+    struct xnn_quantization_params *qp = scratch;
+    int8_t *xq = (int8_t *)(qp + rows + XNN_EXTRA_QUANTIZATION_PARAMS);
+    enum xnn_status s = xnn_reshape_convert_nc_f32_qd8(l->quantize, rows, l->n_in, l->n_in, l->n_in, pool);
     if (s == xnn_status_success) s = xnn_setup_convert_nc_f32_qd8(l->quantize, x, xq, qp);
     if (s == xnn_status_success) s = xnn_run_operator(l->quantize, pool);
+    j.xq = xq, j.qp = qp, j.status = s;
   }
-  for (size_t i = 0; s == xnn_status_success && i < l->n_ops; i++) {
-    float *yb = y + i * l->block;
-    if (l->quantize) {
-      s = xnn_reshape_fully_connected_nc_qd8_f32_qc8w(l->ops[i], rows, pool);
-      if (s == xnn_status_success)
-        s = xnn_setup_fully_connected_nc_qd8_f32_qc8w(l->ops[i], xq, yb, qp);
-    } else {
-      s = xnn_reshape_fully_connected_nc_f32(l->ops[i], rows, pool);
-      if (s == xnn_status_success) s = xnn_setup_fully_connected_nc_f32(l->ops[i], x, yb);
-    }
-    if (s == xnn_status_success) s = xnn_run_operator(l->ops[i], pool);
+  /* With as many blocks as threads or more, each thread runs whole blocks
+   * (one wake-up of the pool per layer, not one per block); otherwise each
+   * block is spread over the pool. */
+  size_t threads = pthreadpool_get_threads_count(pool);
+  if (j.status == xnn_status_success && threads > 1 && l->n_ops >= threads) {
+    j.pool = NULL;
+    pthreadpool_parallelize_1d(pool, linear_block, &j, l->n_ops, 0);
+  } else {
+    for (size_t i = 0; j.status == xnn_status_success && i < l->n_ops; i++) linear_block(&j, i);
   }
   free(own);
-  return s == xnn_status_success ? 0 : xnn_fail(err, "fully-connected run", s);
+  return j.status == xnn_status_success ? 0 : xnn_fail(err, "fully-connected run", j.status);
 }
 
 int sotto_linear_run(sotto_linear *l, pthreadpool_t pool, const float *x, size_t rows,
