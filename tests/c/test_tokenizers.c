@@ -205,6 +205,10 @@ static void test_errors(void) {
        "\"model\":{\"type\":\"Unigram\",\"vocab\":[[\"a\",0]],\"unk_id\":0}}", SOTTO_BAD_MODEL},
       {"{\"normalizer\":{\"type\":\"NFKC\"},\"model\":{\"type\":\"Unigram\",\"vocab\":[[\"a\",0]],"
        "\"unk_id\":0}}", SOTTO_UNSUPPORTED_MODEL},
+      /* a pair template using sequence A twice (truncation could not keep max_len) */
+      {"{\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"Sequence\":{\"id\":\"A\"}}],"
+       "\"pair\":[{\"Sequence\":{\"id\":\"A\"}},{\"Sequence\":{\"id\":\"A\"}}],\"special_tokens\":{}},"
+       "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]}}", SOTTO_BAD_MODEL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     sotto_error err = {0};

@@ -34,9 +34,13 @@ typedef struct cand {
   int32_t out;
 } cand;
 
+/* A short word's symbols and candidates live on the stack. */
+#define SMALL 32
+
 typedef struct heap {
   cand *v;
   size_t n, cap;
+  cand small[SMALL];
 } heap;
 
 static int before(const cand *x, const cand *y) {
@@ -45,9 +49,10 @@ static int before(const cand *x, const cand *y) {
 
 static int heap_push(heap *h, cand c) {
   if (h->n == h->cap) {
-    size_t cap = h->cap ? h->cap * 2 : 64;
-    cand *v = realloc(h->v, cap * sizeof *v);
+    size_t cap = h->cap * 2;
+    cand *v = h->v == h->small ? malloc(cap * sizeof *v) : realloc(h->v, cap * sizeof *v);
     if (!v) return -1;
+    if (h->v == h->small) memcpy(v, h->small, sizeof h->small);
     h->v = v, h->cap = cap;
   }
   size_t i = h->n++;
@@ -110,8 +115,9 @@ int tok_bpe(const sotto_tokenizer *t, const char *w, size_t n, tok_ids *out) {
     int32_t id = tok_find(t, w, n);
     if (id >= 0) return tok_ids_push(out, id);
   }
-  sym *s = malloc((n + 1) * sizeof *s);
-  heap h = {0};
+  sym small[SMALL], *s = n + 1 <= SMALL ? small : malloc((n + 1) * sizeof *s);
+  heap h;
+  h.v = h.small, h.n = 0, h.cap = SMALL;
   int rc = 0;
   if (!s) return -1;
   /* The first symbols: characters (or their bytes, or unknown). */
@@ -165,7 +171,7 @@ int tok_bpe(const sotto_tokenizer *t, const char *w, size_t n, tok_ids *out) {
     if (s[i].id >= 0) rc = tok_ids_push(out, s[i].id);
     else rc = push_bytes(t, w + s[i].start, s[i].len, out); /* score mode */
   }
-  free(s);
-  free(h.v);
+  if (s != small) free(s);
+  if (h.v != h.small) free(h.v);
   return rc;
 }

@@ -280,9 +280,13 @@ static int pair_id(jload *L, const cJSON *o, const char *key, int32_t *id) {
   return 0;
 }
 
+/* A template of TemplateProcessing; pair: 1 for the pair template, which
+ * must use sequences A and B once each (the single one A once), as Hugging
+ * Face's TemplateProcessingBuilder requires: truncation counts each once. */
 static int parse_template(jload *L, const cJSON *list, const cJSON *specials, tok_item *items,
-                          int *n) {
+                          int *n, int pair) {
   const cJSON *it;
+  int uses[2] = {0, 0};
   *n = 0;
   if (!cJSON_IsArray(list)) return bad(L, SOTTO_BAD_MODEL, "template is not a list");
   cJSON_ArrayForEach(it, list) {
@@ -294,6 +298,7 @@ static int parse_template(jload *L, const cJSON *list, const cJSON *specials, to
       const char *which = jstr(seq, "id");
       if (!which || (strcmp(which, "A") && strcmp(which, "B")))
         return bad(L, SOTTO_BAD_MODEL, "template sequence is not A or B");
+      uses[which[0] == 'B']++;
       if (add_item(L, items, n, which[0] == 'A' ? -1 : -2, type_id)) return -1;
     } else if (sp) {
       const char *name = jstr(sp, "id");
@@ -309,6 +314,9 @@ static int parse_template(jload *L, const cJSON *list, const cJSON *specials, to
       return bad(L, SOTTO_BAD_MODEL, "template item is neither SpecialToken nor Sequence");
     }
   }
+  if (*n && (uses[0] != 1 || uses[1] != pair)) /* (an empty one: no framing) */
+    return bad(L, SOTTO_BAD_MODEL, pair ? "pair template must use sequences A and B once each"
+                                        : "single template must use sequence A once, and not B");
   return 0;
 }
 
@@ -327,9 +335,9 @@ static int parse_post(jload *L, const cJSON *o, int depth) {
   if (!strcmp(type, "TemplateProcessing")) {
     const cJSON *sp = cJSON_GetObjectItemCaseSensitive(o, "special_tokens");
     return parse_template(L, cJSON_GetObjectItemCaseSensitive(o, "single"), sp, t->single,
-                          &t->n_single) ||
+                          &t->n_single, 0) ||
            parse_template(L, cJSON_GetObjectItemCaseSensitive(o, "pair"), sp, t->pair,
-                          &t->n_pair);
+                          &t->n_pair, 1);
   }
   int32_t cls, sep;
   if (!strcmp(type, "BertProcessing")) {

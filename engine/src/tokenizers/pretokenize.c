@@ -18,29 +18,34 @@
 #include "tok.h"
 
 /* A word decoded to code points, with each one's byte offset (off[m] = the
- * word's length). */
+ * word's length); a short word's on the stack, a longer one's in one
+ * allocation. */
+#define SMALL 32
 typedef struct cpword {
   sotto_cps c;
   size_t *off;
+  size_t small_off[SMALL];
+  uint32_t small_cp[SMALL];
 } cpword;
 
 static int cpword_init(cpword *w, const char *s, size_t n) {
-  memset(w, 0, sizeof *w);
-  w->off = malloc((n + 1) * sizeof *w->off);
-  if (!w->off) return -1;
-  for (size_t i = 0; i < n;) {
-    uint32_t cp;
+  w->c.n = 0;
+  if (n + 1 <= SMALL) {
+    w->off = w->small_off, w->c.v = w->small_cp;
+  } else {
+    if (!(w->off = malloc((n + 1) * (sizeof *w->off + sizeof *w->c.v)))) return -1;
+    w->c.v = (uint32_t *)(w->off + n + 1); /* n bytes hold at most n code points */
+  }
+  for (size_t i = 0; i < n; w->c.n++) {
     w->off[w->c.n] = i;
-    i += sotto_utf8_next((const unsigned char *)s + i, n - i, &cp);
-    if (sotto_cps_push(&w->c, cp)) return -1;
+    i += sotto_utf8_next((const unsigned char *)s + i, n - i, &w->c.v[w->c.n]);
   }
   w->off[w->c.n] = n;
   return 0;
 }
 
 static void cpword_free(cpword *w) {
-  sotto_cps_free(&w->c);
-  free(w->off);
+  if (w->off != w->small_off) free(w->off);
 }
 
 static int is_L(uint32_t c) { return sotto_uni_is_letter(c); }
@@ -211,6 +216,16 @@ static size_t m_literal(const void *ctx, const uint32_t *c, size_t m, size_t i) 
   return l->n;
 }
 
+/* Appends s[0..n) as a word of GPT-2's byte symbols (n = 0: none). */
+static int add_byte_symbols(const char *s, size_t n, tok_words *out) {
+  for (size_t j = 0; j < n; j++) {
+    char u[4];
+    size_t ul = sotto_utf8_put(tok_byte_to_cp((unsigned char)s[j]), u);
+    if (j ? tok_words_extend(out, u, ul) : tok_words_add(out, u, ul)) return -1;
+  }
+  return 0;
+}
+
 static int step(const sotto_tokenizer *t, const tok_pre *p, const char *s, size_t n, int first,
                 tok_words *out) {
   cpword w;
@@ -285,27 +300,24 @@ static int step(const sotto_tokenizer *t, const tok_pre *p, const char *s, size_
     break;
   }
   case PRE_BYTELEVEL: {
-    tok_words tmp = {0};
     tok_buf b = {0};
-    if (p->prefix && (n == 0 || s[0] != ' ')) rc = tok_buf_add(&b, " ", 1);
-    if (!rc) rc = tok_buf_add(&b, s, n);
+    const char *x = s;
+    size_t xn = n;
+    if (p->prefix && (n == 0 || s[0] != ' ')) {
+      rc = tok_buf_add(&b, " ", 1) || tok_buf_add(&b, s, n);
+      x = b.v, xn = b.n;
+    }
     if (!rc && p->use_regex) {
-      cpword x;
+      tok_words tmp = {0};
+      cpword cx;
       tok_regex r = REGEX_GPT2;
-      rc = cpword_init(&x, b.v, b.n) || split_word(b.v, &x, m_regex, &r, SPLIT_ISOLATED, &tmp);
-      cpword_free(&x);
+      rc = cpword_init(&cx, x, xn) || split_word(x, &cx, m_regex, &r, SPLIT_ISOLATED, &tmp);
+      cpword_free(&cx);
+      for (size_t i = 0; !rc && i < tmp.n; i++) rc = add_byte_symbols(tmp.buf.v + tmp.off[i], tmp.len[i], out);
+      tok_words_free(&tmp);
     } else if (!rc) {
-      rc = tok_words_add(&tmp, b.v, b.n);
+      rc = add_byte_symbols(x, xn, out);
     }
-    for (size_t i = 0; !rc && i < tmp.n; i++) {
-      const unsigned char *ws = (const unsigned char *)tmp.buf.v + tmp.off[i];
-      for (size_t j = 0; !rc && j < tmp.len[i]; j++) {
-        char u[4];
-        size_t ul = sotto_utf8_put(tok_byte_to_cp(ws[j]), u);
-        rc = j ? tok_words_extend(out, u, ul) : tok_words_add(out, u, ul);
-      }
-    }
-    tok_words_free(&tmp);
     tok_buf_free(&b);
     break;
   }

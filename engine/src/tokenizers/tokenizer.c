@@ -60,10 +60,13 @@ void tok_buf_free(tok_buf *b) {
 
 int tok_words_add(tok_words *w, const char *s, size_t n) {
   if (!n) return 0;
+  size_t cap = w->cap;
   if (grow((void **)&w->off, &w->cap, w->n + 1, sizeof *w->off)) return -1;
-  size_t *l = realloc(w->len, w->cap * sizeof *l);
-  if (!l) return -1;
-  w->len = l;
+  if (w->cap != cap || !w->len) { /* len follows off's capacity */
+    size_t *l = realloc(w->len, w->cap * sizeof *l);
+    if (!l) return -1;
+    w->len = l;
+  }
   w->off[w->n] = w->buf.n;
   w->len[w->n] = n;
   if (tok_buf_add(&w->buf, s, n)) return -1;
