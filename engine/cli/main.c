@@ -24,6 +24,8 @@
  *                         continue a prompt (or answer it as a chat message)
  *                         with a GGUF language model, text streamed as it comes
  *   summarize --model FILE.gguf ...   summarize with a GGUF language model
+ *   estimate FILE         the memory a model file will need once loaded, from
+ *                         its header (sotto_model_estimate)
  *
  * A model that cannot be registered is reported like any engine error, as
  * {"id":null,"error":{"code":..,"message":..}} on stdout (exit status 1).
@@ -66,7 +68,8 @@ static void usage(FILE *f) {
         "                  q5_k|q5_k_m|q6_k] [--name NAME] [--weights-only]\n"
         "  generate --model FILE.gguf [--max-tokens N] [--temperature T] [--seed S]\n"
         "           [--chat] [--json] PROMPT...|-\n"
-        "  summarize --model FILE.gguf [--style S] [--length L] FILE|-   (with a language model)\n",
+        "  summarize --model FILE.gguf [--style S] [--length L] FILE|-   (with a language model)\n"
+        "  estimate FILE    memory the model will need once loaded, from its header\n",
         f);
 }
 
@@ -122,6 +125,33 @@ static void print_error(const sotto_error *err) {
   if (s) puts(s);
   cJSON_free(s);
   cJSON_Delete(r);
+}
+
+/* estimate FILE: the file is mapped, so only the pages of its header are
+ * read. */
+static int estimate(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  sotto_error err = {0};
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+    if (fd >= 0) close(fd);
+    sotto_error_set(&err, SOTTO_IO_ERROR, "cannot read the model file %.300s", path);
+    print_error(&err);
+    return 1;
+  }
+  void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  char *json = NULL;
+  if (p == MAP_FAILED) sotto_error_set(&err, SOTTO_IO_ERROR, "cannot map the model file %.300s", path);
+  else sotto_model_estimate(p, (size_t)st.st_size, (uint64_t)st.st_size, &json, &err);
+  if (p != MAP_FAILED) munmap(p, (size_t)st.st_size);
+  if (!json) {
+    print_error(&err);
+    return 1;
+  }
+  printf("{\"id\":null,\"result\":%s}\n", json);
+  sotto_string_free(json);
+  return 0;
 }
 
 /* --model ID=FILE: registers FILE (mapped, used in place) under ID. */
@@ -553,6 +583,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (strcmp(argv[i], "convert") == 0) return convert(argc - i - 1, argv + i + 1, cfg.threads);
+  if (strcmp(argv[i], "estimate") == 0 && i + 2 == argc) return estimate(argv[i + 1]);
   sotto_context *ctx = sotto_context_create(&cfg);
   if (!ctx) {
     fputs("sotto: cannot initialise the engine\n", stderr);

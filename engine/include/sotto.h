@@ -171,6 +171,22 @@ sotto_status sotto_model_add_file(sotto_context *ctx, const char *id, const char
                                   sotto_error *err);
 sotto_status sotto_model_remove(sotto_context *ctx, const char *id);
 
+/* What a model file will need once loaded, from its first bytes: for GGUF
+ * its header (metadata and tensor infos), for other formats its first bytes
+ * only. *json (freed with sotto_string_free) gets
+ *   {"format","arch","file_bytes","header_bytes","weights_bytes","state_bytes",
+ *    "bytes","resident_bytes","n_ctx_default","n_ctx_train","exact"}
+ * where "bytes" (weights used in place + KV cache and scratch at the
+ * default context) is what "models.list" reports once the model is loaded,
+ * and "resident_bytes" adds the rest of the file the engine keeps; "exact"
+ * is false where the family's run state is not known (then the estimate is
+ * the weights, or twice the file for models copied on load). Fails with
+ * SOTTO_TRUNCATED when the bytes end inside the header: call again with
+ * more of the file; SOTTO_UNSUPPORTED_FORMAT, SOTTO_UNSUPPORTED_MODEL or
+ * SOTTO_BAD_MODEL as loading would. */
+sotto_status sotto_model_estimate(const void *data, size_t size, uint64_t file_size, char **json,
+                                  sotto_error *err);
+
 /* The model a task uses when a request names none: "summarize" ->
  * "extractive", "language" -> "lid176", "sentiment" -> "sentiment-en";
  * NULL for a task the engine does not know. This is the one table of
@@ -216,6 +232,23 @@ typedef int (*sotto_progress_fn)(void *user, double done, const char *stage);
 sotto_status sotto_convert(const sotto_file *files, int n_files,
                            const sotto_convert_options *options, sotto_write_fn write,
                            sotto_progress_fn progress, void *user, sotto_error *err);
+
+/* ==== split GGUF files =================================================
+ *
+ * llama.cpp's gguf-split writes a large model as NAME-00001-of-0000N.gguf:
+ * N GGUF files, each with its own header and some of the tensors, the first
+ * with all the metadata. sotto_gguf_join plans the one GGUF file they make
+ * without holding their data: heads[k] holds the first bytes of part k (at
+ * least its header; .name is used in messages) and sizes[k] its size.
+ * *header (malloc'd, freed with free()) gets the joined file's header; the
+ * joined file is that header followed, for each part k in order, by the
+ * part's bytes from data_start[k] to its end and pad[k] zero bytes.
+ * SOTTO_TRUNCATED when a head ends inside its part's header (give more);
+ * SOTTO_BAD_MODEL for parts that are not one model's gguf-split parts in
+ * order. */
+sotto_status sotto_gguf_join(const sotto_file *heads, const uint64_t *sizes, int n,
+                             uint8_t **header, size_t *header_len, uint64_t *data_start,
+                             uint64_t *pad, sotto_error *err);
 
 /* ==== encrypted store ==================================================
  *

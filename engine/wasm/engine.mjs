@@ -44,15 +44,17 @@ export class SottoError extends Error {
   }
 }
 
-function base64(bytes) {
+// Bytes to and from base64 (keys, hash states, native messaging's chunks).
+export function base64(bytes) {
   let bin = '';
   for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(bin);
 }
+export function fromBase64(text) { return Uint8Array.from(atob(text), (c) => c.charCodeAt(0)); }
 
 // Keys and salts come as base64 (extension storage) or bytes.
 function bytesOf(v, n, what) {
-  const b = typeof v === 'string' ? Uint8Array.from(atob(v), (c) => c.charCodeAt(0)) : v;
+  const b = typeof v === 'string' ? fromBase64(v) : v;
   if (!(b instanceof Uint8Array) || b.length !== n) throw new SottoError('bad_request', `${what} must be ${n} bytes`);
   return b;
 }
@@ -358,21 +360,13 @@ export class SottoEngine {
   // The buffer is wiped and freed afterwards, unless take is set: then use()
   // hands it to the engine (SOTTO_MODEL_TAKE), which owns it from then on.
   #open(key, sealed, id, use, take = false) {
-    const s = this.#withSecret(bytesOf(key, KEY_BYTES, 'the cache key'), (k) => this.mod._sotto_store_open_begin(k));
-    if (!s) throw new SottoError('out_of_memory', 'cannot open the model cache');
-    let plain = 0, size = 0, filled = 0;
+    let plain = 0, cap = 0;
     try {
-      this.#feed(s, sealed, (p, n) => {
-        if (!plain) {
-          size = JSON.parse(this.mod.UTF8ToString(this.mod._sotto_store_manifest(s))).size;
-          plain = this.#alloc(size, `a model of ${size} bytes`);
-        }
-        if (filled + n > size) throw new SottoError('tampered', 'more plaintext than the manifest says');
-        this.mod.HEAPU8.copyWithin(plain + filled, p, p + n);
-        filled += n;
+      const { filled, manifest } = this.#openTo(key, sealed, (m) => {
+        cap = m.size;
+        plain = this.#alloc(cap, `a model of ${cap} bytes`);
+        return plain;
       });
-      if (this.mod._sotto_store_finish(s) !== 0) throw this.#storeError(s, 'tampered');
-      const manifest = JSON.parse(this.mod.UTF8ToString(this.mod._sotto_store_manifest(s)));
       if (id !== undefined && manifest.id !== id) throw new SottoError('tampered', `the cache entry for ${id} holds ${manifest.id}`);
       if (!plain) plain = this.#alloc(1); // an empty model
       const p = plain;
@@ -380,11 +374,211 @@ export class SottoEngine {
       return use(p, filled, manifest);
     } finally {
       if (plain) {
-        this.mod.HEAPU8.fill(0, plain, plain + filled);
+        this.mod.HEAPU8.fill(0, plain, plain + cap);
         this.mod._free(plain);
       }
+    }
+  }
+
+  // Opens sealed bytes into heap memory that place(manifest) gives (called
+  // once the manifest is read, with room for manifest.size bytes). Returns
+  // {filled, manifest} once the whole entry has been authenticated; on any
+  // failure throws, and what was written there must not be used.
+  #openTo(key, sealed, place) {
+    const s = this.#withSecret(bytesOf(key, KEY_BYTES, 'the cache key'), (k) => this.mod._sotto_store_open_begin(k));
+    if (!s) throw new SottoError('out_of_memory', 'cannot open the model cache');
+    let dst = 0, size = 0, filled = 0;
+    try {
+      this.#feed(s, sealed, (p, n) => {
+        if (!dst) {
+          const m = JSON.parse(this.mod.UTF8ToString(this.mod._sotto_store_manifest(s)));
+          size = m.size;
+          dst = place(m);
+        }
+        if (filled + n > size) throw new SottoError('tampered', 'more plaintext than the manifest says');
+        this.mod.HEAPU8.copyWithin(dst + filled, p, p + n);
+        filled += n;
+      });
+      if (this.mod._sotto_store_finish(s) !== 0) throw this.#storeError(s, 'tampered');
+      const manifest = JSON.parse(this.mod.UTF8ToString(this.mod._sotto_store_manifest(s)));
+      return { filled, manifest };
+    } finally {
       this.mod._sotto_store_free(s);
     }
+  }
+
+  // ---- models sealed in parts (the extension's cache) ----
+
+  // A model of `size` bytes sealed as `parts` store entries of consecutive
+  // pieces, each with a manifest {id, install, part, offset, last?} (install:
+  // the random id of the install that sealed them, so parts of two installs
+  // of a model never mix). add(i, sealed) opens part i (in order) straight
+  // into one heap buffer, authenticating it in full; finish() registers the
+  // model from that buffer (the engine takes it: no second copy) and returns
+  // the first part's manifest. A part of another model or install, out of
+  // place, damaged, missing or after the last is refused (tampered,
+  // truncated, wrong_key, ...) and nothing is loaded. So a 1 GB model needs
+  // no 1 GB JavaScript buffer: only the engine's heap holds it.
+  partsLoader(id, key, { size, parts, install }) {
+    let plain = this.#alloc(size, `a model of ${size} bytes`);
+    let filled = 0, next = 0, first = null, ended = false;
+    const wipe = () => {
+      if (!plain) return;
+      this.mod.HEAPU8.fill(0, plain, plain + size);
+      this.mod._free(plain);
+      plain = 0;
+    };
+    return {
+      add: (index, sealed) => {
+        if (!plain) throw new SottoError('bad_request', 'this load was finished or aborted');
+        const where = `part ${index} of ${id}`;
+        try {
+          if (index !== next || ended) throw new SottoError('tampered', `${where} is not the part expected next`);
+          const { filled: n, manifest: m } = this.#openTo(key, sealed, (m) => {
+            if (m.size > size - filled) throw new SottoError('tampered', `${where} runs past the model's ${size} bytes`);
+            return plain + filled;
+          });
+          if (m.id !== id) throw new SottoError('tampered', `${where} holds ${m.id}`);
+          if (m.install !== install) throw new SottoError('tampered', `${where} belongs to another install of the model`);
+          if (m.part !== String(index) || m.offset !== String(filled)) {
+            throw new SottoError('tampered', `${where} is out of place (its manifest says part ${m.part} at byte ${m.offset})`);
+          }
+          filled += n;
+          next++;
+          ended = m.last === '1';
+          first ??= m;
+        } catch (e) {
+          wipe();
+          throw e;
+        }
+      },
+      // register false: only check that every part was there and intact.
+      finish: (register = true) => {
+        if (!plain) throw new SottoError('bad_request', 'this load was finished or aborted');
+        if (next !== parts || filled !== size || !ended) {
+          wipe();
+          throw new SottoError('truncated', `${id}: ${next} of ${parts} parts, ${filled} of ${size} bytes${ended ? '' : ', no last part'}`);
+        }
+        if (!register) {
+          wipe();
+          return first;
+        }
+        const p = plain;
+        plain = 0; // the engine owns it now, also when it refuses the model
+        this.addModelFromHeap(id, p, size);
+        return first;
+      },
+      abort: wipe,
+    };
+  }
+
+  // ---- what a model file will need (sotto_model_estimate) ----
+
+  // The engine's memory estimate from the first bytes of a file of fileSize
+  // bytes (a GGUF file's header): {format, arch, bytes, resident_bytes,
+  // weights_bytes, state_bytes, header_bytes, n_ctx_default, exact}. Throws
+  // SottoError 'truncated' when the bytes end inside the header: call again
+  // with more of the file.
+  estimate(bytes, fileSize) {
+    const p = this.#alloc(bytes.length, 'a model header');
+    try {
+      this.mod.HEAPU8.set(bytes, p);
+      return this.#withError((errp) => {
+        const out = this.mod._sotto_wasm_model_estimate(p, bytes.length, fileSize, errp);
+        if (!out) throw this.#error(errp, 'internal');
+        return JSON.parse(this.#take(out));
+      });
+    } finally {
+      this.mod._free(p);
+    }
+  }
+
+  // ---- split GGUF files (sotto_gguf_join) ----
+
+  // Plans one GGUF file from gguf-split parts: heads [{name, bytes}] (the
+  // first bytes of each part, at least its header), sizes (each part's
+  // size). Returns {header: Uint8Array, parts: [{data_start, pad}]}: the
+  // joined file is the header, then for each part its bytes from data_start
+  // on and pad zero bytes. Throws 'truncated' when a head is too short.
+  joinPlan(heads, sizes) {
+    const m = this.mod;
+    const own = [];
+    const alloc = (n) => { const p = this.#alloc(n); own.push(p); return p; };
+    try {
+      const list = alloc(12 * heads.length); // struct sotto_file { name, data, size }
+      const sz = alloc(8 * heads.length);
+      heads.forEach((h, i) => {
+        const name = this.#cstring(h.name ?? '');
+        own.push(name);
+        const data = alloc(h.bytes.length);
+        m.HEAPU8.set(h.bytes, data);
+        const view = new DataView(m.HEAPU8.buffer);
+        view.setUint32(list + 12 * i, name, true);
+        view.setUint32(list + 12 * i + 4, data, true);
+        view.setUint32(list + 12 * i + 8, h.bytes.length, true);
+        view.setFloat64(sz + 8 * i, sizes[i], true);
+      });
+      const out = alloc(8); // uint8_t *header; size_t header_len
+      return this.#withError((errp) => {
+        const json = m._sotto_wasm_gguf_join(list, sz, heads.length, out, out + 4, errp);
+        if (!json) throw this.#error(errp, 'bad_model');
+        const plan = JSON.parse(this.#take(json));
+        const hp = this.#u32(out), hl = this.#u32(out + 4);
+        plan.header = m.HEAPU8.slice(hp, hp + hl);
+        m._free(hp);
+        return plan;
+      });
+    } finally {
+      own.forEach((p) => m._free(p));
+    }
+  }
+
+  // ---- SHA-256 that can be saved and resumed (libsodium's) ----
+
+  // sha256(saved?) -> {update(bytes), save() (the state's bytes, to resume
+  // with sha256(saved) later), hex() (the digest; ends it), free()}.
+  sha256(saved) {
+    const n = this.mod._sotto_wasm_sha256_statebytes();
+    let st = this.#alloc(n, 'a hash state');
+    if (saved) {
+      if (!(saved instanceof Uint8Array) || saved.length !== n) {
+        this.mod._free(st);
+        throw new SottoError('bad_request', `a saved hash state is ${n} bytes`);
+      }
+      this.mod.HEAPU8.set(saved, st);
+    } else {
+      this.mod._sotto_wasm_sha256_init(st);
+    }
+    const live = () => { if (!st) throw new SottoError('bad_request', 'the hash was finished'); return st; };
+    const free = () => { if (st) this.mod._free(st); st = 0; };
+    return {
+      update: (bytes) => {
+        const s = live();
+        if (!bytes.length) return;
+        const buf = this.#alloc(Math.min(FEED_BYTES, bytes.length));
+        try {
+          for (let off = 0; off < bytes.length; off += FEED_BYTES) {
+            const part = bytes.subarray(off, off + FEED_BYTES);
+            this.mod.HEAPU8.set(part, buf);
+            this.mod._sotto_wasm_sha256_update(s, buf, part.length);
+          }
+        } finally {
+          this.mod._free(buf);
+        }
+      },
+      save: () => this.mod.HEAPU8.slice(live(), live() + n),
+      hex: () => {
+        const out = this.#alloc(32);
+        try {
+          this.mod._sotto_wasm_sha256_final(live(), out);
+          return [...this.mod.HEAPU8.subarray(out, out + 32)].map((b) => b.toString(16).padStart(2, '0')).join('');
+        } finally {
+          this.mod._free(out);
+          free();
+        }
+      },
+      free,
+    };
   }
 
   destroy() {

@@ -10,19 +10,20 @@
 // so a stream of thousands of partials costs one small message each.
 import { SottoError } from '../engine/engine.mjs';
 import {
-  browserEngine, createMenus, extensionUrl, fromExtension, inject, local, notify, notifyTab,
-  onActionClick, onMenuClick, openOptions, openTab, serve, session,
+  browserEngine, browserName, createMenus, ENGINE_HEAP_MAX, extensionUrl, fromExtension, inject, local, notify,
+  notifyTab, onActionClick, onMenuClick, onStorageChanged, openOptions, openTab, serve, session,
 } from './platform.js';
-import { getSettings, cacheKey } from './settings.js';
-import { NativeHost } from './native.js';
-import { route } from './router.js';
-import { modelFor, engineSource, installedModels, setInstalled } from './catalogue.js';
+import { getSettings, cacheKey, DEFAULT_HYPOTHESIS } from './settings.js';
+import { NativeHost, byteChunks } from './native.js';
+import { route, memoryOf, FIREFOX_NATIVE_FROM } from './router.js';
+import { modelFor, engineSource, installedModels, setInstalled, touch } from './catalogue.js';
 
 const MENUS = [
   { id: 'summarize-selection', title: 'Summarize selection', contexts: ['selection'] },
   { id: 'summarize-page', title: 'Summarize page', contexts: ['page'] },
   { id: 'classify-selection', title: 'Classify selection (language, sentiment)', contexts: ['selection'] },
 ];
+const LABELS_MENU = 'classify-labels:'; // + the label set's position in the settings
 
 // What each menu item asks the engine for: one request per task.
 const PLANS = {
@@ -32,36 +33,82 @@ const PLANS = {
     { task: 'sentiment', title: 'Sentiment', top_k: 2 }],
 };
 
+// A label set's menu item: "Classify: Topic", zero-shot over its labels.
+function labelMenus(settings) {
+  return settings.labelSets.map((set, i) => ({ id: `${LABELS_MENU}${i}`, title: `Classify: ${set.name}`, contexts: ['selection'] }));
+}
+function planFor(menuItemId, settings) {
+  if (menuItemId?.startsWith(LABELS_MENU)) {
+    const set = settings.labelSets[Number(menuItemId.slice(LABELS_MENU.length))];
+    return set ? [{ task: 'labels', title: set.name, set }] : null;
+  }
+  return PLANS[menuItemId] ?? null;
+}
+
 const MAX_TEXT = 4 << 20;   // bytes of page text handed to the engine
 const KEPT_JOBS = 20;       // jobs kept in memory (with their text) and in session storage
 const MiB = 1024 * 1024;
+const HOST_CHECK_MS = 60_000; // how long "the host answered" is believed
 
 const engine = browserEngine();
 const host = new NativeHost();
 const jobs = new Map(); // job id -> job (this background's lifetime; the last ones are in session storage)
 
-// ---- menus, created at every start ----
-const menusReady = createMenus(MENUS);
+// ---- menus, created at every start and when the label sets change ----
+async function makeMenus() {
+  await createMenus([...MENUS, ...labelMenus(await getSettings())]);
+}
+let menusReady = makeMenus();
+onStorageChanged((changes) => {
+  const was = changes.settings?.oldValue?.labelSets, now = changes.settings?.newValue?.labelSets;
+  if (changes.settings && JSON.stringify(was ?? []) !== JSON.stringify(now ?? [])) {
+    menusReady = menusReady.then(makeMenus, makeMenus);
+    globalThis.sotto.menusReady = menusReady;
+  }
+});
 cacheKey().catch(() => {}); // made once, before anything is cached (locked: kept)
 onMenuClick((info, tab) => { onMenuClickHandler(info, tab); });
 onActionClick(() => openTab(extensionUrl('src/results.html')));
 
+// ---- the native host: is it there (for routing), what it holds ----
+let hostSeen = { at: 0, ok: false, models: [] };
+async function hostState() {
+  // a host that answered is believed for a minute; one that did not is
+  // asked again (the user may have just installed it)
+  if (hostSeen.ok && Date.now() - hostSeen.at < HOST_CHECK_MS) return hostSeen;
+  const models = await host.models();
+  hostSeen = { at: Date.now(), ok: models !== null, models: models ?? [] };
+  return hostSeen;
+}
+
 // ---- running requests where the router says ----
 async function runBrowser(req, model, settings, onPartial) {
-  const key = model && model.origin !== 'bundled' ? await cacheKey() : null;
+  const key = model && model.origin === 'installed' ? await cacheKey() : null;
   const src = model ? engineSource(model, key) : null;
   return engine.request({ ...req, load: src ? [src] : [], memory_budget: Math.round(settings.budgetMiB * MiB) }, onPartial);
 }
 
-// The host keeps its own encrypted store. A model the extension ships is
-// copied there the first time a request for it goes native.
-async function runNative(req, model, onPartial) {
-  if (model && model.origin === 'bundled' && model.file) {
-    await host.ensureModel(model, async () => {
+// The host keeps its own encrypted store. A model the extension has (in its
+// package, or installed in the browser's cache) is copied there the first
+// time a request for it goes native, and never again: onCopy(done, total)
+// reports the copy.
+async function runNative(req, model, onPartial, onCopy) {
+  if (model?.origin === 'bundled' && model.file) {
+    await host.ensureModel(model, async function* () {
       const res = await fetch(extensionUrl(`models/${model.file}`));
       if (!res.ok) throw new SottoError('model_not_found', `the bundled model ${model.id} is missing from this build`);
-      return new Uint8Array(await res.arrayBuffer());
-    });
+      yield* byteChunks(new Uint8Array(await res.arrayBuffer()))();
+    }, onCopy);
+  } else if (model?.origin === 'installed') {
+    const key = await cacheKey();
+    const meta = { size: model.bytes, parts: model.parts, install: model.install };
+    const copied = await host.ensureModel(model, async function* () {
+      for (let i = 0; i < model.parts; i++) {
+        const r = await engine.op({ op: 'browser.cache.read', model: model.id, key, meta, index: i });
+        yield* r.chunks;
+      }
+    }, onCopy);
+    if (copied) hostSeen.at = 0;
   }
   return host.request(req, onPartial);
 }
@@ -81,33 +128,98 @@ function withHint(error, model) {
   return error;
 }
 
+// The engine request for one step of a plan, by task and by the kind of
+// model that serves it.
+function requestFor(step, model, text, settings, id) {
+  switch (step.task) {
+    case 'summarize':
+      return { id, op: 'summarize', model: model.id, text, style: settings.style, length: settings.length, stream: true,
+        ...(model.kind === 'llm' && settings.maxTokens ? { max_tokens: settings.maxTokens } : {}) };
+    case 'labels':
+      return { id, op: 'classify', model: model.id, text, labels: step.set.labels,
+        ...(model.kind === 'embedding' ? {} : { hypothesis: step.set.hypothesis ?? DEFAULT_HYPOTHESIS }) };
+    default:
+      if (model.format === 'gguf') return { id, op: 'classify', model: model.id, text }; // a transformer classifier
+      return { id, op: 'classify', model: model.id, task: step.task, text, top_k: step.top_k,
+        ...(step.language ? { language: step.language } : {}) };
+  }
+}
+
+// Where a model runs: the router with what this browser offers; in Firefox
+// a large model asks whether the native host is there.
+async function placeOf(model, settings) {
+  const env = { browser: browserName, heapMax: ENGINE_HEAP_MAX, host: false };
+  if (browserName === 'firefox' && memoryOf(model).bytes > FIREFOX_NATIVE_FROM && settings.routing === 'auto') {
+    env.host = (await hostState()).ok;
+  }
+  return route(model, settings, env);
+}
+
+// The model for a task: a model only the native host holds is found by
+// asking it, when the user chose one the extension does not have.
+async function chooseModel(task, settings) {
+  const model = await modelFor(task, settings);
+  const chosen = settings.models?.[task];
+  if (!chosen || model?.id === chosen) return model;
+  const { models } = await hostState();
+  return (await modelFor(task, settings, models)) ?? model;
+}
+
 // Runs one engine request for a task. Returns the step record shown in the
-// results view: {task, title, model, where, reason, result|error, stats, ms}.
-// onStep(fields) reports changed fields, onPartial(partial) each partial;
-// job.stop is set to a function that cancels the request while it runs.
+// results view: {task, title, model, where, reason, result|error, stats, ms,
+// first_token_ms, tokens, tok_s}. onStep(fields) reports changed fields,
+// onPartial(partial) each partial; job.stop is set to a function that
+// cancels the request while it runs.
 export async function runTask(step, text, settings, { onStep = () => {}, onPartial = () => {}, job = {} } = {}) {
   const rec = { task: step.task, title: step.title, status: 'running' };
   const set = (fields) => { Object.assign(rec, fields); onStep(fields); };
   const t0 = performance.now();
-  const model = await modelFor(step.task, settings);
+  let model = await chooseModel(step.task, settings);
   if (!model) {
-    return { ...rec, status: 'error', error: { code: 'no_model', message: `No model is installed for ${step.task}.`, hint: 'Install one in the options page.' } };
+    const what = step.task === 'labels' ? 'zero-shot labels (an NLI or embedding model)' : step.task;
+    return { ...rec, status: 'error', error: { code: 'no_model', message: `No model is installed for ${what}.`, hint: 'Install one in the options page.' } };
   }
-  const r = route(model, settings);
-  set({ model: model.id, where: r.where, reason: r.reason });
+  let r = await placeOf(model, settings);
+  // A language model that cannot run here: the extractive summary instead.
+  let fallback = null;
+  if (step.task === 'summarize' && model.kind === 'llm' && (!r.where || (r.where === 'native' && !(await hostState()).ok))) {
+    fallback = `${model.id} could not run (${r.where ? 'it needs the native host, which is not installed' : r.reason}): this is the extractive summary`;
+    model = await modelFor('summarize', { ...settings, models: { ...settings.models, summarize: 'extractive' } });
+    r = await placeOf(model, settings);
+  }
+  set({ model: model.id, kind: model.kind ?? null, where: r.where, reason: fallback ?? r.reason, ...(fallback ? { fallback: true } : {}) });
   if (!r.where) return { ...rec, status: 'error', error: { code: 'no_route', message: r.reason, hint: 'Change the routing policy in the options page.' } };
   const id = crypto.randomUUID();
-  const req = step.task === 'summarize'
-    ? { id, op: 'summarize', model: model.id, text, style: settings.style, length: settings.length, stream: true }
-    : { id, op: 'classify', model: model.id, task: step.task, text, top_k: step.top_k,
-      ...(step.language ? { language: step.language } : {}) };
+  const req = requestFor(step, model, text, settings, id);
   job.stop = () => (r.where === 'browser' ? engine.cancel(id) : host.cancel(id));
+  let tokens = 0, firstToken = null, lastToken = null;
+  const ids = []; // the streamed token ids (a summary's, in order)
   try {
-    const partial = (m) => onPartial(m.partial);
-    const reply = r.where === 'browser' ? await runBrowser(req, model, settings, partial) : await runNative(req, model, partial);
+    const partial = (m) => {
+      if (typeof m.partial?.token === 'number' || typeof m.partial?.text === 'string') {
+        const now = performance.now();
+        tokens++;
+        if (typeof m.partial.token === 'number') ids.push(m.partial.token);
+        lastToken = now;
+        if (firstToken === null) {
+          firstToken = now;
+          set({ first_token_ms: Math.round(now - t0) });
+        }
+      }
+      onPartial(m.partial);
+    };
+    const onCopy = (done, total) => set({ copy: { done, total } });
+    if (model.origin === 'installed') touch(model.id).catch(() => {});
+    const reply = r.where === 'browser' ? await runBrowser(req, model, settings, partial) : await runNative(req, model, partial, onCopy);
     rec.ms = Math.round(performance.now() - t0);
     rec.stats = reply.stats;
     if (reply.error) throw SottoError.from(reply.error);
+    const timings = reply.result?.timings;
+    if (tokens) {
+      rec.tokens = tokens;
+      rec.token_ids = ids;
+      rec.tok_s = timings?.decode_tok_s ?? (tokens > 1 ? Math.round(((tokens - 1) * 1000) / (lastToken - firstToken)) : null);
+    }
     return { ...rec, status: 'done', result: reply.result };
   } catch (err) {
     const e = SottoError.from(err, 'engine_failed');
@@ -156,17 +268,18 @@ async function remember(job) {
 // A partial changes the step's progress or appends its text; the job keeps
 // the latest state, not every partial.
 function applyPartial(step, p) {
-  if (typeof p?.progress === 'number') step.progress = { progress: p.progress, stage: p.stage };
+  if (typeof p?.progress === 'number') step.progress = { progress: p.progress, stage: p.stage, part: p.part, parts: p.parts };
   if (typeof p?.text === 'string') step.text = (step.text ?? '') + p.text;
 }
 
 // ---- a click ----
 export async function onMenuClickHandler(info, tab) {
-  const plan = PLANS[info.menuItemId];
+  const settings = await getSettings();
+  const plan = planFor(info.menuItemId, settings);
   if (!plan) return null;
   const job = {
-    id: crypto.randomUUID(), kind: info.menuItemId, tabId: tab?.id, url: tab?.url, title: tab?.title,
-    started: Date.now(), status: 'running', steps: [],
+    id: crypto.randomUUID(), kind: info.menuItemId.startsWith(LABELS_MENU) ? 'classify-labels' : info.menuItemId,
+    tabId: tab?.id, url: tab?.url, title: tab?.title, started: Date.now(), status: 'running', steps: [],
   };
   jobs.set(job.id, job);
   for (const id of [...jobs.keys()].slice(0, -KEPT_JOBS)) jobs.delete(id);
@@ -176,7 +289,6 @@ export async function onMenuClickHandler(info, tab) {
   send(job, { op: 'ext.job', job: view(job) });
   const setJob = (fields) => { Object.assign(job, fields); send(job, { op: 'ext.job.set', job: job.id, set: fields }); };
   try {
-    const settings = await getSettings();
     let text;
     if (info.menuItemId === 'summarize-page') {
       const page = await pageText(tab.id);
@@ -237,6 +349,33 @@ async function engineRequest({ request, where = 'browser', load = [] }) {
   return engine.request(typeof request === 'string' ? { op: 'browser.request', json: request, load } : { id: crypto.randomUUID(), ...request, load });
 }
 
+// The native host's state for the options page: its hello (version, store,
+// models) or why it cannot be reached.
+async function hostStatus() {
+  try {
+    const hello = await host.hello();
+    hostSeen = { at: Date.now(), ok: true, models: hello.models ?? [] };
+    return { ok: true, hello };
+  } catch (e) {
+    hostSeen = { at: Date.now(), ok: false, models: [] };
+    return { ok: false, error: SottoError.from(e, 'host_failed').toJSON() };
+  }
+}
+
+// Copies a model installed in the browser to the native host now (the
+// options page's "Move to native host"), with progress notifications.
+async function copyToHost({ model: id }) {
+  const model = (await installedModels())[id];
+  if (!model) throw new SottoError('model_not_installed', `${id} is not installed in the browser`);
+  const key = await cacheKey();
+  const meta = { size: model.bytes, parts: model.parts, install: model.install };
+  const copied = await host.ensureModel(model, async function* () {
+    for (let i = 0; i < model.parts; i++) yield* (await engine.op({ op: 'browser.cache.read', model: id, key, meta, index: i })).chunks;
+  }, (done, total) => notify({ op: 'ext.host.copy', model: id, done, total }));
+  hostSeen.at = 0;
+  return { model: id, copied };
+}
+
 // ---- requests from the results view, the results page and the options page ----
 const handlers = {
   'ext.jobs.get': async (m) => (jobs.get(m.job) ? view(jobs.get(m.job)) : ((await session.get('recent')) ?? []).find((j) => j.id === m.job) ?? null),
@@ -245,6 +384,9 @@ const handlers = {
   cancel: (m) => cancelJob(m.target),
   'ext.request': (m) => engineRequest(m),
   'ext.models.unload': (m) => engine.op({ op: 'browser.models.unload', model: m.model }),
+  'ext.host.status': () => hostStatus(),
+  'ext.host.copy': (m) => copyToHost(m),
+  'ext.host.delete': async (m) => { const r = await host.op({ op: 'host.models.delete', model: m.model }); hostSeen.at = 0; return r; },
 };
 // Content scripts run in web pages: they may only read jobs, stop them and
 // open the options page, never drive the engine or the host.
@@ -259,5 +401,5 @@ serve((m, sender) => {
 // For the end-to-end tests and for debugging from the browser's console.
 globalThis.sotto = {
   onMenuClick: onMenuClickHandler, runTask, engineRequest, cancelJob, engine, host, jobs, cacheKey, menusReady,
-  local, started: Date.now(),
+  local, started: Date.now(), hostStatus, copyToHost,
 };

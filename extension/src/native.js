@@ -5,17 +5,11 @@
 // encrypted store). Replies too big for one native message (1 MB
 // host->browser) arrive as {"id","chunk":"<part of the reply's JSON>","last"}
 // pieces.
-import { SottoError } from '../engine/engine.mjs';
+import { SottoError, base64 } from '../engine/engine.mjs';
 import { connectHost, portError } from './platform.js';
 
 const IDLE_MS = 30_000;          // an open port keeps Chrome's service worker alive
 const INSTALL_CHUNK_MAX = 1 << 20; // raw bytes per install chunk, at most
-
-function base64(bytes) {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin);
-}
 
 export async function sha256Hex(bytes) {
   const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
@@ -108,22 +102,24 @@ export class NativeHost {
   }
 
   // Makes sure the host's store holds this exact model (same id and sha256),
-  // installing it from bytes the extension has (getBytes) when it does not.
-  // Chunks follow the host's own size limit. Returns true when it installed.
-  async ensureModel(m, getBytes, onProgress) {
+  // copying it there when it does not: chunks() yields the model's bytes in
+  // order, as base64 pieces of at most the host's chunk size (the bundled
+  // file, or the browser cache's parts opened one at a time), so a model is
+  // never whole in memory on its way. onProgress(done, total) after each
+  // chunk. Returns true when it copied the model. Done once: the host keeps
+  // it sealed in its own store, under its own key.
+  async ensureModel(m, chunks, onProgress) {
     const hello = await this.hello();
     if ((hello.models ?? []).some((x) => x.id === m.id && !x.error && (!m.sha256 || x.sha256 === m.sha256))) return false;
-    const bytes = await getBytes();
-    const sha256 = m.sha256 ?? await sha256Hex(bytes);
-    const step = Math.min(hello.limits?.install_chunk_bytes ?? INSTALL_CHUNK_MAX, INSTALL_CHUNK_MAX);
-    await this.op({ op: 'host.models.install.begin', model: m.id, format: m.format, sha256, size: bytes.length,
-      task: m.task, source: 'sotto extension', runs_in: m.runs_in });
+    if (!m.sha256 || !Number.isFinite(m.bytes)) throw new SottoError('bad_request', `${m.id}: its size and sha256 are needed to copy it to the native host`);
+    await this.op({ op: 'host.models.install.begin', model: m.id, format: m.format, sha256: m.sha256, size: m.bytes,
+      task: m.task, source: typeof m.source === 'string' ? m.source : 'sotto extension', runs_in: m.runs_in ?? 'both' });
+    let done = 0, seq = 0;
     try {
-      const chunks = Math.max(1, Math.ceil(bytes.length / step));
-      for (let seq = 0; seq < chunks; seq++) {
-        const part = bytes.subarray(seq * step, (seq + 1) * step);
-        await this.op({ op: 'host.models.install.chunk', model: m.id, seq, data: base64(part) });
-        onProgress?.(Math.min((seq + 1) * step, bytes.length), bytes.length);
+      for await (const data of chunks()) {
+        const r = await this.op({ op: 'host.models.install.chunk', model: m.id, seq: seq++, data });
+        done = r.done;
+        onProgress?.(done, m.bytes);
       }
       await this.op({ op: 'host.models.install.end', model: m.id });
     } catch (e) {
@@ -134,10 +130,30 @@ export class NativeHost {
     return true;
   }
 
+  // The host's store, or null when there is no host (not installed,
+  // refused): for the options page and the router.
+  async models() {
+    try {
+      return (await this.hello()).models ?? [];
+    } catch {
+      return null;
+    }
+  }
+
   disconnect() {
     clearTimeout(this.#idle);
     this.#port?.disconnect();
     this.#port = null;
     this.#hello = null;
   }
+}
+
+// The bytes of a model in memory as the base64 pieces ensureModel wants.
+export function byteChunks(bytes, step = INSTALL_CHUNK_MAX) {
+  return async function* () {
+    for (let off = 0; off < bytes.length || off === 0; off += step) {
+      yield base64(bytes.subarray(off, off + step));
+      if (bytes.length === 0) break;
+    }
+  };
 }

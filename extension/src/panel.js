@@ -70,7 +70,12 @@
     if (Array.isArray(result.sentences) && (result.style ?? 'key-points') === 'key-points') {
       return result.sentences.map((s) => (typeof s === 'string' ? s : s.text));
     }
-    if (typeof result.summary === 'string') return [result.summary];
+    if (typeof result.summary === 'string') {
+      // a language model's key points: its bullet lines
+      const bullets = result.summary.split('\n').map((l) => l.trim()).filter((l) => /^([-•*]|\d+[.)])\s+/.test(l));
+      if (result.style === 'key-points' && bullets.length) return bullets.map((l) => l.replace(/^([-•*]|\d+[.)])\s+/, ''));
+      return [result.summary];
+    }
     return [];
   }
   function labelsOf(result) {
@@ -79,6 +84,11 @@
   }
   function progressOf(step) {
     const p = step.progress;
+    if (step.copy && step.copy.done < step.copy.total) {
+      return `Copying ${step.model} to the native host (once)… ${Math.floor((100 * step.copy.done) / step.copy.total)}%`;
+    }
+    if (p?.stage === 'map' && p.parts) return `Reading part ${p.part} of ${p.parts}…`;
+    if (p?.stage === 'reduce') return 'Writing the summary of the parts…';
     return p ? `Working… ${Math.round(p.progress * 100)}%${p.stage ? ` (${p.stage})` : ''}` : 'Working…';
   }
 
@@ -90,7 +100,7 @@
       const step = job.steps[msg.step];
       const p = msg.partial;
       if (!step) return null;
-      if (typeof p?.progress === 'number') step.progress = { progress: p.progress, stage: p.stage };
+      if (typeof p?.progress === 'number') step.progress = { progress: p.progress, stage: p.stage, part: p.part, parts: p.parts };
       if (typeof p?.text === 'string') step.text = (step.text ?? '') + p.text;
       return msg.step;
     }
@@ -129,6 +139,7 @@
   const openOptions = () => port().request({ op: 'ext.options.open' });
 
   function stepText(step) {
+    if (!step.result && step.text) return step.text; // still streaming
     const sents = sentencesOf(step.result);
     if (sents.length) return sents.join('\n');
     const verdict = verdictOf(step.result);
@@ -142,7 +153,8 @@
   function renderStep(step, idx) {
     const body = [];
     if (step.status === 'running') {
-      body.push(step.text ? el('div', { class: 'stream' }, step.text) : el('div', { class: 'running' }, progressOf(step)));
+      if (!step.text || step.progress?.stage === 'map') body.push(el('div', { class: 'running' }, progressOf(step)));
+      if (step.text) body.push(el('div', { class: 'stream' }, step.text));
     } else if (step.status === 'error' || step.status === 'cancelled') {
       body.push(el('div', { class: 'error', 'data-code': step.error?.code ?? '' }, step.error?.message ?? 'Failed.'));
       if (step.error?.hint) body.push(el('div', { class: 'hint' }, withCode(step.error.hint)));
@@ -169,10 +181,13 @@
     if (step.model) meta.push(`model ${step.model}`);
     if (step.where) meta.push(`ran in ${step.where === 'native' ? 'native host' : 'browser'}` +
       (step.stats?.threads ? ` (${step.stats.threads} thread${step.stats.threads > 1 ? 's' : ''})` : ''));
+    if (step.tok_s) meta.push(`${Math.round(step.tok_s * 10) / 10} tokens/s`);
+    if (step.first_token_ms !== undefined) meta.push(`first token ${step.first_token_ms} ms`);
     if (step.ms !== undefined) meta.push(`${step.ms} ms`);
     return el('section', { class: `step ${step.status}`, 'data-task': step.task, 'data-where': step.where ?? '', 'data-step': idx },
       el('h3', {}, step.title ?? step.task), body,
-      meta.length ? el('div', { class: 'meta', title: step.reason ?? '' }, meta.join(' · ')) : null);
+      meta.length ? el('div', { class: 'meta', title: step.reason ?? '' }, meta.join(' · ')) : null,
+      step.reason && step.status !== 'running' ? el('div', { class: 'meta why' }, `Why ${step.where === 'native' ? 'native' : 'here'}: ${step.reason}`) : null);
   }
 
   function render(root, job, { onClose } = {}) {

@@ -17,6 +17,12 @@ import { EngineHost } from './engine-host.js';
 
 export const api = globalThis.browser ?? globalThis.chrome;
 
+// Which browser this is, and the most its wasm engine can hold: Chrome runs
+// the threaded build, whose heap is a fixed 1 GiB, Firefox the
+// single-threaded one, which grows to 2 GiB (engine/CMakeLists.txt).
+export const browserName = globalThis.browser?.runtime?.getBrowserInfo ? 'firefox' : 'chrome';
+export const ENGINE_HEAP_MAX = (browserName === 'chrome' ? 1024 : 2048) * 1024 * 1024;
+
 // ---- storage: extension-local (survives restarts) and session (memory) ----
 function area(name) {
   return {
@@ -195,7 +201,7 @@ export function serveOffscreen(host) {
 
 // ---- the native host ----
 const HOST_NAME = 'org.sotto.host';
-const INSTALL_HINT = 'Install the native host with one command from a sotto checkout: ' +
+export const INSTALL_HINT = 'Install the native host with one command from a sotto checkout: ' +
   '`make install-host` (or `native-host/install.sh`), then try again.';
 
 export function connectHost() {

@@ -121,6 +121,8 @@ test('chromium: install a model from a local file (its sha256 computed)', { skip
   await opts.fill('input[name=id]', 'sentiment-file');
   await opts.selectOption('select[name=task]', 'sentiment');
   await opts.click('button[type=submit]');
+  await waitFor(() => opts.evaluate(() => !document.getElementById('consent').hidden), 15000, 'the consent dialog');
+  await opts.click('#consent-download');
   const last = await waitFor(() => opts.evaluate(() => globalThis.sottoInstallEvents.find((e) => e.phase === 'done' || e.phase === 'error') ?? null), 30000, 'the install');
   assert.equal(last.phase, 'done', JSON.stringify(last));
   const meta = await drv.bg(async ({ api }) => (await api.storage.local.get('installed')).installed['sentiment-file']);

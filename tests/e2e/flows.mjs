@@ -270,17 +270,18 @@ export async function checkInstallAndTamper(drv, name) {
   assert.ok(!bad.installed.includes('lid-bad'));
 
   trace('form install');
-  // Through the form, as a user would.
+  // Through the form, as a user would: check, then agree in the dialog.
   await opts.evaluate(([url, want]) => {
     const f = document.getElementById('install');
     f.url.value = url;
     f.id.value = 'lid-copy';
     f.task.value = 'language';
-    f.format.value = 'fasttext';
     f.sha256.value = want;
     globalThis.sottoInstallEvents.length = 0;
     f.querySelector('button[type=submit]').click();
   }, [url, want]);
+  await waitFor(() => opts.evaluate(() => !document.getElementById('consent').hidden), 15000, 'the consent dialog');
+  await opts.click('#consent-download');
   const events = await waitFor(() => opts.evaluate(() => {
     const ev = globalThis.sottoInstallEvents;
     return ev.some((e) => e.phase === 'done' || e.phase === 'error') ? ev : null;
@@ -298,7 +299,7 @@ export async function checkInstallAndTamper(drv, name) {
   // The cache holds ciphertext, not the model.
   const stored = await opts.evaluate(async () => {
     const db = await new Promise((res, rej) => { const r = indexedDB.open('sotto-models'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-    const rec = await new Promise((res) => { const r = db.transaction('models').objectStore('models').get('lid-copy'); r.onsuccess = () => res(r.result); });
+    const rec = await new Promise((res) => { const r = db.transaction('parts').objectStore('parts').get(['lid-copy', 0]); r.onsuccess = () => res(r.result); });
     const bytes = new Uint8Array(await rec.sealed.arrayBuffer());
     db.close();
     return { magic: String.fromCharCode(...bytes.slice(0, 8)), size: bytes.length, head: [...bytes.slice(68, 68 + 64)] };
@@ -322,11 +323,11 @@ export async function checkInstallAndTamper(drv, name) {
   // Flip one byte of ciphertext in the middle of the entry.
   await opts.evaluate(async () => {
     const db = await new Promise((res, rej) => { const r = indexedDB.open('sotto-models'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-    const rec = await new Promise((res) => { const r = db.transaction('models').objectStore('models').get('lid-copy'); r.onsuccess = () => res(r.result); });
+    const rec = await new Promise((res) => { const r = db.transaction('parts').objectStore('parts').get(['lid-copy', 0]); r.onsuccess = () => res(r.result); });
     const bytes = new Uint8Array(await rec.sealed.arrayBuffer());
     bytes[Math.floor(bytes.length / 2)] ^= 0x01;
     rec.sealed = new Blob([bytes]);
-    await new Promise((res, rej) => { const t = db.transaction('models', 'readwrite'); t.objectStore('models').put(rec); t.oncomplete = res; t.onerror = () => rej(t.error); });
+    await new Promise((res, rej) => { const t = db.transaction('parts', 'readwrite'); t.objectStore('parts').put(rec); t.oncomplete = res; t.onerror = () => rej(t.error); });
     db.close();
   });
   await drv.bg(({ sotto }) => sotto.engine.op({ op: 'browser.models.unload', model: 'lid-copy' }));
@@ -348,6 +349,8 @@ export async function checkInstallAndTamper(drv, name) {
   const row = await waitFor(() => opts.evaluate(() => document.querySelector('tr[data-model="lid-copy"]')?.innerText ?? null), 5000, 'the row');
   assert.match(row, /damaged \(tampered\)/);
   await opts.evaluate(() => { globalThis.sottoInstallEvents.length = 0; document.querySelector('tr[data-model="lid-copy"] button.redownload').click(); });
+  await waitFor(() => opts.evaluate(() => !document.getElementById('consent').hidden), 15000, 'the consent dialog');
+  await opts.click('#consent-download');
   const again = await waitFor(() => opts.evaluate(() => globalThis.sottoInstallEvents.find((e) => e.phase === 'done' || e.phase === 'error') ?? null), 60000, 'the re-download');
   assert.equal(again.phase, 'done');
   job = await runMenu(drv, 'classify-selection', { selectionText: text, pageUrl: `${drv.base}/mixed.html` });

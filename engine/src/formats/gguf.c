@@ -74,6 +74,7 @@ struct sotto_gguf {
   kv *kvs;
   sotto_gguf_tensor *tensors;
   int64_t *kv_order, *tensor_order; /* indexes sorted by name */
+  uint64_t data_start;              /* where the tensor data begins */
 };
 
 /* ---- reading ---- */
@@ -410,17 +411,21 @@ static int read_tensor_infos(sotto_gguf *g, reader *r, uint64_t *offsets) {
   return 0;
 }
 
-/* Places each tensor in the data section: aligned, inside, no overlap. */
-static int place_tensors(sotto_gguf *g, reader *r, uint64_t *offsets) {
-  size_t start = r->pos;
-  if (g->n_tensors == 0) return 0;
+/* Places each tensor in the data section: aligned, inside, no overlap. A
+ * header-only open (file_size > 0) checks against the file's size and
+ * leaves the data pointers NULL. */
+static int place_tensors(sotto_gguf *g, reader *r, uint64_t *offsets, uint64_t file_size) {
+  uint64_t start = r->pos;
   if (start % g->alignment) start += g->alignment - start % g->alignment;
-  if (start > r->size)
+  g->data_start = start;
+  if (g->n_tensors == 0) return 0;
+  const uint64_t end = file_size ? file_size : r->size;
+  if (start > end)
     return sotto_error_set(r->err, SOTTO_BAD_MODEL,
-                           "GGUF: the tensor data should start at byte %zu, past the end of the "
-                           "file (%zu bytes)",
-                           start, r->size);
-  size_t avail = r->size - start;
+                           "GGUF: the tensor data should start at byte %" PRIu64 ", past the end of the "
+                           "file (%" PRIu64 " bytes)",
+                           start, end);
+  uint64_t avail = end - start;
   int64_t *by_offset = sorted(g->n_tensors, cmp_offset, offsets);
   if (!by_offset) return sotto_error_set(r->err, SOTTO_OUT_OF_MEMORY, "GGUF: out of memory");
   int rc = 0;
@@ -436,7 +441,7 @@ static int place_tensors(sotto_gguf *g, reader *r, uint64_t *offsets) {
     else if (offsets[i] > avail || t->bytes > avail - offsets[i])
       rc = sotto_error_set(r->err, SOTTO_BAD_MODEL,
                            "GGUF: tensor \"%.*s\" (%zu bytes at data offset %" PRIu64
-                           ") runs past the end of the file (%zu bytes of data)",
+                           ") runs past the end of the file (%" PRIu64 " bytes of data)",
                            nl, t->name.data, t->bytes, offsets[i], avail);
     else if (k > 0) {
       const sotto_gguf_tensor *p = &g->tensors[by_offset[k - 1]];
@@ -445,13 +450,15 @@ static int place_tensors(sotto_gguf *g, reader *r, uint64_t *offsets) {
                              "GGUF: tensors \"%.*s\" and \"%.*s\" overlap in the file",
                              (int)p->name.len, p->name.data, nl, t->name.data);
     }
-    if (!rc) t->data = r->data + start + offsets[i];
+    t->offset = offsets[i];
+    if (!rc && !file_size) t->data = r->data + start + offsets[i];
   }
   free(by_offset);
   return rc;
 }
 
-sotto_gguf *sotto_gguf_open(const uint8_t *data, size_t size, sotto_error *err) {
+static sotto_gguf *gguf_open(const uint8_t *data, size_t size, uint64_t file_size,
+                             sotto_error *err) {
   sotto_gguf *g = calloc(1, sizeof *g);
   reader r = {data, data ? size : 0, 0, err, "the header"};
   uint64_t *offsets = NULL;
@@ -466,7 +473,7 @@ sotto_gguf *sotto_gguf_open(const uint8_t *data, size_t size, sotto_error *err) 
     sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "GGUF: out of memory");
     goto fail;
   }
-  if (read_tensor_infos(g, &r, offsets) || place_tensors(g, &r, offsets)) goto fail;
+  if (read_tensor_infos(g, &r, offsets) || place_tensors(g, &r, offsets, file_size)) goto fail;
   free(offsets);
   return g;
 fail:
@@ -474,6 +481,23 @@ fail:
   sotto_gguf_close(g);
   return NULL;
 }
+
+sotto_gguf *sotto_gguf_open(const uint8_t *data, size_t size, sotto_error *err) {
+  return gguf_open(data, size, 0, err);
+}
+
+sotto_gguf *sotto_gguf_open_header(const uint8_t *data, size_t size, uint64_t file_size,
+                                   sotto_error *err) {
+  if (size > file_size) size = (size_t)file_size;
+  sotto_gguf *g = gguf_open(data, size, file_size, err);
+  /* what does not fit in a prefix may fit in the file: ask for more */
+  if (!g && err && err->status == SOTTO_BAD_MODEL && size < file_size)
+    sotto_error_set(err, SOTTO_TRUNCATED, "GGUF: the header does not end in the first %zu bytes",
+                    size);
+  return g;
+}
+
+uint64_t sotto_gguf_data_offset(const sotto_gguf *g) { return g->data_start; }
 
 void sotto_gguf_close(sotto_gguf *g) {
   if (!g) return;
@@ -890,7 +914,44 @@ static int sink_zeros(sotto_gguf_sink sink, void *user, size_t n) {
   return 0;
 }
 
+static int gguf_write(sotto_gguf_writer *w, sotto_gguf_sink sink, void *user, int header_only,
+                      sotto_error *err);
+
 int sotto_gguf_write(sotto_gguf_writer *w, sotto_gguf_sink sink, void *user, sotto_error *err) {
+  return gguf_write(w, sink, user, 0, err);
+}
+
+int sotto_gguf_write_header(sotto_gguf_writer *w, sotto_gguf_sink sink, void *user,
+                            sotto_error *err) {
+  return gguf_write(w, sink, user, 1, err);
+}
+
+int sotto_gguf_copy_kv(sotto_gguf_writer *w, const sotto_gguf *g, int64_t i) {
+  if (!g || i < 0 || i >= g->n_kv) return -1;
+  const kv *e = &g->kvs[i];
+  size_t len;
+  if (e->type == SOTTO_GGUF_ARRAY && e->elem == SOTTO_GGUF_STRING)
+    len = e->n ? (size_t)((const uint8_t *)e->strs[e->n - 1].data + e->strs[e->n - 1].len - e->value) : 0;
+  else if (e->type == SOTTO_GGUF_ARRAY)
+    len = (size_t)e->n * value_size(e->elem);
+  else if (e->type == SOTTO_GGUF_STRING)
+    len = 8 + (size_t)le(e->value, 8);
+  else
+    len = value_size(e->type);
+  uint8_t *b = malloc(len ? len : 1);
+  if (!b) return -1;
+  if (len) memcpy(b, e->value, len);
+  char *key = malloc(e->key.len + 1);
+  if (!key) return free(b), -1;
+  memcpy(key, e->key.data, e->key.len);
+  key[e->key.len] = 0;
+  const int rc = set_kv(w, key, e->type, e->type == SOTTO_GGUF_ARRAY ? e->elem : e->type, e->n, b, len);
+  free(key);
+  return rc;
+}
+
+static int gguf_write(sotto_gguf_writer *w, sotto_gguf_sink sink, void *user, int header_only,
+                      sotto_error *err) {
   out o = {0};
   size_t alignment = SOTTO_GGUF_DEFAULT_ALIGNMENT;
   size_t *sizes = NULL;
@@ -959,7 +1020,7 @@ int sotto_gguf_write(sotto_gguf_writer *w, sotto_gguf_sink sink, void *user, sot
     goto done;
   }
   /* the tensor data, each padded to the alignment */
-  for (int64_t i = 0; i < w->n_tensors; i++) {
+  for (int64_t i = 0; i < w->n_tensors && !header_only; i++) {
     wtensor *t = &w->tensors[i];
     const void *data = t->data;
     void *made = NULL;

@@ -58,6 +58,7 @@ typedef struct sotto_gguf_tensor {
   sotto_dtype type;
   const void *data;                /* inside the buffer */
   size_t bytes;
+  uint64_t offset;                 /* from the start of the data section */
 } sotto_gguf_tensor;
 
 typedef struct sotto_gguf sotto_gguf;
@@ -71,6 +72,15 @@ int sotto_gguf_sniff(const uint8_t *data, size_t size);
  * SOTTO_OUT_OF_MEMORY. */
 sotto_gguf *sotto_gguf_open(const uint8_t *data, size_t size, sotto_error *err);
 void sotto_gguf_close(sotto_gguf *g);
+/* Parses the header only, from the first size bytes of a file of file_size
+ * bytes: metadata and tensor infos as sotto_gguf_open reads them, tensors
+ * checked against file_size, their data pointers NULL. A header that does
+ * not end (or does not make sense) within the prefix is SOTTO_TRUNCATED:
+ * call again with more of the file. */
+sotto_gguf *sotto_gguf_open_header(const uint8_t *data, size_t size, uint64_t file_size,
+                                   sotto_error *err);
+/* Where the tensor data starts: the size of the header with its padding. */
+uint64_t sotto_gguf_data_offset(const sotto_gguf *g);
 
 uint32_t sotto_gguf_version(const sotto_gguf *g);
 size_t sotto_gguf_alignment(const sotto_gguf *g);
@@ -149,5 +159,12 @@ int sotto_gguf_add_tensor_fill(sotto_gguf_writer *w, const char *name, sotto_dty
  * whole blocks, data of the wrong size), SOTTO_IO_ERROR when the sink
  * stops, SOTTO_OUT_OF_MEMORY, or a fill function's error. */
 int sotto_gguf_write(sotto_gguf_writer *w, sotto_gguf_sink sink, void *user, sotto_error *err);
+/* Writes the header only (metadata, tensor infos, padding to the data):
+ * what sotto_gguf_write writes before the first tensor's data. Fill
+ * functions are not called. */
+int sotto_gguf_write_header(sotto_gguf_writer *w, sotto_gguf_sink sink, void *user,
+                            sotto_error *err);
+/* Copies metadata key i of a file being read, with its value as it is. */
+int sotto_gguf_copy_kv(sotto_gguf_writer *w, const sotto_gguf *g, int64_t i);
 
 #endif /* SOTTO_GGUF_H */

@@ -658,6 +658,32 @@ fail:
   return -1;
 }
 
+int sotto_llama_estimate(const sotto_gguf *g, sotto_lm_estimate *out, sotto_error *err) {
+  llama_config c;
+  memset(&c, 0, sizeof c);
+  if (read_config(g, &c, err)) return -1;
+  /* the matrices load_weights uses in place, as it counts them */
+  static const char *const per_layer[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight",
+                                          "attn_output.weight", "ffn_gate.weight",
+                                          "ffn_up.weight", "ffn_down.weight"};
+  uint64_t weights = 0;
+  const sotto_gguf_tensor *emb = tensor(g, "token_embd.weight", -1), *t;
+  if (!emb) return sotto_error_set(err, SOTTO_BAD_MODEL, "token_embd.weight is missing");
+  weights += emb->bytes;
+  if ((t = tensor(g, "output.weight", -1)) != NULL) weights += t->bytes;
+  for (int l = 0; l < c.n_layers; l++)
+    for (size_t i = 0; i < sizeof per_layer / sizeof per_layer[0]; i++)
+      if ((t = tensor(g, per_layer[i], l)) != NULL) weights += t->bytes;
+  const sotto_gguf_tensor *wq = tensor(g, "attn_q.weight", 0);
+  const sotto_dtype kv = wq && wq->type == SOTTO_DTYPE_F32 ? SOTTO_DTYPE_F32 : SOTTO_DTYPE_F16;
+  out->n_ctx_default = c.ctx_train < LLAMA_CTX_DEFAULT ? c.ctx_train : LLAMA_CTX_DEFAULT;
+  out->n_ctx_train = c.ctx_train;
+  out->weights_bytes = weights;
+  out->state_bytes = state_bytes(&c, out->n_ctx_default, kv, 2);
+  snprintf(out->arch, sizeof out->arch, "%s", c.arch);
+  return 0;
+}
+
 sotto_lm *sotto_llama_lm(sotto_model *m) {
   return m && m->destroy == llama_destroy ? &((llama_model *)m->impl)->lm : NULL;
 }

@@ -17,4 +17,15 @@ int sotto_llama_load(sotto_model *m, struct sotto_gguf *g, sotto_error *err);
 struct sotto_lm;
 struct sotto_lm *sotto_llama_lm(sotto_model *m);
 
+/* What a model will need once loaded, from its GGUF header alone (tensor
+ * infos and metadata; sotto_gguf_open_header): the bytes of the matrices it
+ * uses in place and its run state (KV cache and scratch) at the default
+ * context, as sotto_llama_load will count them. */
+typedef struct sotto_lm_estimate {
+  char arch[16];
+  uint64_t weights_bytes, state_bytes;
+  int32_t n_ctx_default, n_ctx_train;
+} sotto_lm_estimate;
+int sotto_llama_estimate(const struct sotto_gguf *g, sotto_lm_estimate *out, sotto_error *err);
+
 #endif /* SOTTO_MODELS_LLAMA_H */

@@ -127,6 +127,88 @@ sotto_status sotto_model_add(sotto_context *ctx, const char *id, void *data, siz
   return add_blob(ctx, id, blob, err);
 }
 
+/* ---- what a file will need, before it is loaded ---- */
+
+/* Models that copy what they need from the file (fastText) may hold about
+ * the file's size again while loading. */
+#define COPYING_LOAD_FACTOR 2
+
+sotto_status sotto_model_estimate(const void *data, size_t size, uint64_t file_size, char **json,
+                                  sotto_error *err) {
+  sotto_error e = {0};
+  if (!err) err = &e;
+  *json = NULL;
+  if (!data || size > file_size) {
+    sotto_error_set(err, SOTTO_BAD_REQUEST, "the bytes given are not a prefix of the file");
+    return err->status;
+  }
+  const sotto_format *f = sotto_format_find(data, size);
+  if (!f) {
+    sotto_error_set(err, size < 16 && size < file_size ? SOTTO_TRUNCATED : SOTTO_UNSUPPORTED_FORMAT,
+                    "not a model format sotto reads (fastText .bin/.ftz, GGUF)");
+    return err->status;
+  }
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddStringToObject(r, "format", f->name);
+  cJSON_AddNumberToObject(r, "file_bytes", (double)file_size);
+  if (strcmp(f->name, "gguf") == 0) {
+    sotto_gguf *g = sotto_gguf_open_header(data, size, file_size, err);
+    if (!g) goto fail;
+    cJSON_AddNumberToObject(r, "header_bytes", (double)sotto_gguf_data_offset(g));
+    sotto_lm_estimate lm;
+    sotto_gguf_string a = {0};
+    if (sotto_gguf_get_str(g, "general.architecture", &a, err) != 1) {
+      if (!err->status) sotto_error_set(err, SOTTO_BAD_MODEL, "GGUF without general.architecture");
+      sotto_gguf_close(g);
+      goto fail;
+    }
+    int known = 0;
+    for (size_t i = 0; i < sizeof gguf_families / sizeof gguf_families[0]; i++)
+      known |= strlen(gguf_families[i].arch) == a.len && memcmp(gguf_families[i].arch, a.data, a.len) == 0;
+    if (!known) {
+      sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL, "GGUF architecture \"%.*s\" is not supported",
+                      (int)(a.len > 40 ? 40 : a.len), a.data);
+      sotto_gguf_close(g);
+      goto fail;
+    }
+    if (sotto_llama_estimate(g, &lm, err) == 0) {
+      cJSON_AddStringToObject(r, "arch", lm.arch);
+      cJSON_AddNumberToObject(r, "weights_bytes", (double)lm.weights_bytes);
+      cJSON_AddNumberToObject(r, "state_bytes", (double)lm.state_bytes);
+      cJSON_AddNumberToObject(r, "bytes", (double)(lm.weights_bytes + lm.state_bytes));
+      cJSON_AddNumberToObject(r, "resident_bytes", (double)(file_size + lm.state_bytes));
+      cJSON_AddNumberToObject(r, "n_ctx_default", lm.n_ctx_default);
+      cJSON_AddNumberToObject(r, "n_ctx_train", lm.n_ctx_train);
+      cJSON_AddBoolToObject(r, "exact", 1);
+    } else if (err->status == SOTTO_UNSUPPORTED_MODEL) {
+      /* another family: its tensors, used in place, and no more known */
+      *err = (sotto_error){0};
+      uint64_t w = 0;
+      for (int64_t i = 0; i < sotto_gguf_n_tensors(g); i++) w += sotto_gguf_tensor_at(g, i)->bytes;
+      cJSON_AddStringToObject(r, "arch", "");
+      cJSON_AddNumberToObject(r, "weights_bytes", (double)w);
+      cJSON_AddNumberToObject(r, "bytes", (double)w);
+      cJSON_AddNumberToObject(r, "resident_bytes", (double)file_size);
+      cJSON_AddBoolToObject(r, "exact", 0);
+    } else {
+      sotto_gguf_close(g);
+      goto fail;
+    }
+    sotto_gguf_close(g);
+  } else {
+    cJSON_AddNumberToObject(r, "bytes", (double)file_size * COPYING_LOAD_FACTOR);
+    cJSON_AddNumberToObject(r, "resident_bytes", (double)file_size * COPYING_LOAD_FACTOR);
+    cJSON_AddBoolToObject(r, "exact", 0);
+  }
+  *json = cJSON_PrintUnformatted(r);
+  cJSON_Delete(r);
+  if (!*json) sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+  return err->status;
+fail:
+  cJSON_Delete(r);
+  return err->status;
+}
+
 #ifndef __EMSCRIPTEN__
 static void release_map(sotto_blob *b) { munmap(b->owner, b->size); }
 

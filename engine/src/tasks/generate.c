@@ -101,13 +101,9 @@ int32_t *sotto_task_lm_encode(const sotto_lm *lm, const char *text, size_t len, 
   return ids;
 }
 
-typedef struct {
-  sotto_stream *st;
-} gen_stream;
-
-static int on_token(void *user, int32_t id, const char *text, size_t len) {
-  gen_stream *g = user;
-  if (!g->st || !g->st->partials) return sotto_stream_cancelled(g->st);
+int sotto_task_lm_stream_token(void *user, int32_t id, const char *text, size_t len) {
+  sotto_stream *st = user;
+  if (!st || !st->partials) return sotto_stream_cancelled(st);
   cJSON *p = cJSON_CreateObject();
   if (id >= 0) cJSON_AddNumberToObject(p, "token", id);
   char *t = malloc(len + 1);
@@ -117,7 +113,7 @@ static int on_token(void *user, int32_t id, const char *text, size_t len) {
     cJSON_AddStringToObject(p, "text", t);
     free(t);
   }
-  return sotto_stream_emit(g->st, p);
+  return sotto_stream_emit(st, p);
 }
 
 int sotto_task_gen_params(const cJSON *req, const sotto_lm *lm, sotto_gen_params *p,
@@ -185,9 +181,8 @@ cJSON *sotto_task_generate(sotto_context *ctx, const cJSON *req, sotto_stream *s
     ids = sotto_task_lm_chat(lm, messages, &n, &template_used, err);
   }
   if (!ids) return NULL;
-  gen_stream gs = {st};
   sotto_gen_result r;
-  const int rc = sotto_generate(lm, ctx->pool, ids, n, &p, on_token, &gs, st, &r, err);
+  const int rc = sotto_generate(lm, ctx->pool, ids, n, &p, sotto_task_lm_stream_token, st, st, &r, err);
   free(ids);
   if (rc) return NULL;
   cJSON *out = cJSON_CreateObject();

@@ -23,4 +23,8 @@ int32_t *sotto_task_lm_encode(const sotto_lm *lm, const char *text, size_t len, 
 int32_t *sotto_task_lm_chat(const sotto_lm *lm, const cJSON *messages, int32_t *n,
                             const char **template_name, sotto_error *err);
 
+/* A sotto_gen_token_fn that sends each token as a {"token","text"} partial
+ * of the request's stream (user is its sotto_stream). */
+int sotto_task_lm_stream_token(void *user, int32_t id, const char *text, size_t len);
+
 #endif /* SOTTO_TASKS_LM_H */

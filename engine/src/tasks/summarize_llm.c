@@ -14,7 +14,11 @@
  * (tokenizers/text.h) into chunks that fit, each chunk is summarized, and
  * the chunk summaries are summarized together in the asked style
  * (map-reduce, as many reduce passes as needed); progress partials report
- * each step. "chunks" lists the sentences each chunk held.
+ * each step: {"progress","stage":"map","part":k,"parts":n} before chunk k of
+ * n, then "reduce". With "stream": true the tokens of the summary itself
+ * (the last model call, never a chunk's) come as {"token","text"} partials
+ * as they are decoded. "chunks" lists the sentences each chunk held;
+ * "timings" are those of the last call (prefill and decode tokens/s).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,11 +53,25 @@ typedef struct {
   sotto_stream *st;
   int64_t prompt_tokens, completion_tokens;
   const char *template_used;
+  sotto_gen_result last; /* timings of the last call (its text and tokens freed) */
 } sum_run;
 
-/* One model call: instruction + text -> a malloc'd answer. */
+/* {"progress","stage","part","parts"}: which chunk the map step is at. */
+static int progress_part(sotto_stream *st, double done, const char *stage, long part, long parts) {
+  if (!st || !st->fn || !st->partials) return sotto_stream_cancelled(st);
+  cJSON *p = cJSON_CreateObject();
+  if (!p) return sotto_stream_cancelled(st);
+  cJSON_AddNumberToObject(p, "progress", done);
+  cJSON_AddStringToObject(p, "stage", stage);
+  cJSON_AddNumberToObject(p, "part", (double)part);
+  cJSON_AddNumberToObject(p, "parts", (double)parts);
+  return sotto_stream_emit(st, p);
+}
+
+/* One model call: instruction + text -> a malloc'd answer; with stream, its
+ * tokens go out as partials. */
 static char *ask(sum_run *r, const char *instruction, const char *text, size_t len,
-                 int32_t max_tokens, sotto_error *err) {
+                 int32_t max_tokens, int stream, sotto_error *err) {
   const size_t n = strlen(instruction) + len + 16;
   char *content = malloc(n);
   if (!content) {
@@ -80,7 +98,8 @@ static char *ask(sum_run *r, const char *instruction, const char *text, size_t l
   if (!cJSON_GetObjectItemCaseSensitive(r->req, "max_tokens")) p.max_tokens = max_tokens;
   p.n_ctx = n_ids + p.max_tokens;
   sotto_gen_result g;
-  const int rc = sotto_generate(r->lm, r->ctx->pool, ids, n_ids, &p, NULL, NULL, r->st, &g, err);
+  const int rc = sotto_generate(r->lm, r->ctx->pool, ids, n_ids, &p,
+                                stream ? sotto_task_lm_stream_token : NULL, r->st, r->st, &g, err);
   free(ids);
   if (rc) return NULL;
   r->prompt_tokens += g.n_prompt;
@@ -91,8 +110,9 @@ static char *ask(sum_run *r, const char *instruction, const char *text, size_t l
     return NULL;
   }
   char *text_out = g.text;
-  g.text = NULL;
-  sotto_gen_result_free(&g);
+  free(g.tokens);
+  g.text = NULL, g.tokens = NULL;
+  r->last = g;
   /* trim */
   char *s = text_out;
   while (*s == ' ' || *s == '\n') s++;
@@ -112,7 +132,7 @@ static int32_t count_tokens(const sotto_lm *lm, const char *s, size_t n, sotto_e
 cJSON *sotto_task_summarize_llm(sotto_context *ctx, sotto_lm *lm, const char *model_id,
                                 const cJSON *req, sotto_stream *st, int style, int length,
                                 const char *text, size_t len, sotto_error *err) {
-  sum_run r = {ctx, lm, req, st, 0, 0, NULL};
+  sum_run r = {ctx, lm, req, st, 0, 0, NULL, {0}};
   int32_t n_ctx = lm->n_ctx_train < SUM_CTX_MAX ? lm->n_ctx_train : SUM_CTX_MAX;
   const int32_t budget = n_ctx - SUM_PROMPT_RESERVE - MAP_TOKENS - out_tokens[style][length];
   if (budget < 64) {
@@ -156,7 +176,7 @@ cJSON *sotto_task_summarize_llm(sotto_context *ctx, sotto_lm *lm, const char *mo
     /* the whole text fits: one call in the asked style */
     sotto_stream_progress(st, 0, "summarize");
     summary = ask(&r, instructions[style][length], text + spans[0].start,
-                  spans[n_sent - 1].end - spans[0].start, out_tokens[style][length], err);
+                  spans[n_sent - 1].end - spans[0].start, out_tokens[style][length], 1, err);
     passes = 1;
   } else {
     /* map: each chunk to a short summary */
@@ -165,9 +185,9 @@ cJSON *sotto_task_summarize_llm(sotto_context *ctx, sotto_lm *lm, const char *mo
     if (!joined) goto oom;
     joined[0] = 0;
     for (long c = 0; c < n_chunks; c++) {
-      if (sotto_stream_progress(st, (double)c / (double)(n_chunks + 1), "map")) goto cancelled;
+      if (progress_part(st, (double)c / (double)(n_chunks + 1), "map", c + 1, n_chunks)) goto cancelled;
       const size_t a = spans[starts[c]].start, b = spans[starts[c + 1] - 1].end;
-      char *part = ask(&r, MAP_INSTRUCTION, text + a, b - a, MAP_TOKENS, err);
+      char *part = ask(&r, MAP_INSTRUCTION, text + a, b - a, MAP_TOKENS, 0, err);
       if (!part) goto fail;
       const size_t pl = strlen(part);
       char *grown = realloc(joined, cap = used + pl + 3);
@@ -192,7 +212,7 @@ cJSON *sotto_task_summarize_llm(sotto_context *ctx, sotto_lm *lm, const char *mo
       keep = keep * 9 / 10; /* shorten and re-count */
       keep = sotto_utf8_whole(joined, keep);
     }
-    summary = ask(&r, instructions[style][length], joined, keep, out_tokens[style][length], err);
+    summary = ask(&r, instructions[style][length], joined, keep, out_tokens[style][length], 1, err);
   }
   if (!summary) goto fail;
   sotto_stream_progress(st, 1, "done");
@@ -208,6 +228,13 @@ cJSON *sotto_task_summarize_llm(sotto_context *ctx, sotto_lm *lm, const char *mo
   cJSON *u = cJSON_AddObjectToObject(out, "usage");
   cJSON_AddNumberToObject(u, "prompt_tokens", (double)r.prompt_tokens);
   cJSON_AddNumberToObject(u, "completion_tokens", (double)r.completion_tokens);
+  cJSON *t = cJSON_AddObjectToObject(out, "timings");
+  const sotto_gen_result *g = &r.last;
+  cJSON_AddNumberToObject(t, "prefill_tok_s", g->prefill_ms > 0 ? g->n_prompt * 1000.0 / g->prefill_ms : 0);
+  cJSON_AddNumberToObject(t, "decode_tok_s", g->decode_ms > 0 ? g->n_decoded * 1000.0 / g->decode_ms : 0);
+  cJSON_AddNumberToObject(t, "prefill_ms", g->prefill_ms);
+  cJSON_AddNumberToObject(t, "decode_ms", g->decode_ms);
+  cJSON_AddNumberToObject(t, "summary_tokens", g->n_tokens);
   free(summary), free(joined), free(starts), free(spans);
   return out;
 oom:
