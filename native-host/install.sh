@@ -150,7 +150,7 @@ if [ $uninstall = 1 ]; then
     f="$(dir_of $b)/$(sub_of $b)/$NAME.json"
     [ -f "$f" ] && rm -f "$f" && echo "removed $f"
   done
-  rm -f "$host" "$host.allowed"
+  rm -f "$host" "$host.allowed" "$bindir/catalogue.json"
   rmdir "$bindir" 2>/dev/null || true
   echo "removed $host (the model store is kept; 'sotto-host store path' shows where)"
   exit 0
@@ -169,6 +169,11 @@ chrome-extension://$chrome_id/
 $firefox_id
 EOF
 mv -f "$host.allowed.new" "$host.allowed"
+# The models sotto offers, for `sotto-host models catalogue`.
+if [ -f "$ROOT/models/catalogue.json" ]; then
+  cp "$ROOT/models/catalogue.json" "$bindir/catalogue.json.new"
+  mv -f "$bindir/catalogue.json.new" "$bindir/catalogue.json"
+fi
 echo "installed $host"
 for b in $list; do
   d="$(dir_of $b)/$(sub_of $b)"

@@ -17,6 +17,7 @@
  *   sotto-host models list [--json]
  *   sotto-host models verify ID
  *   sotto-host models delete ID
+ *   sotto-host models catalogue [--json]
  *   sotto-host store init --passphrase   (passphrase from $SOTTO_PASSPHRASE or stdin)
  *   sotto-host store path
  *   sotto-host --version
@@ -43,6 +44,7 @@ static void usage(FILE *f) {
         "       sotto-host models list [--json]\n"
         "       sotto-host models verify ID\n"
         "       sotto-host models delete ID\n"
+        "       sotto-host models catalogue [--json]\n"
         "       sotto-host store init --passphrase\n"
         "       sotto-host store path\n"
         "       sotto-host --version\n"
@@ -333,6 +335,88 @@ static int models_verify(host_store *s, const char *id) {
   return 0;
 }
 
+/* The models sotto offers (models/catalogue.json, which install.sh puts
+ * beside the binary; $SOTTO_CATALOGUE names another): what each is for, its
+ * licence and the URL to download it from, and whether the store has it.
+ * The host itself never goes on the network: the user downloads a file and
+ * adds it with `models add`, which checks the sha256 Hugging Face publishes
+ * for it when given with --sha256. */
+static int models_catalogue(host_store *s, int json) {
+  char path[4200];
+  const char *env = getenv("SOTTO_CATALOGUE");
+  if (env && *env) {
+    snprintf(path, sizeof path, "%s", env);
+  } else {
+    char exe[4096];
+    if (exe_path(exe, sizeof exe) != 0 || !strrchr(exe, '/')) {
+      fputs("sotto-host: cannot find my own folder\n", stderr);
+      return 1;
+    }
+    *strrchr(exe, '/') = 0;
+    snprintf(path, sizeof path, "%s/catalogue.json", exe);
+  }
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "sotto-host: no catalogue at %s (native-host/install.sh puts it there; or set $SOTTO_CATALOGUE)\n", path);
+    return 1;
+  }
+  char *text = NULL;
+  size_t n = 0, cap = 0;
+  for (;;) {
+    if (cap - n < 4096) {
+      char *grown = realloc(text, cap = cap * 2 + 65536);
+      if (!grown) {
+        free(text);
+        text = NULL;
+        break;
+      }
+      text = grown;
+    }
+    size_t k = fread(text + n, 1, cap - n - 1, f);
+    if (!k) break;
+    n += k;
+  }
+  fclose(f);
+  cJSON *doc = text ? cJSON_ParseWithLength(text, n) : NULL;
+  free(text);
+  const cJSON *models = cJSON_GetObjectItem(doc, "models");
+  if (!cJSON_IsArray(models)) {
+    fprintf(stderr, "sotto-host: %s is not a sotto catalogue\n", path);
+    cJSON_Delete(doc);
+    return 1;
+  }
+  cJSON *out = cJSON_CreateArray();
+  const cJSON *m;
+  cJSON_ArrayForEach(m, models) {
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(m, "id"));
+    const char *url = cJSON_GetStringValue(cJSON_GetObjectItem(m, "url"));
+    if (!id || !url) continue; /* bundled or built-in: nothing to download */
+    cJSON *e = cJSON_Duplicate(m, 1);
+    cJSON_AddBoolToObject(e, "installed", sotto_store_id_valid(id) && store_exists(s, id));
+    cJSON_AddItemToArray(out, e);
+  }
+  if (json) {
+    char *t = cJSON_Print(out);
+    puts(t ? t : "[]");
+    cJSON_free(t);
+  } else {
+    printf("%-40s %-10s %-10s %-28s %s\n", "ID", "TASK", "INSTALLED", "LICENCE", "URL");
+    cJSON_ArrayForEach(m, out) {
+      const char *lic = cJSON_GetStringValue(cJSON_GetObjectItem(m, "licence"));
+      const cJSON *inst = cJSON_GetObjectItem(m, "installed");
+      printf("%-40s %-10s %-10s %-28s %s%s\n", cJSON_GetStringValue(cJSON_GetObjectItem(m, "id")),
+             cJSON_GetStringValue(cJSON_GetObjectItem(m, "task")), cJSON_IsTrue(inst) ? "yes" : "no",
+             lic ? lic : "-", cJSON_GetStringValue(cJSON_GetObjectItem(m, "url")),
+             cJSON_GetStringValue(cJSON_GetObjectItem(m, "install")) ? "  (a model folder: convert it with `sotto convert`)" : "");
+    }
+    puts("Download a file, then: sotto-host models add FILE --id ID --task TASK --sha256 SHA256\n"
+         "(the sha256 Hugging Face publishes for the file is on its page, under \"Files\").");
+  }
+  cJSON_Delete(out);
+  cJSON_Delete(doc);
+  return 0;
+}
+
 static int store_init_cmd(host_store *s) {
   char line[1024];
   const char *pass = getenv("SOTTO_PASSPHRASE");
@@ -392,6 +476,8 @@ int main(int argc, char **argv) {
     rc = models_list(&s, argc > 3 && strcmp(argv[3], "--json") == 0);
   } else if (strcmp(cmd, "verify") == 0 && argc == 4) {
     rc = models_verify(&s, argv[3]);
+  } else if (strcmp(cmd, "catalogue") == 0) {
+    rc = models_catalogue(&s, argc > 3 && strcmp(argv[3], "--json") == 0);
   } else if (strcmp(cmd, "delete") == 0 && argc == 4) {
     rc = store_delete(&s, argv[3], &e) == 0 ? (printf("deleted %s\n", argv[3]), 0) : report(&e);
   } else {

@@ -203,7 +203,7 @@ export async function runTask(step, text, settings, { onStep = () => {}, onParti
         lastToken = now;
         if (firstToken === null) {
           firstToken = now;
-          set({ first_token_ms: Math.round(now - t0) });
+          set({ first_token_ms: Math.round(now - t0), first_token_at: Date.now() });
         }
       }
       onPartial(m.partial);

@@ -14,6 +14,8 @@ import path from 'node:path';
 import { out, root, nativeCli, waitFor, hostBinary } from './helpers.mjs';
 import { panelOf, select, setSettings, shot } from './flows.mjs';
 
+export { setSettings };
+
 const dir = path.join(out, 'test/e2e-models');
 export const LLM_REPO = 'sotto-test/tiny-llm-GGUF';
 export const LLM_FILE = 'tiny-llm-q8_0.gguf';
@@ -78,7 +80,7 @@ export function longPage(words = 20000) {
 }
 
 export function routes() {
-  return { '/long.html': () => Buffer.from(longPage()), '/short.html': () => Buffer.from(longPage(400)) };
+  return { '/long.html': () => Buffer.from(longPage()), '/short.html': () => Buffer.from(longPage(400)), '/page2000.html': () => Buffer.from(longPage(2000)) };
 }
 
 // ---- the native reference: the same request to the native CLI ----
@@ -347,3 +349,99 @@ export async function checkTamperedPart(drv, name) {
 }
 
 export const haveHostBinary = fs.existsSync(hostBinary);
+
+// ---- your own labels, zero-shot; a sentiment classifier ----
+
+// Random-weight BERT models with bert-base-uncased's real WordPiece
+// vocabulary (tests/encoder/make_models.py): an NLI model and a sentiment
+// classifier, as Hugging Face folders the test server offers.
+export async function makeEncoders() {
+  const { makeVocab } = await import('../tokenizers/vocabs.mjs');
+  const base = path.join(dir, 'encoders');
+  const hf = path.join(base, 'hf');
+  if (!fs.existsSync(path.join(hf, 'bert-cls', 'model.safetensors'))) {
+    fs.mkdirSync(base, { recursive: true });
+    makeVocab(path.join(base, 'vocabs'), 'bert-uncased');
+    sh('/usr/bin/python3', [path.join(root, 'tests/encoder/make_models.py'), hf, path.join(base, 'vocabs'), 'bert-nli', 'bert-cls']);
+  }
+  const files = (name) => Object.fromEntries(fs.readdirSync(path.join(hf, name)).map((f) => [f, { file: path.join(hf, name, f) }]));
+  const gguf = (name) => {
+    const f = path.join(base, `${name}-f16.gguf`);
+    if (!fs.existsSync(f)) sh(nativeCli, ['convert', path.join(hf, name), f, '--type', 'f16']);
+    return f;
+  };
+  return { repos: { 'sotto-test/bert-nli': files('bert-nli'), 'sotto-test/bert-cls': files('bert-cls') }, nli: gguf('bert-nli'), cls: gguf('bert-cls') };
+}
+
+// A model folder from a Hugging Face repository URL: downloaded with
+// consent and converted to GGUF in the browser (the same file the native
+// converter writes), then a label set typed in the options page becomes a
+// menu entry whose answers are the native engine's on the same file.
+export async function checkLabels(drv, srv, name, enc) {
+  const opts = await options(drv);
+  for (const [repo, id, task] of [['sotto-test/bert-nli', 'my-nli', 'labels'], ['sotto-test/bert-cls', 'my-sentiment', 'sentiment']]) {
+    const r = await opts.evaluate(([url, id, task]) => globalThis.sottoOptions.check({ url, id, task, convert: 'f16' })
+      .then((o) => ({ refused: o?.refused ?? null, text: document.getElementById('consent').innerText })), [`${srv.base}/${repo}`, id, task]);
+    assert.equal(r.refused, null, r.text);
+    assert.match(r.text, /converted in this browser/);
+    assert.match(r.text, /4 files|files/);
+    await opts.evaluate(() => { globalThis.sottoInstallEvents.length = 0; document.getElementById('consent-download').click(); });
+    const ev = await waitFor(() => opts.evaluate(() => globalThis.sottoInstallEvents.find((e) => e.phase === 'done' || e.phase === 'error') ?? null), 120000, `${id} to install`);
+    assert.equal(ev.phase, 'done', JSON.stringify(ev));
+    assert.ok(await opts.evaluate(() => globalThis.sottoInstallEvents.some((e) => e.phase === 'convert')), 'converted');
+  }
+  const inst = await installed(drv);
+  assert.equal(inst['my-nli'].sha256, sha256(enc.nli), 'the browser converted the folder to the native converter\'s file');
+  assert.equal(inst['my-sentiment'].sha256, sha256(enc.cls));
+  // the label set, typed in the options page
+  await opts.evaluate(() => {
+    const f = document.getElementById('label-form');
+    f.set.value = 'Topic: sports, politics, science, business';
+    f.querySelector('button[type=submit]').click();
+  });
+  await waitFor(() => opts.evaluate(() => document.querySelector('#label-sets li[data-set="Topic"]') !== null), 10000, 'the label set');
+  await opts.close();
+  await setSettings(drv, { models: { summarize: 'tiny-llm', labels: 'my-nli', sentiment: 'my-sentiment' } });
+  await drv.bg(({ sotto }) => sotto.menusReady);
+  await waitFor(() => drv.bg(({ sotto }) => sotto.menusReady.then(() => true)), 5000, 'the menus');
+  await drv.page.goto(`${drv.base}/mixed.html`);
+  const text = await select(drv.page, 'pos');
+  const job = await runJob(drv, 'classify-labels:0', { selectionText: text });
+  assert.equal(job.status, 'done', JSON.stringify(job.steps[0].error));
+  const step = job.steps[0];
+  assert.equal(step.title, 'Topic');
+  assert.equal(step.model, 'my-nli');
+  const native = JSON.parse(sh(nativeCli, ['--model', `my-nli=${enc.nli}`, 'request'],
+    `${JSON.stringify({ op: 'classify', model: 'my-nli', text, labels: ['sports', 'politics', 'science', 'business'], hypothesis: 'This text is about {}.' })}\n`).trim().split('\n').pop());
+  assert.deepEqual(step.result.labels.map((l) => l.label), native.result.labels.map((l) => l.label));
+  step.result.labels.forEach((l, i) => assert.ok(Math.abs(l.prob - native.result.labels[i].prob) < 1e-4, `${l.label}: ${l.prob} vs ${native.result.labels[i].prob}`));
+  const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
+  assert.match(panel.text, /TOPIC|Topic/);
+  await shot(drv.page, `${name}-labels`);
+  // the sentiment classifier in place of the bundled fastText model
+  const cls = await runJob(drv, 'classify-selection', { selectionText: text });
+  const senti = cls.steps.find((s) => s.task === 'sentiment');
+  assert.equal(senti.model, 'my-sentiment');
+  const nativeCls = JSON.parse(sh(nativeCli, ['--model', `my-sentiment=${enc.cls}`, 'request'],
+    `${JSON.stringify({ op: 'classify', model: 'my-sentiment', text })}\n`).trim().split('\n').pop());
+  assert.deepEqual(senti.result.labels.map((l) => l.label), nativeCls.result.labels.map((l) => l.label));
+  await setSettings(drv, { models: { summarize: 'tiny-llm' } });
+}
+
+// From the right-click to the first streamed token of a language-model
+// summary of a 2,000-word page (one model call: the model's context holds
+// it), cold (the model loaded by this click) and warm, where the router
+// sends it (pin the model to native for the host).
+export async function firstToken(drv) {
+  await drv.page.goto(`${drv.base}/page2000.html`);
+  const out = [];
+  for (let i = 0; i < 2; i++) {
+    const job = await runJob(drv, 'summarize-page', { pageUrl: `${drv.base}/page2000.html` });
+    const step = job.steps[0];
+    assert.equal(job.status, 'done', JSON.stringify(step.error));
+    assert.equal(step.result.passes, 1);
+    out.push({ words: job.source.words, where: step.where, click_to_first_token_ms: step.first_token_at - job.started,
+      engine_first_token_ms: step.first_token_ms, tok_s: Math.round(step.tok_s), prefill_tok_s: Math.round(step.result.timings.prefill_tok_s) });
+  }
+  return out;
+}

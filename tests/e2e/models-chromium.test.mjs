@@ -14,13 +14,14 @@ import * as mf from './model-flows.mjs';
 
 const ready = fs.existsSync(CHROMIUM) && fs.existsSync(path.join(dist, 'chrome/manifest.json'));
 const skip = !ready && 'needs chromium and make extension';
-let browser, srv, drv, models, browserTokens;
+let browser, srv, drv, models, enc, browserTokens;
 const figures = {};
 
 before(async () => {
   if (skip) return;
   models = mf.makeModels();
-  srv = await startHfServer({ repos: mf.repos(models), routes: { ...pageRoutes(), ...mf.routes() } });
+  enc = await mf.makeEncoders();
+  srv = await startHfServer({ repos: { ...mf.repos(models), ...enc.repos }, routes: { ...pageRoutes(), ...mf.routes() } });
   ({ browser, drv } = await chromiumDriver(srv));
 });
 
@@ -58,6 +59,23 @@ test('chromium: a model installed in the browser is copied to sotto-host once an
   await mf.checkMoveToHost(drv, 'chromium', models['tiny-llm'], browserTokens);
   const r = await mf.checkStop(drv, 'chromium-native');
   figures.stop_native_ms = Math.round(r.stop_ms);
+});
+
+test('chromium: time from the right-click to the first token of an LLM summary of a 2,000-word page, browser and host', { skip: skip || (!mf.haveHostBinary && 'no sotto-host build') }, async () => {
+  figures.first_token_browser = await mf.firstToken(drv);
+  await drv.setHost(true);
+  await mf.setSettings(drv, { pinnedNative: ['tiny-llm'] });
+  try {
+    figures.first_token_native = await mf.firstToken(drv);
+  } finally {
+    await mf.setSettings(drv, { pinnedNative: [] });
+    await drv.setHost(false);
+  }
+});
+
+test('chromium: your own labels, zero-shot by an NLI model converted from a Hugging Face folder; a sentiment classifier', { skip }, async () => {
+  await drv.setHost(false);
+  await mf.checkLabels(drv, srv, 'chromium', enc);
 });
 
 test('chromium: a tampered part of a cached model is refused', { skip }, async () => {

@@ -78,3 +78,19 @@ test('label sets as the user types them', async () => {
   assert.throws(() => mod.parseLabelSet('no colon here'), (e) => e.code === 'bad_request');
   assert.throws(() => mod.parseLabelSet('One: only'), (e) => e.code === 'bad_request' && /2 to/.test(e.message));
 });
+
+test('sotto-host models catalogue: the same models, and which the store holds', async () => {
+  const { makeHome, hostCli, hostBin } = await import('./host-client.mjs');
+  if (!fs.existsSync(hostBin)) return;
+  const h = makeHome('sotto-catalogue-');
+  const env = { ...h.env, SOTTO_CATALOGUE: path.join(root, 'models/catalogue.json') };
+  const lid = path.join(root, 'out/models/lid176.ftz');
+  if (fs.existsSync(lid)) hostCli(env, ['models', 'add', lid, '--id', 'qwen3-0.6b', '--format', 'fasttext']); // any file, under a catalogue id
+  const list = JSON.parse(hostCli(env, ['models', 'catalogue', '--json']));
+  assert.deepEqual(list.map((m) => m.id), catalogue.models.filter((m) => m.url).map((m) => m.id));
+  assert.equal(list.find((m) => m.id === 'qwen3-0.6b').installed, fs.existsSync(lid));
+  assert.equal(list.find((m) => m.id === 'gemma-3-1b-it').installed, false);
+  const text = hostCli(env, ['models', 'catalogue']);
+  assert.match(text, /huggingface\.co\/bartowski\/Llama-3\.2-1B-Instruct-GGUF/);
+  assert.match(text, /sotto-host models add FILE/);
+});
