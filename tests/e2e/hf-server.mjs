@@ -11,7 +11,7 @@
 // part way through (dropOnce: bytes), and a file may claim a size it does
 // not have (claimSize) to test a download too large for the quota. Every
 // request is logged ({method, path, range}) so a test can check that nothing
-// was downloaded before the user agreed.
+// was downloaded before the user agreed. A file's paceMs slows its download.
 import http from 'node:http';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -112,6 +112,7 @@ export async function startHfServer({ repos = {}, routes = {}, paceMs = 2 } = {}
   // the connection when it reaches dropOnce bytes.
   function pace(res, f, from, to) {
     let off = from;
+    const wait = f.paceMs ?? paceMs;
     const dropAt = f.dropOnce && f.drops === 0 && from < f.dropOnce ? f.dropOnce : Infinity;
     const next = () => {
       if (off >= dropAt) {
@@ -123,7 +124,7 @@ export async function startHfServer({ repos = {}, routes = {}, paceMs = 2 } = {}
       const end = Math.min(off + CH, to, dropAt);
       const part = f.bytes.subarray(off, end);
       off = end;
-      if (res.write(part)) setTimeout(next, paceMs); else res.once('drain', () => setTimeout(next, paceMs));
+      if (res.write(part)) setTimeout(next, wait); else res.once('drain', () => setTimeout(next, wait));
     };
     next();
   }

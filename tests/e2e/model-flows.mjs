@@ -21,6 +21,7 @@ export const LLM_REPO = 'sotto-test/tiny-llm-GGUF';
 export const LLM_FILE = 'tiny-llm-q8_0.gguf';
 export const LLM1K_FILE = 'tiny-llm-1k-q8_0.gguf';
 export const BIG_FILE = 'huge-model-q4_k_m.gguf';
+export const SLOW_FILE = 'tiny-llm-slow-q8_0.gguf';
 export const STOP_MS = 500;
 
 const sh = (cmd, args, input) => execFileSync(cmd, args, { encoding: 'utf8', input, maxBuffer: 1 << 28 });
@@ -55,6 +56,7 @@ export function repos(models) {
     [LLM_REPO]: {
       [LLM_FILE]: { file: models['tiny-llm'], dropOnce: Math.floor(size * 0.6) },
       [LLM1K_FILE]: { file: models['tiny-llm-1k'] },
+      [SLOW_FILE]: { file: models['tiny-llm-1k'], paceMs: 60 },
       [BIG_FILE]: { bytes: Buffer.from('GGUF'), claimSize: 50 * 1024 ** 4 }, // 50 TiB, never served
     },
   };
@@ -444,4 +446,29 @@ export async function firstToken(drv) {
       engine_first_token_ms: step.first_token_ms, tok_s: Math.round(step.tok_s), prefill_tok_s: Math.round(step.result.timings.prefill_tok_s) });
   }
   return out;
+}
+
+// A download stopped by closing the page (as a browser restart would stop
+// it) is listed as stopped, and Resume goes on from its last stored part
+// (HTTP Range), the hash state restored: the sha256 comes out right.
+export async function checkResumeAfterClose(drv, srv, models) {
+  let opts = await options(drv);
+  const want = sha256(models['tiny-llm-1k']);
+  const mark = srv.log.length;
+  await opts.evaluate((url) => { globalThis.sottoOptions.install({ url, id: 'slow-llm', task: 'summarize' }).catch(() => {}); }, srv.url(LLM_REPO, SLOW_FILE));
+  await waitFor(() => opts.evaluate(() => globalThis.sottoInstallEvents.some((e) => e.phase === 'download' && e.done > (4 << 20) + (256 << 10))), 60000, 'a part stored');
+  await opts.close(); // the download's page and worker are gone
+  opts = await options(drv);
+  const row = await waitFor(() => opts.evaluate(() => document.querySelector('[data-download="slow-llm"]')?.innerText ?? null), 10000, 'the stopped download');
+  assert.match(row, /stopped at 4\.0 MiB/);
+  await opts.evaluate(() => { globalThis.sottoInstallEvents.length = 0; document.querySelector('[data-download="slow-llm"] button.resume').click(); });
+  const ev = await waitFor(() => opts.evaluate(() => globalThis.sottoInstallEvents.find((e) => e.phase === 'done' || e.phase === 'error') ?? null), 60000, 'the resumed download');
+  assert.equal(ev.phase, 'done', JSON.stringify(ev));
+  const gets = srv.downloads(want, mark).filter((g) => g.range);
+  assert.ok(gets.some((g) => g.range === `bytes=${4 << 20}-`), `resumed at the stored part: ${JSON.stringify(gets)}`);
+  const meta = (await installed(drv))['slow-llm'];
+  assert.equal(meta.sha256, want);
+  assert.equal(meta.sha256_checked, true);
+  await opts.evaluate(() => globalThis.sottoOptions.deleteModel('slow-llm'));
+  await opts.close();
 }

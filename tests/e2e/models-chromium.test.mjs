@@ -35,6 +35,8 @@ test('chromium: a model from a Hugging Face URL: consent first, progress, a drop
   await mf.checkConsentInstall(drv, srv, 'chromium', models);
 });
 
+test('chromium: a download stopped by closing the page resumes from its last stored part', { skip }, () => mf.checkResumeAfterClose(drv, srv, models));
+
 test('chromium: a download larger than the storage quota is refused before it starts', { skip }, () => mf.checkQuota(drv, srv));
 
 test('chromium: an LLM summary streams into the results view with the native engine\'s tokens', { skip }, async () => {

@@ -37,6 +37,8 @@ test('firefox: a model from a Hugging Face URL: consent first, progress, a dropp
   await mf.checkConsentInstall(drv, srv, 'firefox', models);
 });
 
+test('firefox: a download stopped by closing the page resumes from its last stored part', { skip }, () => mf.checkResumeAfterClose(drv, srv, models));
+
 test('firefox: a download larger than the storage quota is refused before it starts', { skip }, () => mf.checkQuota(drv, srv));
 
 test('firefox: an LLM summary streams into the results view with the native engine\'s tokens', { skip }, async () => {
