@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { out, root, nativeCli, waitFor, hostBinary } from './helpers.mjs';
 import { panelOf, select, setSettings, shot } from './flows.mjs';
+import { splitGguf } from '../js/gguf-tools.mjs';
 
 export { setSettings };
 
@@ -57,6 +58,7 @@ export function repos(models) {
       [LLM_FILE]: { file: models['tiny-llm'], dropOnce: Math.floor(size * 0.6) },
       [LLM1K_FILE]: { file: models['tiny-llm-1k'] },
       [SLOW_FILE]: { file: models['tiny-llm-1k'], paceMs: 60 },
+      ...Object.fromEntries(splitGguf(fs.readFileSync(models['tiny-llm']), 3).map((bytes, k) => [`tiny-llm-split-0000${k + 1}-of-00003.gguf`, { bytes }])),
       [BIG_FILE]: { bytes: Buffer.from('GGUF'), claimSize: 50 * 1024 ** 4 }, // 50 TiB, never served
     },
   };
@@ -470,5 +472,24 @@ export async function checkResumeAfterClose(drv, srv, models) {
   assert.equal(meta.sha256, want);
   assert.equal(meta.sha256_checked, true);
   await opts.evaluate(() => globalThis.sottoOptions.deleteModel('slow-llm'));
+  await opts.close();
+}
+
+// A GGUF split in three parts (llama.cpp's gguf-split layout) installed from
+// the URL of its first part: every part downloaded and checked against its
+// published sha256, joined into one file as it arrives, which is the very
+// file that was split.
+export async function checkSplit(drv, srv, models) {
+  const opts = await options(drv);
+  const offer = await opts.evaluate((url) => globalThis.sottoOptions.check({ url, id: 'split-llm', task: 'summarize' })
+    .then(() => document.getElementById('consent').innerText), srv.url(LLM_REPO, 'tiny-llm-split-00001-of-00003.gguf'));
+  assert.match(offer, /3 parts, joined/);
+  await opts.evaluate(() => { globalThis.sottoInstallEvents.length = 0; document.getElementById('consent-download').click(); });
+  const ev = await waitFor(() => opts.evaluate(() => globalThis.sottoInstallEvents.find((e) => e.phase === 'done' || e.phase === 'error') ?? null), 60000, 'the split install');
+  assert.equal(ev.phase, 'done', JSON.stringify(ev));
+  const meta = (await installed(drv))['split-llm'];
+  assert.equal(meta.sha256, sha256(models['tiny-llm']), 'the joined file is the file that was split');
+  assert.equal(meta.memory_bytes, JSON.parse(sh(nativeCli, ['estimate', models['tiny-llm']])).result.resident_bytes);
+  await opts.evaluate(() => globalThis.sottoOptions.deleteModel('split-llm'));
   await opts.close();
 }

@@ -1,9 +1,9 @@
 // The model manager and language-model summaries in real Firefox ESR
 // (model-flows.mjs): install with consent and progress, a dropped connection
-// resumed, a quota too small refused up front, a streamed summary in the
-// browser with the native engine's tokens, Stop, a 20,000-word page through
-// map-reduce, the model moved to the real sotto-host once and used there,
-// a tampered cached part refused.
+// resumed, a GGUF split in parts joined, a quota too small refused up
+// front, a streamed summary in the browser with the native engine's tokens,
+// Stop, a 20,000-word page through map-reduce, the model moved to the real
+// sotto-host once and used there, a tampered cached part refused.
 import { test, before, after } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -38,6 +38,8 @@ test('firefox: a model from a Hugging Face URL: consent first, progress, a dropp
 });
 
 test('firefox: a download stopped by closing the page resumes from its last stored part', { skip }, () => mf.checkResumeAfterClose(drv, srv, models));
+
+test('firefox: a GGUF split in parts is downloaded part by part and joined into one file', { skip }, () => mf.checkSplit(drv, srv, models));
 
 test('firefox: a download larger than the storage quota is refused before it starts', { skip }, () => mf.checkQuota(drv, srv));
 
