@@ -3,6 +3,7 @@
 # UBSan) against the engine sources and the native build's static libraries,
 # then runs each for SECONDS from its corpus in out/fuzz/corpus/NAME. A
 # target's seeds come from tests/fuzz/NAME.seeds.sh CORPUS_DIR when present.
+# Ends with each target's execution count and rate (also in out/fuzz/rates.txt).
 #   tests/fuzz/run.sh [SECONDS] [NAME...]      (needs `make native` first)
 set -eu
 secs=${1:-60}
@@ -34,6 +35,8 @@ for src in $(find engine/src -name '*.c' | sort) "$D/cjson/cJSON.c"; do
 done
 
 names=${*:-$(for f in tests/fuzz/fuzz_*.c; do basename "$f" .c; done)}
+rates="$B/rates.txt"
+: > "$rates"
 for name in $names; do
   echo "fuzz: building $name"
   $CC $CFLAGS -fsanitize=fuzzer "tests/fuzz/$name.c" $objs $LIBS -o "$B/$name"
@@ -42,15 +45,25 @@ for name in $names; do
   if [ -x "tests/fuzz/$name.seeds.sh" ]; then "tests/fuzz/$name.seeds.sh" "$corpus"; fi
   echo "fuzz: running $name for ${secs}s"
   # -rss_limit_mb: the engine may legitimately hold a model several times
-  # its file size; -max_len keeps inputs near the seed models' sizes.
+  # its file size; -max_len keeps inputs near the seeds' sizes (model files
+  # up to 1 MiB; the host's frames: a few requests each, 1 KiB).
+  case $name in
+    fuzz_host_frames) max_len=1024 ;;
+    *) max_len=1048576 ;;
+  esac
   log="$B/$name.log"
   status=0
-  "$B/$name" "$corpus" -max_total_time="$secs" -rss_limit_mb=4096 -max_len=1048576 \
+  "$B/$name" "$corpus" -max_total_time="$secs" -rss_limit_mb=4096 -max_len=$max_len \
     -print_final_stats=1 -artifact_prefix="$B/$name-" > "$log" 2>&1 || status=$?
   tail -n 25 "$log"
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+  printf '%-20s %12s executions in %ss, %8s/s\n' "$name" "${runs:-?}" "$secs" "${rate:-?}" >> "$rates"
   if [ "$status" != 0 ]; then
     echo "fuzz: $name failed (exit $status); input saved as $B/$name-*, log $log" >&2
     failed=1
   fi
 done
+echo "fuzz: executions (load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+cat "$rates"
 exit ${failed:-0}

@@ -73,9 +73,20 @@ static const uint8_t *take(reader *r, size_t n, const char *what) {
 }
 
 static uint64_t le(const uint8_t *p, int n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n == 8) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+  }
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+#else
   uint64_t v = 0;
   for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
   return v;
+#endif
 }
 
 /* Two's complement without implementation-defined conversions. */

@@ -74,7 +74,8 @@ void sotto_fasttext_file_free(sotto_fasttext_file *f);
 #define SOTTO_FASTTEXT_FNV_OFFSET 2166136261u
 #define SOTTO_FASTTEXT_FNV_PRIME 16777619u
 static inline uint32_t sotto_fasttext_hash_step(uint32_t h, uint8_t c) {
-  return (h ^ (c < 0x80 ? c : (uint32_t)c | 0xFFFFFF00u)) * SOTTO_FASTTEXT_FNV_PRIME;
+  uint32_t sext = (0u - (uint32_t)(c >> 7)) & 0xFFFFFF00u; /* c < 0x80 ? 0 : 0xFFFFFF00 */
+  return (h ^ ((uint32_t)c | sext)) * SOTTO_FASTTEXT_FNV_PRIME;
 }
 uint32_t sotto_fasttext_hash(const char *s, size_t n);
 
