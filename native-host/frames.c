@@ -92,15 +92,21 @@ static int write_frame(struct host_io *io, uint8_t *frame, size_t payload) {
 
 /* Sends json as chunk messages of at most max_out bytes each. */
 static int send_chunked(struct host_io *io, const cJSON *id, const char *json, size_t n) {
-  char *idj = id ? cJSON_PrintUnformatted(id) : NULL;
-  const char *ids = idj ? idj : "null";
+  char *idj = id ? cJSON_PrintUnformatted(id) : NULL, *clean = NULL;
+  size_t clean_len;
+  /* The id as the rest of the message: valid UTF-8 (bad bytes replaced). */
+  if (idj && !host_utf8_valid((const uint8_t *)idj, strlen(idj)))
+    clean = utf8_sanitize(idj, strlen(idj), &clean_len);
+  const char *ids = clean ? clean : idj ? idj : "null";
   size_t max = io->cfg.max_out;
   uint8_t *buf = malloc(max + 4);
   int rc = -1;
   if (!buf) goto done;
   /* The tail ",\"seq\":N,\"last\":false}" needs at most 40 bytes. */
   size_t head = (size_t)snprintf((char *)buf + 4, max, "{\"id\":%s,\"chunk\":\"", ids);
-  if (head + 40 + 6 > max) goto done; /* cannot happen with ids capped at HOST_ID_MAX */
+  /* Cannot happen: ids are at most HOST_ID_MAX + 2 bytes of JSON text, 3
+   * times that once sanitised, and max_out at least HOST_MAX_OUT_MIN. */
+  if (head + 40 + 6 > max) goto done;
   size_t budget = max - 40;
   unsigned seq = 0;
   for (size_t pos = 0; pos < n || seq == 0;) {
@@ -125,6 +131,7 @@ static int send_chunked(struct host_io *io, const cJSON *id, const char *json, s
   rc = 0;
 done:
   free(buf);
+  free(clean);
   cJSON_free(idj);
   return rc;
 }

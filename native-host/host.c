@@ -595,9 +595,15 @@ void host_message(host *h, uint8_t *msg, size_t len) {
     host_send_error(h, NULL, SOTTO_BAD_REQUEST, "a request must be a JSON object");
     goto done;
   }
-  if (id && !((cJSON_IsString(id) && strlen(id->valuestring) <= HOST_ID_MAX) ||
+  /* Every message about the request echoes its id, chunk messages too: its
+   * JSON text (escapes counted) must leave room in the smallest message. */
+  char *id_text = cJSON_IsString(id) ? cJSON_PrintUnformatted(id) : NULL;
+  size_t id_len = id_text ? strlen(id_text) : 0;
+  cJSON_free(id_text);
+  if (id && !((cJSON_IsString(id) && id_len > 0 && id_len <= HOST_ID_MAX + 2) ||
               cJSON_IsNumber(id) || cJSON_IsNull(id))) {
-    host_send_error(h, NULL, SOTTO_BAD_REQUEST, "\"id\" must be a number or a string of up to 256 bytes");
+    host_send_error(h, NULL, SOTTO_BAD_REQUEST,
+                    "\"id\" must be a number or a string of up to 256 bytes as JSON text");
     goto done;
   }
   if (!utf8) {

@@ -29,7 +29,7 @@
 #define HOST_MAX_IN_LIMIT (64u << 20)
 #define HOST_MAX_OUT_DEFAULT 1000000u     /* host -> browser; both browsers cap at 1 MB */
 #define HOST_MAX_OUT_MIN 1024u
-#define HOST_ID_MAX 256                   /* longest request id echoed back, in bytes */
+#define HOST_ID_MAX 256                   /* longest string id echoed back, in bytes of JSON text */
 
 /* Errors are the engine's (sotto_error, sotto_error_set, sotto.h). */
 

@@ -14,6 +14,7 @@ export const chromeId = JSON.parse(fs.readFileSync(new URL('../../extension/ids.
 export const firefoxId = JSON.parse(fs.readFileSync(new URL('../../extension/ids.json', import.meta.url))).firefox;
 export const origin = `chrome-extension://${chromeId}/`;
 export const MB = 1000 * 1000;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 const homes = [];
 process.on('exit', () => homes.forEach((h) => fs.rmSync(h, { recursive: true, force: true })));
@@ -46,6 +47,7 @@ export class HostClient {
     this.proc = spawn(bin, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.buf = Buffer.alloc(0);
     this.frames = []; // raw frame payload sizes
+    this.invalid = 0; // frames that were not valid UTF-8
     this.messages = []; // reassembled messages, in order of arrival
     this.chunks = new Map(); // id -> [pieces]
     this.waiters = [];
@@ -61,7 +63,14 @@ export class HostClient {
     while (this.buf.length >= 4) {
       const n = this.buf.readUInt32LE(0);
       if (this.buf.length < 4 + n) break;
-      const body = this.buf.subarray(4, 4 + n).toString('utf8');
+      // Browsers refuse a message that is not UTF-8: count any.
+      let body;
+      try {
+        body = UTF8.decode(this.buf.subarray(4, 4 + n));
+      } catch {
+        this.invalid++;
+        body = this.buf.subarray(4, 4 + n).toString('utf8');
+      }
       this.buf = this.buf.subarray(4 + n);
       this.frames.push(n);
       const msg = JSON.parse(body);

@@ -209,6 +209,25 @@ for (const [name, bin] of [['release', hostBin], ['ASan/UBSan', hostBinSan]]) {
   });
 }
 
+test('ids are echoed in every chunk message as valid UTF-8; ids too long as JSON text are refused', { skip }, async () => {
+  const { env } = makeHome();
+  const h = new HostClient({ env: { ...env, SOTTO_HOST_MAX_OUT: '1024' } });
+  // 40 control characters are 242 bytes as JSON text: allowed, and carried
+  // by each chunk message of a reply longer than a message may be.
+  const id = '\u0013'.repeat(40);
+  const a = Array.from({ length: 30 }, (_, i) => i + 1);
+  const r = await h.request({ id, op: 'tensor.matmul', a: { shape: [30, 1], data: a }, b: { shape: [1, 30], data: a } });
+  assert.deepEqual(r.result.shape, [30, 30]);
+  assert.ok(r.__chunks >= 2, 'sent in chunk messages');
+  assert.equal(h.invalid, 0, 'every message valid UTF-8');
+  assert.ok(Math.max(...h.frames) <= 1024);
+  // 60 of them are 362 bytes: refused, and the port stays in step.
+  h.send({ id: '\u0013'.repeat(60), op: 'host.hello' });
+  assert.equal((await h.wait((m) => m.id === null && m.error)).error.code, 'bad_request');
+  assert.equal((await h.request({ id: 'x', op: 'nope' })).error.code, 'unknown_op');
+  await h.close();
+});
+
 test('a huge length prefix is refused before any allocation; truncated frames end cleanly', { skip }, async () => {
   const { env } = makeHome();
   // 2 GiB - 1 announced: refused at once, the rest of the stream is skipped.
