@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/ops.h"
 #include "tasks/tasks.h"
 
 static const struct {
@@ -110,6 +111,13 @@ char *sotto_request_stream(sotto_context *ctx, const char *json, sotto_stream_fn
   }
   cJSON_Delete(req);
   return out;
+}
+
+/* XNNPACK (ops/) is initialised before the first context (core/), which
+ * sits below it. */
+sotto_context *sotto_context_create(const sotto_config *config) {
+  if (sotto_ops_init(NULL) != 0) return NULL;
+  return sotto_context_new(config);
 }
 
 char *sotto_request(sotto_context *ctx, const char *json) {

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "core.h"
-#include "ops/ops.h"
 
 #ifndef __EMSCRIPTEN__
 #include <cpuinfo.h>
@@ -38,8 +37,7 @@ static int default_threads(void) {
 #endif
 }
 
-sotto_context *sotto_context_create(const sotto_config *config) {
-  if (sotto_ops_init(NULL) != 0) return NULL;
+sotto_context *sotto_context_new(const sotto_config *config) {
   sotto_context *ctx = calloc(1, sizeof *ctx);
   if (!ctx) return NULL;
   int threads = config && config->threads > 0 ? config->threads : default_threads();

@@ -60,6 +60,10 @@ struct sotto_context {
   int n_models, cap_models;
 };
 
+/* A context with its thread pool and budget (api.c's sotto_context_create
+ * initialises the ops first, as core cannot). */
+sotto_context *sotto_context_new(const sotto_config *config);
+
 sotto_model *sotto_model_find(sotto_context *ctx, const char *id);
 /* Adds m to the table, replacing a model with the same id; takes m's
  * contents (destroying them on failure). */
