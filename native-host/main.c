@@ -218,14 +218,6 @@ static int models_add(host_store *s, int argc, char **argv) {
     fprintf(stderr, "sotto-host: \"%s\" is not a model id ([a-z0-9][a-z0-9._-]{0,63}); give --id\n", id);
     return 2;
   }
-  if (!format && dot && (strcmp(dot, ".ftz") == 0 || strcmp(dot, ".bin") == 0)) format = "fasttext";
-  if (!format && dot && strcmp(dot, ".gguf") == 0) format = "gguf";
-  if (!format) {
-    fprintf(stderr, "sotto-host: cannot tell the format of %s; give --format\n", file);
-    return 2;
-  }
-  /* Pass 1: the sha256, which the sealer checks again in pass 2 (so a file
-   * that changes while it is added is refused). */
   int fd = open(file, O_RDONLY | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -234,6 +226,24 @@ static int models_add(host_store *s, int argc, char **argv) {
     return 1;
   }
   static uint8_t buf[1 << 20];
+  /* The format from the content, as the engine recognises it, never from
+   * the name; --format only for bytes in no format sotto recognises. */
+  ssize_t head = pread(fd, buf, 64, 0);
+  const char *detected = head > 0 ? sotto_format_detect(buf, (size_t)head) : NULL;
+  if (format && detected && strcmp(format, detected) != 0) {
+    fprintf(stderr, "sotto-host: %s is a %s file, not %s\n", file, detected, format);
+    close(fd);
+    return 2;
+  }
+  if (detected) format = detected;
+  if (!format) {
+    fprintf(stderr, "sotto-host: %s is in no model format sotto recognises (fastText, GGUF); "
+                    "give --format to store it anyway\n", file);
+    close(fd);
+    return 2;
+  }
+  /* Pass 1: the sha256, which the sealer checks again in pass 2 (so a file
+   * that changes while it is added is refused). */
   crypto_hash_sha256_state sha;
   crypto_hash_sha256_init(&sha);
   ssize_t n;

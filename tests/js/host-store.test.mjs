@@ -208,9 +208,20 @@ test('tampering on disk is refused and nothing is loaded', { skip }, async () =>
 
 test('command line: models add / list / verify / delete; key file and folders private', { skip }, async () => {
   const { env, home, modelsDir } = makeHome();
-  const file = path.join(home, 'lid-mini.ftz');
+  const file = path.join(home, 'lid-mini.gguf'); // the name says GGUF, the content fastText
   const bytes = crypto.randomBytes(1.5 * (1 << 20));
+  bytes.writeUInt32LE(793712314, 0); // fastText's magic number
   fs.writeFileSync(file, bytes);
+  // The format comes from the content: a contradicting --format is refused,
+  // and so are bytes in no format without one.
+  const wrong = spawnSync(hostBin, ['models', 'add', file, '--format', 'gguf'], { env, encoding: 'utf8' });
+  assert.equal(wrong.status, 2);
+  assert.match(wrong.stderr, /is a fasttext file, not gguf/);
+  const noise = path.join(home, 'noise.ftz');
+  fs.writeFileSync(noise, Buffer.alloc(4096, 7));
+  const unknown = spawnSync(hostBin, ['models', 'add', noise], { env, encoding: 'utf8' });
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /no model format sotto recognises/);
   const add = spawnSync(hostBin, ['models', 'add', file, '--task', 'language'], { env, encoding: 'utf8' });
   assert.equal(add.status, 0, add.stderr);
   assert.match(add.stdout, new RegExp(`installed lid-mini \\(fasttext, ${bytes.length} bytes, sha256 ${sha256(bytes)}\\)`));
@@ -236,6 +247,7 @@ test('command line: models add / list / verify / delete; key file and folders pr
 test('the file format, read and written by an independent implementation (PyNaCl)', { skip: skip || (!pynacl && 'python3-nacl is not installed') }, async () => {
   const { env, home, modelsDir } = makeHome();
   const bytes = crypto.randomBytes((2 << 20) + 12345);
+  bytes.write('GGUF', 0, 'latin1');
   const file = path.join(home, 'm.gguf');
   fs.writeFileSync(file, bytes);
   hostCli(env, ['models', 'add', file, '--task', 'generate']);
