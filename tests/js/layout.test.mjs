@@ -2,7 +2,8 @@
 // tree: the engine's layers include only the layers below them
 // (engine/src/core/core.h), only extension/src/platform.js touches the
 // browsers' extension APIs, README's status table is sotto.h's
-// SOTTO_STATUS_LIST, and README's layout table names paths that exist.
+// SOTTO_STATUS_LIST, its protocol section names every op served, and its
+// layout table names paths that exist.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -59,4 +60,21 @@ test('README\'s layout table names paths that exist, every engine layer among th
   assert.ok(paths.length > 10, `read ${paths.length} rows`);
   assert.deepEqual(paths.filter((p) => !fs.existsSync(path.join(root, p))), []);
   for (const layer of LAYERS) assert.ok(paths.includes(`engine/src/${layer}/`), `engine/src/${layer}/ in the layout table`);
+});
+
+test('every op the engine, the native host, the engine worker and the background serve is named in README\'s protocol section', () => {
+  const start = readme.indexOf('## The request protocol');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const named = new Set([...section.matchAll(/`([a-z][a-z.]*(?:\.\*)?)`/g)].map((m) => m[1]));
+  // A family such as `browser.cache.*` covers its members; a whole prefix (`ext.*`) does not.
+  const covered = (op) => named.has(op) || [...named].some((n) => /\..*\.\*$/.test(n) && op.startsWith(n.slice(0, -1)));
+  const served = {
+    'engine/src/api.c': [...read('engine/src/api.c').matchAll(/^\s*\{"([a-z.]+)", sotto_task_/gm)],
+    'native-host/host.c': [...read('native-host/host.c').matchAll(/^\s*\{"(host\.[a-z.]+)", op_/gm)],
+    'extension/src/engine-worker.js': [...read('extension/src/engine-worker.js').matchAll(/'(browser\.[a-z.]+)'/g)],
+    'extension/src/background.js': [...read('extension/src/background.js').matchAll(/^\s*'(ext\.[a-z.]+)':/gm)],
+  };
+  for (const [file, ops] of Object.entries(served)) assert.ok(ops.length > 0, `read the ops of ${file}`);
+  const missing = Object.entries(served).flatMap(([file, ops]) => ops.map((m) => m[1]).filter((op) => !covered(op)).map((op) => `${file}: ${op}`));
+  assert.deepEqual(missing, []);
 });
