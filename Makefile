@@ -76,9 +76,11 @@ run: all
 
 # npm packages: `npm ci` again whenever package-lock.json changes. The CPU
 # build of onnxruntime-node ships in its package: its install step, which
-# would download GPU libraries, is skipped.
+# would download GPU libraries, is skipped. Optional packages are left out
+# (node-llama-cpp's CUDA and Vulkan builds, other platforms' binaries: some
+# 340 MB to download); the linux-x64 ones the tests load are in package.json.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --omit=optional --no-audit --no-fund
 node-deps: node_modules/.package-lock.json
 
 # The browser extension: out/extension/dist/{chrome,firefox} and packages.
