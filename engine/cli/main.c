@@ -29,6 +29,9 @@
  *
  * A model that cannot be registered is reported like any engine error, as
  * {"id":null,"error":{"code":..,"message":..}} on stdout (exit status 1).
+ * Ctrl-C (SIGINT) cancels the running request at the engine's next
+ * checkpoint, so it ends with its "cancelled" reply; no further request
+ * runs and the exit status is 130. A second Ctrl-C ends the process.
  *
  * Every command is a request to the same dispatcher the extension and the
  * native host use, so the CLI shows exactly what they would get; convert
@@ -37,6 +40,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,12 +98,19 @@ static char *read_all(const char *path, size_t *size) {
   return buf;
 }
 
+static volatile sig_atomic_t interrupted; /* Ctrl-C: cancel the running request */
+
+static void on_interrupt(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+
+/* The stream callback: prints a partial; at a checkpoint (json NULL) and
+ * after a partial, nonzero cancels the request. */
 static int print_partial(void *user, const char *json) {
   (void)user;
-  if (!json) return 0; /* a cancellation checkpoint: the CLI never cancels */
-  puts(json);
-  fflush(stdout);
-  return 0;
+  if (json) puts(json), fflush(stdout);
+  return interrupted;
 }
 
 /* Prints the response; returns 1 when it is an error reply. */
@@ -110,6 +121,7 @@ static int print_response(char *out) {
   }
   int failed = strncmp(out, "{\"id\":", 6) == 0 && strstr(out, ",\"error\":{") != NULL;
   puts(out);
+  fflush(stdout); /* each reply as soon as it is there, also into a pipe */
   sotto_string_free(out);
   return failed;
 }
@@ -190,7 +202,7 @@ static int request_with_text(sotto_context *ctx, cJSON *req, const char *path) {
     fputs("sotto: out of memory\n", stderr);
     return 1;
   }
-  int rc = print_response(sotto_request(ctx, json));
+  int rc = print_response(sotto_request_stream(ctx, json, print_partial, NULL));
   cJSON_free(json);
   return rc;
 }
@@ -359,7 +371,7 @@ static int embed(sotto_context *ctx, int argc, char **argv) {
     fputs("sotto: out of memory\n", stderr);
     return 1;
   }
-  int rc = print_response(sotto_request(ctx, json));
+  int rc = print_response(sotto_request_stream(ctx, json, print_partial, NULL));
   cJSON_free(json);
   return rc;
 }
@@ -476,12 +488,12 @@ static int convert(int argc, char **argv, int threads) {
 /* Streams the text of generate's partials to stdout. */
 static int print_text(void *user, const char *json) {
   (void)user;
-  if (!json) return 0;
+  if (!json) return interrupted;
   cJSON *m = cJSON_Parse(json);
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "partial"), "text");
   if (cJSON_IsString(t)) fputs(t->valuestring, stdout), fflush(stdout);
   cJSON_Delete(m);
-  return 0;
+  return interrupted;
 }
 
 /* sotto generate --model FILE [options] PROMPT...|-: one "generate" request,
@@ -589,6 +601,10 @@ int main(int argc, char **argv) {
     fputs("sotto: cannot initialise the engine\n", stderr);
     return 1;
   }
+  /* SA_RESETHAND: a second Ctrl-C is the default one, ending the process. */
+  struct sigaction sa = {.sa_handler = on_interrupt, .sa_flags = SA_RESETHAND};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
   int rc = 0;
   for (int m = 0; m < n_models && rc == 0; m++) rc = add_model(ctx, models[m]) ? 1 : 0;
   const char *cmd = argv[i];
@@ -601,7 +617,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "sotto: cannot read %s\n", i + 1 < argc ? argv[i + 1] : "stdin");
       rc = 1;
     }
-    for (char *line = in, *next; line && *line; line = next) {
+    for (char *line = in, *next; line && *line && !interrupted; line = next) {
       next = strchr(line, '\n');
       if (next) *next++ = 0;
       else next = line + strlen(line);
@@ -622,5 +638,5 @@ int main(int argc, char **argv) {
     rc = 2;
   }
   sotto_context_destroy(ctx);
-  return rc;
+  return interrupted ? 128 + SIGINT : rc;
 }

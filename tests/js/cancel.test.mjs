@@ -5,12 +5,14 @@
 // worker's "cancelled" reply is printed (figures: tests/bench/RESULTS.md),
 // and the engine answers the next request as if nothing had happened.
 // The same for the native host, a real process: the time from "cancel" to
-// its only worker being free again.
+// its only worker being free again; and for the CLI, whose Ctrl-C cancels
+// the running request.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { flavours } from './helpers.mjs';
+import { flavours, nativeCli } from './helpers.mjs';
 import { HostClient, makeHome, hostBin } from './host-client.mjs';
 import { longText } from './long-text.mjs';
 
@@ -100,4 +102,31 @@ test('native host: a long summarize stops soon after cancel; its worker goes on'
   await h.close();
   console.log(`# native host: summarize of ${text.length} bytes takes ${Math.round(fullMs)} ms; ` +
     `cancel to worker free ${stops.map((s) => s.toFixed(1)).join(', ')} ms (at 10, 30 and 50 % of the work)`);
+});
+
+test('CLI: Ctrl-C cancels the running request, which ends "cancelled"; no further request runs', { skip: !fs.existsSync(nativeCli) && 'the CLI is not built' }, async () => {
+  const cli = spawn(nativeCli, ['--threads', '1', 'request'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = [];
+  let buf = '', sigint = 0;
+  const closed = new Promise((resolve) => cli.on('close', (code, signal) => resolve({ code, signal, at: now() })));
+  cli.stdout.on('data', (d) => {
+    buf += d;
+    for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
+      const m = JSON.parse(buf.slice(0, i));
+      lines.push(m);
+      // The first reply says the CLI runs its requests (Ctrl-C is its own
+      // by then); the long summarize comes next.
+      if (m.id === 1 && !sigint) { sigint = now(); cli.kill('SIGINT'); }
+    }
+  });
+  cli.stdin.end([{ id: 1, op: 'capabilities' }, { id: 2, op: 'summarize', text: longText(2 * SENTENCES), stream: true },
+    { id: 3, op: 'capabilities' }].map((r) => `${JSON.stringify(r)}\n`).join(''));
+  const { code, signal, at } = await closed;
+  assert.equal(signal, null);
+  assert.equal(code, 130);
+  assert.ok(lines[0].result, 'the first request ran');
+  assert.equal(lines.at(-1).id, 2);
+  assert.equal(lines.at(-1).error?.code, 'cancelled');
+  assert.ok(!lines.some((m) => m.id === 3), 'the request after it did not run');
+  console.log(`# CLI: Ctrl-C to exit ${(at - sigint).toFixed(1)} ms, a summarize of ${2 * SENTENCES} sentences cancelled`);
 });
