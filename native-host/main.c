@@ -345,9 +345,10 @@ static int models_verify(host_store *s, const char *id) {
   return 0;
 }
 
-/* The models sotto offers (models/catalogue.json, which install.sh puts
- * beside the binary; $SOTTO_CATALOGUE names another): what each is for, its
- * licence and the URL to download it from, and whether the store has it.
+/* The models sotto offers (models/catalogue.json, which the build and
+ * install.sh put beside the binary; $SOTTO_CATALOGUE names another): what
+ * each is for, its licence and the URL to download it from, and whether the
+ * store has it.
  * The host itself never goes on the network: the user downloads a file and
  * adds it with `models add`, which checks the sha256 Hugging Face publishes
  * for it when given with --sha256. */
@@ -367,7 +368,7 @@ static int models_catalogue(host_store *s, int json) {
   }
   FILE *f = fopen(path, "rb");
   if (!f) {
-    fprintf(stderr, "sotto-host: no catalogue at %s (native-host/install.sh puts it there; or set $SOTTO_CATALOGUE)\n", path);
+    fprintf(stderr, "sotto-host: no catalogue at %s (the build and native-host/install.sh put it there; or set $SOTTO_CATALOGUE)\n", path);
     return 1;
   }
   char *text = NULL;

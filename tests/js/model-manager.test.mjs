@@ -93,4 +93,6 @@ test('sotto-host models catalogue: the same models, and which the store holds', 
   const text = hostCli(env, ['models', 'catalogue']);
   assert.match(text, /huggingface\.co\/bartowski\/Llama-3\.2-1B-Instruct-GGUF/);
   assert.match(text, /sotto-host models add FILE/);
+  // without $SOTTO_CATALOGUE: the copy the build puts beside the binary
+  assert.deepEqual(JSON.parse(hostCli(h.env, ['models', 'catalogue', '--json'])), list);
 });
