@@ -32,9 +32,13 @@ const allowMissing = process.argv.includes('--allow-missing');
 // Packages for users leave them out and rely on activeTab.
 const DEV_HOSTS = ['http://127.0.0.1/*', 'http://localhost/*'];
 
+// Both get the single-threaded build as engine/light/ (Firefox's engine;
+// in Chrome the quick engine of the service worker and of the offscreen
+// document, src/platform.js); Chrome also the threaded build as engine/.
+const LIGHT = { dir: 'out/wasm/engine', files: ['sotto.mjs', 'sotto.wasm'] };
 const ENGINE = {
-  chrome: { dir: 'out/wasm-mt/engine', files: ['sotto.mjs', 'sotto.wasm', 'sotto.worker.js'] },
-  firefox: { dir: 'out/wasm/engine', files: ['sotto.mjs', 'sotto.wasm'] },
+  chrome: { dir: 'out/wasm-mt/engine', files: ['sotto.mjs', 'sotto.wasm', 'sotto.worker.js'], light: LIGHT },
+  firefox: { dir: 'out/wasm/engine', files: [], light: LIGHT },
 };
 
 let problems = 0;
@@ -239,6 +243,11 @@ async function build(browser) {
     const from = path.join(root, eng.dir, f);
     if (fs.existsSync(from)) copy(from, path.join(dir, 'engine', f));
     else missing(`${eng.dir}/${f}`, browser === 'chrome' ? 'make wasm-mt' : 'make wasm');
+  }
+  for (const f of eng.light?.files ?? []) {
+    const from = path.join(root, eng.light.dir, f);
+    if (fs.existsSync(from)) copy(from, path.join(dir, 'engine/light', f));
+    else missing(`${eng.light.dir}/${f}`, 'make wasm');
   }
   copy(path.join(root, 'engine/wasm/engine.mjs'), path.join(dir, 'engine/engine.mjs'));
 

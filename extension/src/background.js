@@ -11,17 +11,21 @@
 import { SottoError } from '../engine/engine.mjs';
 import {
   browserEngine, browserName, createMenus, ENGINE_HEAP_MAX, extensionUrl, fromExtension, inject, local, notify,
-  notifyTab, onActionClick, onMenuClick, onStorageChanged, openOptions, openTab, serve, session,
+  notifyTab, onActionClick, onMenuClick, onMenuShown, onStorageChanged, openOptions, openTab, serve, session,
 } from './platform.js';
 import { getSettings, cacheKey, DEFAULT_HYPOTHESIS } from './settings.js';
 import { NativeHost, byteChunks } from './native.js';
 import { route, memoryOf, FIREFOX_NATIVE_FROM } from './router.js';
 import { modelFor, engineSource, installedModels, setInstalled, touch } from './catalogue.js';
 
+// One layout wherever the user right-clicks: "sotto" and its items under it
+// (a browser shows a lone item of an extension at the top level, so the
+// parent is explicit).
 const MENUS = [
-  { id: 'summarize-selection', title: 'Summarize selection', contexts: ['selection'] },
-  { id: 'summarize-page', title: 'Summarize page', contexts: ['page'] },
-  { id: 'classify-selection', title: 'Classify selection (language, sentiment)', contexts: ['selection'] },
+  { id: 'sotto', title: 'sotto', contexts: ['page', 'selection'] },
+  { id: 'summarize-selection', parentId: 'sotto', title: 'Summarize selection', contexts: ['selection'] },
+  { id: 'classify-selection', parentId: 'sotto', title: 'Classify selection (language, sentiment)', contexts: ['selection'] },
+  { id: 'summarize-page', parentId: 'sotto', title: 'Summarize page', contexts: ['page', 'selection'] },
 ];
 const LABELS_MENU = 'classify-labels:'; // + the label set's position in the settings
 
@@ -46,6 +50,7 @@ function planFor(menuItemId, settings) {
 }
 
 const MAX_TEXT = 4 << 20;   // bytes of page text handed to the engine
+const SELECTION_TEXT_MAX = 16384; // characters of a menu click's selectionText in Firefox
 const KEPT_JOBS = 20;       // jobs kept in memory (with their text) and in session storage
 const MiB = 1024 * 1024;
 const HOST_CHECK_MS = 60_000; // how long "the host answered" is believed
@@ -53,6 +58,20 @@ const HOST_CHECK_MS = 60_000; // how long "the host answered" is believed
 const engine = browserEngine();
 const host = new NativeHost();
 const jobs = new Map(); // job id -> job (this background's lifetime; the last ones are in session storage)
+
+// ---- the engine, ready before the first click ----
+// The quick engine (single-threaded: Chrome's "light" one, Firefox's only
+// one) starts a few seconds after the background does, when the browser is
+// done starting, and, in Firefox, as soon as the user opens a context menu.
+// Nothing is loaded then but the engine itself; models load on first use.
+const WARM_AFTER_MS = 5000;
+let warmed = null;
+function warm() {
+  warmed ??= engine.request({ id: crypto.randomUUID(), op: 'browser.warm' }).catch(() => { warmed = null; });
+  return warmed;
+}
+onMenuShown(() => { warm(); });
+setTimeout(warm, WARM_AFTER_MS);
 
 // ---- menus, created at every start and when the label sets change ----
 async function makeMenus() {
@@ -129,11 +148,13 @@ function withHint(error, model) {
 }
 
 // The engine request for one step of a plan, by task and by the kind of
-// model that serves it.
-function requestFor(step, model, text, settings, id) {
+// model that serves it. input is {text} or, for a summary, the page's
+// structure {blocks} (src/extract.js); the other tasks read its plain text.
+function requestFor(step, model, input, settings, id) {
+  const text = input.text ?? plainText(input.blocks);
   switch (step.task) {
     case 'summarize':
-      return { id, op: 'summarize', model: model.id, text, style: settings.style, length: settings.length, stream: true,
+      return { id, op: 'summarize', model: model.id, ...input, style: settings.style, length: settings.length, stream: true,
         ...(model.kind === 'llm' && settings.maxTokens ? { max_tokens: settings.maxTokens } : {}) };
     case 'labels':
       return { id, op: 'classify', model: model.id, text, labels: step.set.labels,
@@ -171,6 +192,8 @@ async function chooseModel(task, settings) {
 // onPartial(partial) each partial; job.stop is set to a function that
 // cancels the request while it runs.
 export async function runTask(step, text, settings, { onStep = () => {}, onPartial = () => {}, job = {} } = {}) {
+  // a summary takes the page's structure ({blocks}) or plain text
+  const input = typeof text === 'string' ? { text } : text;
   const rec = { task: step.task, title: step.title, status: 'running' };
   const set = (fields) => { Object.assign(rec, fields); onStep(fields); };
   const t0 = performance.now();
@@ -190,7 +213,7 @@ export async function runTask(step, text, settings, { onStep = () => {}, onParti
   set({ model: model.id, kind: model.kind ?? null, where: r.where, reason: fallback ?? r.reason, ...(fallback ? { fallback: true } : {}) });
   if (!r.where) return { ...rec, status: 'error', error: { code: 'no_route', message: r.reason, hint: 'Change the routing policy in the options page.' } };
   const id = crypto.randomUUID();
-  const req = requestFor(step, model, text, settings, id);
+  const req = requestFor(step, model, input, settings, id);
   job.stop = () => (r.where === 'browser' ? engine.cancel(id) : host.cancel(id));
   let tokens = 0, firstToken = null, lastToken = null;
   const ids = []; // the streamed token ids (a summary's, in order)
@@ -233,17 +256,48 @@ export async function runTask(step, text, settings, { onStep = () => {}, onParti
   }
 }
 
-// ---- page text ----
+// ---- page text: blocks as a reader sees them (src/extract.js) ----
 async function pageText(tabId) {
-  const page = await inject(tabId, ['vendor/Readability.js', 'src/extract.js']);
-  if (!page?.text) throw new SottoError('no_text', 'Could not find the text of this page.');
+  let page = await inject(tabId, ['src/extract.js', 'src/extract-page.js']);
+  if (page?.readability === 'needed') page = await inject(tabId, ['vendor/Readability.js', 'src/extract-page.js']);
+  if (!page?.blocks?.length) throw new SottoError('no_text', 'Could not find the text of this page.');
   return page;
+}
+
+// The selection, read from the page itself (whole, with its structure).
+// Where the extension may not read the page (or the selection is in a
+// frame), the menu's selectionText, which Firefox cuts at 16,384
+// characters: that cut is reported.
+async function selectionText(tabId, info) {
+  const read = await inject(tabId, ['src/extract.js', 'src/extract-selection.js']).catch(() => null);
+  if (read?.blocks?.length) return read;
+  const text = info.selectionText ?? '';
+  const words = text.split(/\s+/).filter(Boolean).length;
+  return { blocks: text.trim() ? [{ kind: 'text', text }] : [], words, chars: text.length,
+    cut: text.length === SELECTION_TEXT_MAX ? { by: 'browser', chars: text.length } : undefined };
+}
+
+// The text of blocks for classification: the reader's text, notes and code left out.
+const READ = new Set(['text', 'paragraph', 'item', 'quote', 'heading', 'caption', 'cell']);
+const plainText = (blocks) => blocks.filter((b) => READ.has(b.kind)).map((b) => b.text).join('\n\n');
+
+// Keeps the blocks within MAX_TEXT bytes; reports what was left out.
+function withinLimit(blocks) {
+  const enc = new TextEncoder();
+  let bytes = 0, kept = 0;
+  while (kept < blocks.length && bytes + enc.encode(blocks[kept].text).length + 2 <= MAX_TEXT) {
+    bytes += enc.encode(blocks[kept].text).length + 2;
+    kept++;
+  }
+  if (kept === blocks.length) return { blocks };
+  const words = (list) => list.reduce((n, b) => n + b.text.split(/\s+/).filter(Boolean).length, 0);
+  return { blocks: blocks.slice(0, kept), cut: { by: 'size', words: words(blocks.slice(0, kept)), of: words(blocks), bytes: MAX_TEXT } };
 }
 
 // ---- the results view: in the page, or the results page ----
 async function showPanel(tabId) {
   try {
-    await inject(tabId, ['src/panel.js']);
+    await inject(tabId, ['src/panel-place.js', 'src/panel.js']);
     return true;
   } catch {
     return false; // pages the extension may not touch: the results page shows the job instead
@@ -251,7 +305,7 @@ async function showPanel(tabId) {
 }
 
 function view(job) {
-  const { input, stop, ...shown } = job;
+  const { input, blocks, stop, ...shown } = job;
   return shown;
 }
 
@@ -284,23 +338,27 @@ export async function onMenuClickHandler(info, tab) {
   jobs.set(job.id, job);
   for (const id of [...jobs.keys()].slice(0, -KEPT_JOBS)) jobs.delete(id);
   const t0 = performance.now();
+  // The text first: the panel then stands clear of the selection it shows.
+  const timing = (what) => { job.timing = { ...job.timing, [what]: Math.round(performance.now() - t0) }; };
+  const read = (tab?.id === undefined ? Promise.resolve(null)
+    : info.menuItemId === 'summarize-page' ? pageText(tab.id).catch((e) => e) : selectionText(tab.id, info))
+    .finally(() => timing('read_ms'));
   job.panel = tab?.id !== undefined && await showPanel(tab.id);
+  timing('panel_ms');
   if (!job.panel) openTab(extensionUrl(`src/results.html#${job.id}`));
   send(job, { op: 'ext.job', job: view(job) });
   const setJob = (fields) => { Object.assign(job, fields); send(job, { op: 'ext.job.set', job: job.id, set: fields }); };
   try {
-    let text;
-    if (info.menuItemId === 'summarize-page') {
-      const page = await pageText(tab.id);
-      text = page.text;
-      setJob({ source: { kind: 'page', title: page.title, words: page.words } });
-    } else {
-      text = info.selectionText ?? '';
-      setJob({ source: { kind: 'selection', words: text.split(/\s+/).filter(Boolean).length } });
-    }
+    let got = await read;
+    if (got instanceof Error) throw got;
+    got ??= await selectionText(undefined, info);
+    const { blocks, cut } = withinLimit(got.blocks);
+    const text = plainText(blocks);
+    setJob({ source: { kind: info.menuItemId === 'summarize-page' ? 'page' : 'selection', title: got.title,
+      words: got.words, chars: got.chars, ...(cut ?? got.cut ? { cut: cut ?? got.cut } : {}) } });
     if (!text.trim()) throw new SottoError('no_text', 'There is no text to work on.');
-    if (new TextEncoder().encode(text).length > MAX_TEXT) text = text.slice(0, MAX_TEXT / 4);
     job.input = text;
+    job.blocks = blocks;
     for (const step of plan) {
       if (job.cancelled) break;
       const idx = job.steps.length;
@@ -309,7 +367,7 @@ export async function onMenuClickHandler(info, tab) {
       // The language found first goes with the sentiment request: the engine
       // answers only for languages the sentiment model covers.
       const language = job.steps.find((s) => s.task === 'language')?.result?.labels?.[0]?.label;
-      const rec = await runTask({ ...step, language }, text, settings, {
+      const rec = await runTask({ ...step, language }, step.task === 'summarize' ? { blocks } : { text }, settings, {
         job,
         onStep: (fields) => { Object.assign(job.steps[idx], fields); send(job, { op: 'ext.job.set', job: job.id, step: idx, set: fields }); },
         onPartial: (partial) => { applyPartial(job.steps[idx], partial); send(job, { op: 'ext.job.partial', job: job.id, step: idx, partial }); },

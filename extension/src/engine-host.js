@@ -24,17 +24,23 @@ import { SottoError } from '../engine/engine.mjs';
 export const CANCEL_SLOTS = 256;
 
 export class EngineHost {
+  #light;
   #worker = null;
   #pending = new Map(); // seq -> {msg, resolve, onPartial}, in the order sent
   #seq = 0;
   #flags = globalThis.crossOriginIsolated === true
     ? new Int32Array(new SharedArrayBuffer(4 * CANCEL_SLOTS)) : null;
 
+  // light: the single-threaded build (Chrome's offscreen document runs one
+  // of each; see engine-worker.js).
+  constructor({ light = false } = {}) { this.#light = light; }
+
   // 'shared-flag' or 'restart'.
   get cancelMode() { return this.#flags ? 'shared-flag' : 'restart'; }
 
   #start() {
-    const w = new Worker(new URL('./engine-worker.js', import.meta.url), { type: 'module', name: 'sotto-engine' });
+    const w = new Worker(new URL(this.#light ? './engine-worker.js?light' : './engine-worker.js', import.meta.url),
+      { type: 'module', name: this.#light ? 'sotto-engine-light' : 'sotto-engine' });
     w.onmessage = (e) => this.#receive(e.data);
     // A worker that fails to start or dies takes its requests with it; the
     // next request starts a fresh one.

@@ -1,6 +1,10 @@
 // engine-worker.js - the wasm engine in a dedicated worker. The build puts
 // the right flavour beside it: Chrome gets the threaded build (its offscreen
 // document is cross-origin isolated), Firefox the single-threaded SIMD one.
+// The single-threaded build is engine/light/ (Firefox's only one); Chrome's
+// offscreen document also runs this worker as "engine-worker.js?light" with
+// it: no thread pool to start and 64 MB instead of 1 GB, for the text tasks
+// (extractive summaries, fastText), which gain nothing from threads.
 //
 // It speaks the message vocabulary (README, "The request protocol"): every
 // message is {id, op, ...}, answered by {id, partial}... then {id, result}
@@ -15,6 +19,7 @@
 //   browser.init {cancel_flags}      a SharedArrayBuffer of cancel flags, or null
 //   cancel {target}                  skip a queued request
 //   browser.status                   loaded models, heap size, isolation, cancel mode
+//   browser.warm                     starts the engine, so the first request finds it ready
 //   browser.request {json, load?}    JSON text run as it is (tools and tests)
 //   browser.models.unload {model}
 //   browser.cache.part.put {key, manifest, bytes, hash?}   seals one part and stores it
@@ -29,7 +34,6 @@
 //   browser.cache.delete {model, from?}
 //   browser.cache.key {passphrase, salt}     -> {key, check}
 //   browser.cache.reseal {model, meta, from, to}   re-encrypts every part
-import createSottoModule from '../engine/sotto.mjs';
 import { SottoEngine, SottoError, base64, fromBase64 } from '../engine/engine.mjs';
 import { PART_BYTES, partBytes, partPut, partsDelete } from './store.js';
 
@@ -43,8 +47,15 @@ let nextHash = 1;
 const HOST_CHUNK_BYTES = 1 << 20; // plaintext per native-messaging install chunk
 const HEADER_BYTES = 32 << 20;    // a GGUF header is well within this (vocabularies of 250k tokens)
 
+// The single-threaded build when asked for, and where the threaded one
+// cannot run (pages that are not cross-origin isolated: Firefox).
+const LIGHT = new URL(import.meta.url).searchParams.has('light') || !self.crossOriginIsolated;
+
 async function getEngine() {
-  engine ??= await SottoEngine.create(createSottoModule, { threads: 0 });
+  if (!engine) {
+    const { default: createSottoModule } = await (LIGHT ? import('../engine/light/sotto.mjs') : import('../engine/sotto.mjs'));
+    engine ??= await SottoEngine.create(createSottoModule, { threads: LIGHT ? 1 : 0 });
+  }
   return engine;
 }
 
@@ -136,6 +147,7 @@ async function putPart(eng, key, manifest, bytes) {
 }
 
 const ops = {
+  'browser.warm': () => ({ ready: true, light: LIGHT }),
   'browser.status': () => ({
     models: [...loaded].map(([id, v]) => ({ id, ...v })), heap_bytes: engine?.heapBytes() ?? 0,
     crossOriginIsolated: self.crossOriginIsolated, cancel: flags ? 'shared-flag' : 'restart',

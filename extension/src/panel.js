@@ -1,7 +1,10 @@
 // panel.js - the results view. Injected into the page as a content script,
-// it shows a panel (in its own shadow root, so the page's styles cannot
-// reach it) that the background fills as answers stream in. results.html
-// loads the same file to show a job on an extension page instead.
+// it shows a panel that the background fills as answers stream in, in a
+// shadow root: the page's styles cannot reach it (SHADOW_MODE: it is open
+// for now, so page scripts can still read it). It stands beside or below the selection, never
+// over it, and the user can drag it by its title (src/panel-place.js).
+// results.html loads the same file to show a job on an extension page
+// instead.
 // Classic script, safe to inject more than once. Its link to the extension
 // is globalThis.sottoPort (platform.js's contentPort, run before it).
 //
@@ -11,13 +14,19 @@
 (() => {
   if (globalThis.sottoPanel) return;
   const port = () => globalThis.sottoPort;
+  // 'closed' keeps the panel from page scripts; the language-model checks
+  // in tests/e2e/model-flows.mjs still read it from the page, so 'open'
+  // until they read it through the extension (flows.mjs, panelOf(drv)).
+  const SHADOW_MODE = 'open';
 
   const CSS = `
     :host { all: initial; }
     .panel { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2733;
       background: #fff; border: 1px solid #c9d3de; border-radius: 10px; box-shadow: 0 8px 28px rgba(20,40,70,.22);
       width: 380px; max-height: calc(100vh - 32px); overflow: auto; box-sizing: border-box; }
-    .page .panel { position: fixed; top: 16px; right: 16px; z-index: 2147483647; }
+    .page .panel { width: 100%; max-height: calc(100vh - 16px); }
+    .page header { cursor: move; touch-action: none; }
+    .cut { padding: 6px 14px; font-size: 13px; background: #fff7e0; border-bottom: 1px solid #f0d890; }
     header { display: flex; align-items: center; gap: 8px; padding: 10px 14px; border-bottom: 1px solid #e3e9ef;
       background: #2e5a88; color: #fff; border-radius: 10px 10px 0 0; }
     header b { flex: 1; font-size: 15px; }
@@ -179,8 +188,7 @@
     }
     const meta = [];
     if (step.model) meta.push(`model ${step.model}`);
-    if (step.where) meta.push(`ran in ${step.where === 'native' ? 'native host' : 'browser'}` +
-      (step.stats?.threads ? ` (${step.stats.threads} thread${step.stats.threads > 1 ? 's' : ''})` : ''));
+    if (step.where) meta.push(engineName(step));
     if (step.tok_s) meta.push(`${Math.round(step.tok_s * 10) / 10} tokens/s`);
     if (step.first_token_ms !== undefined) meta.push(`first token ${step.first_token_ms} ms`);
     if (step.ms !== undefined) meta.push(`${step.ms} ms`);
@@ -188,6 +196,25 @@
       el('h3', {}, step.title ?? step.task), body,
       meta.length ? el('div', { class: 'meta', title: step.reason ?? '' }, meta.join(' · ')) : null,
       step.reason && step.status !== 'running' ? el('div', { class: 'meta why' }, `Why ${step.where === 'native' ? 'native' : 'here'}: ${step.reason}`) : null);
+  }
+
+  // Which of the two local engines ran a step: both are on this device.
+  function engineName(step) {
+    const threads = step.stats?.threads ? `, ${step.stats.threads} thread${step.stats.threads > 1 ? 's' : ''}` : '';
+    return step.where === 'native' ? `ran in native host (sotto-host on this computer${threads})`
+      : `ran in browser (sotto's WebAssembly engine${threads})`;
+  }
+
+  // What the product left out, said plainly.
+  function cutNote(source) {
+    const cut = source?.cut;
+    if (!cut) return null;
+    if (cut.by === 'size') {
+      return `Only the first ${cut.words.toLocaleString()} of ${cut.of.toLocaleString()} words were read: ` +
+        `the rest is over the ${Math.round(cut.bytes / 1048576)} MB a request may hold.`;
+    }
+    return `Only the first ${cut.chars.toLocaleString()} characters of the selection were read: ` +
+      'the browser gives no more, and this page could not be read directly.';
   }
 
   function render(root, job, { onClose } = {}) {
@@ -200,13 +227,14 @@
         job.status === 'running' ? el('button', { class: 'stop', onclick: () => port().request({ op: 'cancel', target: job.id }), title: 'Stop' }, 'Stop') : null,
         el('button', { class: 'copy', onclick: copyAll, title: 'Copy the results' }, 'Copy'),
         onClose ? el('button', { class: 'close', onclick: onClose, title: 'Close' }, '×') : null),
+      cutNote(job.source) ? el('div', { class: 'cut' }, cutNote(job.source)) : null,
       job.steps.map((s, i) => renderStep(s, i)),
       job.error ? el('section', { class: 'step error' },
         el('div', { class: 'error', 'data-code': job.error.code ?? '' }, job.error.message),
         job.error.hint ? el('div', { class: 'hint' }, withCode(job.error.hint)) : null) : null,
-      el('footer', {}, el('span', {}, job.status === 'running' ? 'Working on your device…'
-        : `${job.status === 'done' ? 'Done' : job.status === 'cancelled' ? 'Stopped' : 'Failed'} in ${job.ms} ms${job.source?.words ? ` · ${job.source.words} words` : ''}` +
-          (job.steps.some((s) => s.where === 'native') ? ' · ran on this computer' : ' · ran in this browser'))));
+      el('footer', {}, el('span', {}, job.status === 'running' ? 'Working on this device…'
+        : `${job.status === 'done' ? 'Done' : job.status === 'cancelled' ? 'Stopped' : 'Failed'} in ${job.ms} ms${job.source?.words ? ` · ${job.source.words.toLocaleString()} words` : ''}` +
+          ' · nothing left this device')));
     root.replaceChildren(el('style', {}, CSS), panel);
   }
 
@@ -223,25 +251,70 @@
   }
 
   let host = null, wrap = null, current = null;
+  let shown = null; // {job, at}: when the first answer of the current job appeared (Date.now())
+  const noteShown = () => {
+    if (current && shown?.job !== current.id && current.steps?.some((st) => st.status === 'done')) {
+      shown = { job: current.id, at: Date.now() };
+    }
+  };
   const inPage = { onClose: () => { host.remove(); host = null; } };
+  const place = globalThis.sottoPlace;
   function showInPage(job) {
-    if (!host || !host.isConnected) {
+    const fresh = !host || !host.isConnected;
+    if (fresh) {
       host = document.createElement('sotto-results');
-      const shadow = host.attachShadow({ mode: 'open' });
+      host.style.cssText = 'all: initial; position: fixed; z-index: 2147483647; width: 380px; left: -9999px; top: 0;';
+      const shadow = host.attachShadow({ mode: SHADOW_MODE });
       wrap = document.createElement('div');
       wrap.className = 'page';
       shadow.append(wrap);
       document.documentElement.append(host);
+      wrap.addEventListener('pointerdown', (e) => {
+        const header = e.target.closest?.('header');
+        if (header && place) place.drag(host, header, e);
+      });
     }
     current = job;
     render(wrap, job, inPage);
+    noteShown();
+    if (fresh && place) {
+      // Placed once its size is known, and again as it grows (results
+      // stream in), so it never comes to cover the selection.
+      place.ready.then(() => {
+        place.place(host);
+        new ResizeObserver(() => place.place(host)).observe(host);
+      });
+    }
   }
 
-  globalThis.sottoPanel = { render, update, stepText };
+  // For the extension's own tests (run in this isolated world through the
+  // background): what the panel shows and where.
+  function snapshot() {
+    const panel = wrap?.querySelector('.panel');
+    if (!panel || !host?.isConnected) return null;
+    const r = host.getBoundingClientRect();
+    return {
+      status: panel.dataset.status,
+      job: panel.dataset.job,
+      text: panel.innerText,
+      answeredAt: shown?.job === panel.dataset.job ? shown.at : null,
+      rect: { left: r.left, top: r.top, right: r.right, bottom: r.bottom },
+      steps: [...panel.querySelectorAll('section.step')].map((sec) => ({
+        task: sec.dataset.task, where: sec.dataset.where, text: sec.innerText,
+        errorCode: sec.querySelector('.error')?.dataset.code ?? null,
+        redownload: !!sec.querySelector('button.redownload'),
+      })),
+    };
+  }
+
+  globalThis.sottoPanel = { render, update, stepText, snapshot, root: () => (host?.isConnected ? wrap : null) };
   if (port()?.inPage) {
     port().onNotify((m) => {
       if (m.op === 'ext.job' && m.job) showInPage(m.job);
-      else if (current && host?.isConnected) update(wrap, current, m, inPage);
+      else if (current && host?.isConnected) {
+        update(wrap, current, m, inPage);
+        noteShown();
+      }
     });
   }
 })();

@@ -12,7 +12,8 @@
 // answered by zero or more {id, partial} and one {id, result} or
 // {id, error: {code, message, hint?}}; a notification {op, ...} has no id
 // and no answer.
-import { SottoError } from '../engine/engine.mjs';
+import { SottoEngine, SottoError } from '../engine/engine.mjs';
+import createLightModule from '../engine/light/sotto.mjs';
 import { EngineHost } from './engine-host.js';
 
 export const api = globalThis.browser ?? globalThis.chrome;
@@ -118,6 +119,8 @@ export async function createMenus(items) {
   })));
 }
 export const onMenuClick = (fn) => api.contextMenus.onClicked.addListener(fn);
+// When the user opens a context menu (Firefox only; Chrome has no such event).
+export const onMenuShown = (fn) => (api.menus ?? api.contextMenus)?.onShown?.addListener(fn);
 
 // ---- the browser engine: a worker, possibly behind an offscreen document ----
 
@@ -177,24 +180,96 @@ class OffscreenEngine {
   }
 }
 
+// Chrome's first answers: until the offscreen document is there (starting
+// one takes a renderer process: 0.3-0.6 s), short text tasks on bundled
+// models run in the service worker itself, on the single-threaded build: a
+// few milliseconds of engine start, tens of milliseconds of work. The
+// document is started meanwhile and takes everything after. Only short
+// texts come here, since nothing can stop a request the service worker is
+// busy with.
+const LOCAL_MAX_BYTES = 256 * 1024;
+
+class LocalEngine {
+  #engine = null;
+  #loaded = new Set();
+
+  static takes(msg) {
+    return lightFor(msg) && (msg.load ?? []).every((m) => m.source === 'bundled') &&
+      JSON.stringify(msg.text ?? msg.blocks ?? '').length <= LOCAL_MAX_BYTES;
+  }
+
+  async request({ load = [], memory_budget: budget, ...req }, onPartial) {
+    try {
+      this.#engine ??= await SottoEngine.create(createLightModule, { threads: 1 });
+      if (budget !== undefined) this.#engine.setMemoryBudget(budget);
+      for (const m of load) {
+        if (this.#loaded.has(m.id)) continue;
+        const res = await fetch(extensionUrl(`models/${m.file}`));
+        if (!res.ok) throw new SottoError('model_not_found', `the bundled model ${m.id} is missing from this build`);
+        this.#engine.addModel(m.id, new Uint8Array(await res.arrayBuffer()));
+        this.#loaded.add(m.id);
+      }
+      return this.#engine.request(req, (p) => { onPartial?.({ ...p, id: req.id }); return false; }, () => false);
+    } catch (e) {
+      return { id: req.id, error: SottoError.from(e, 'engine_failed').toJSON() };
+    }
+  }
+}
+
+class ChromeEngine {
+  #offscreen = new OffscreenEngine();
+  #local = new LocalEngine();
+
+  async request(msg, onPartial) {
+    if (LocalEngine.takes(msg) && !(await api.offscreen.hasDocument())) {
+      this.#offscreen.request({ id: crypto.randomUUID(), op: 'browser.warm' }).catch(() => {});
+      return this.#local.request(msg, onPartial);
+    }
+    return this.#offscreen.request(msg, onPartial);
+  }
+
+  op(msg) { return this.#offscreen.op(msg); }
+  cancel(id) { return this.#offscreen.cancel(id); }
+  close() { return this.#offscreen.close(); }
+}
+
 // The engine as the background sees it: request(msg, onPartial) -> final
 // message, op(msg) -> result, cancel(id).
 export function browserEngine() {
-  return api.offscreen ? new OffscreenEngine() : new EngineHost();
+  return api.offscreen ? new ChromeEngine() : new EngineHost();
+}
+
+// Which of the offscreen document's two engines serves a message: the
+// single-threaded one ("light") the text tasks on fastText and built-in
+// models, and browser.warm; the threaded one everything else.
+function lightFor(msg) {
+  if (msg.op === 'browser.warm') return true;
+  if (msg.op !== 'summarize' && msg.op !== 'classify') return false;
+  if (msg.op === 'summarize' && msg.model && msg.model !== 'extractive') return false;
+  return (msg.load ?? []).every((m) => m.format === 'fasttext');
 }
 
 // In Chrome's offscreen document: serves the background's engine messages
-// with an EngineHost.
-export function serveOffscreen(host) {
+// with its EngineHosts ({light, full}).
+export function serveOffscreen({ light, full }) {
+  const both = async (msg, merge) => {
+    const [a, b] = await Promise.all([light.request(msg), full.request(msg)]);
+    return a.error ? a : b.error ? b : { id: msg.id, result: merge(a.result, b.result) };
+  };
   api.runtime.onMessage.addListener((m, sender, sendResponse) => {
     if (m?.to !== 'offscreen') return false;
     if (m.cancel !== undefined) {
-      sendResponse(host.cancel(m.cancel));
+      sendResponse(light.cancel(m.cancel) || full.cancel(m.cancel));
       return false;
     }
     const onPartial = (p) => api.runtime.sendMessage({ to: 'background', msg: p }).catch(() => {});
-    host.request(m.msg, onPartial).then(sendResponse,
-      (e) => sendResponse({ id: m.msg.id, error: SottoError.from(e, 'engine_failed').toJSON() }));
+    const msg = m.msg;
+    const reply = msg.op === 'browser.status'
+      ? both(msg, (a, b) => ({ ...b, models: [...a.models, ...b.models], heap_bytes: a.heap_bytes + b.heap_bytes }))
+      : msg.op === 'browser.models.unload'
+        ? both(msg, (a, b) => ({ removed: a.removed || b.removed }))
+        : (lightFor(msg) ? light : full).request(msg, onPartial);
+    reply.then(sendResponse, (e) => sendResponse({ id: msg.id, error: SottoError.from(e, 'engine_failed').toJSON() }));
     return true;
   });
 }

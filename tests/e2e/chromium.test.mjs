@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromiumDriver, startServer, waitFor, sha256, nativeRequest, artifacts, CHROMIUM, dist } from './helpers.mjs';
 import * as flows from './flows.mjs';
+import * as reading from './reading.mjs';
 
 const ready = fs.existsSync(CHROMIUM) && fs.existsSync(path.join(dist, 'chrome/manifest.json'));
 const skip = !ready && 'needs chromium and make extension';
@@ -18,7 +19,7 @@ const timings = {};
 
 before(async () => {
   if (skip) return;
-  server = await startServer(flows.routes());
+  server = await startServer({ ...flows.routes(), ...reading.pageRoutes() });
   const t0 = Date.now();
   ({ browser, drv } = await chromiumDriver(server));
   timings.launch_ms = Date.now() - t0;
@@ -38,7 +39,7 @@ test('chromium: the context menu items exist', { skip }, async () => {
   await drv.bg(({ sotto }) => sotto.menusReady);
   const titles = await drv.bg(({ api }) => new Promise((resolve) => {
     // Chromium has no getAll for menus; creating an existing id fails, which proves it exists.
-    const ids = ['summarize-selection', 'summarize-page', 'classify-selection'];
+    const ids = ['sotto', 'summarize-selection', 'summarize-page', 'classify-selection'];
     const found = [];
     let n = 0;
     for (const id of ids) {
@@ -48,7 +49,7 @@ test('chromium: the context menu items exist', { skip }, async () => {
       });
     }
   }));
-  assert.deepEqual(titles.sort(), ['classify-selection', 'summarize-page', 'summarize-selection']);
+  assert.deepEqual(titles.sort(), ['classify-selection', 'sotto', 'summarize-page', 'summarize-selection']);
 });
 
 test('chromium: summarize page, cold, in the browser (threads, offscreen)', { skip: skipModels }, async () => {
@@ -67,6 +68,15 @@ test('chromium: the engine worker runs threaded in a cross-origin isolated docum
 });
 
 test('chromium: summarize selection', { skip: skipModels }, () => flows.checkSummarizeSelection(drv, 'chromium'));
+
+test('chromium: hard-wrapped pages in English, German and French: whole sentences of the main text, from across the page', { skip: skipModels },
+  () => reading.checkPageSummaries(drv, 'chromium'));
+
+test('chromium: selections read from the page, the panel beside them', { skip: skipModels },
+  () => reading.checkSelectionSummaries(drv, 'chromium'));
+
+test('chromium: a select-all longer than 16,384 characters is summarized whole', { skip: skipModels },
+  () => reading.checkSelectAll(drv, 'chromium'));
 
 let browserResults;
 test('chromium: classify selection (language, sentiment) in the browser', { skip: skipModels }, async () => {

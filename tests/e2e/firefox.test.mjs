@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { firefoxDriver, startServer, FIREFOX, dist, tmpdir } from './helpers.mjs';
 import * as flows from './flows.mjs';
+import * as reading from './reading.mjs';
 
 const ready = fs.existsSync(FIREFOX) && fs.existsSync(path.join(dist, 'firefox/manifest.json'));
 const skip = !ready && 'needs firefox-esr and make extension';
@@ -19,7 +20,7 @@ const timings = {};
 
 before(async () => {
   if (skip) return;
-  server = await startServer(flows.routes());
+  server = await startServer({ ...flows.routes(), ...reading.pageRoutes() });
   home = tmpdir('home');
   const t0 = Date.now();
   ({ browser, drv } = await firefoxDriver(server, { home }));
@@ -40,12 +41,12 @@ test('firefox: the context menu items exist', { skip }, async () => {
   await drv.bg(({ sotto }) => sotto.menusReady);
   const ids = await drv.bg(async ({ api }) => {
     const found = [];
-    for (const id of ['summarize-selection', 'summarize-page', 'classify-selection']) {
+    for (const id of ['sotto', 'summarize-selection', 'summarize-page', 'classify-selection']) {
       try { await api.contextMenus.update(id, {}); found.push(id); } catch { /* missing */ }
     }
     return found;
   });
-  assert.deepEqual(ids.sort(), ['classify-selection', 'summarize-page', 'summarize-selection']);
+  assert.deepEqual(ids.sort(), ['classify-selection', 'sotto', 'summarize-page', 'summarize-selection']);
 });
 
 test('firefox: summarize page, cold, in the browser (background page worker)', { skip: skipModels }, async () => {
@@ -63,6 +64,15 @@ test('firefox: the engine worker runs the single-threaded SIMD build', { skip },
 });
 
 test('firefox: summarize selection', { skip: skipModels }, () => flows.checkSummarizeSelection(drv, 'firefox'));
+
+test('firefox: hard-wrapped pages in English, German and French: whole sentences of the main text, from across the page', { skip: skipModels },
+  () => reading.checkPageSummaries(drv, 'firefox'));
+
+test('firefox: selections read from the page, the panel beside them', { skip: skipModels },
+  () => reading.checkSelectionSummaries(drv, 'firefox'));
+
+test('firefox: a select-all longer than 16,384 characters is summarized whole', { skip: skipModels },
+  () => reading.checkSelectAll(drv, 'firefox'));
 
 let browserResults;
 test('firefox: classify selection (language, sentiment) in the browser', { skip: skipModels }, async () => {

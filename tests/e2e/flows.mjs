@@ -73,11 +73,30 @@ export async function runMenu(drv, menuItemId, info = {}) {
   return job;
 }
 
-// The panel the page shows for a job, read from its (open) shadow root.
-export async function panelOf(page) {
+// Runs func(...args) where the extension's content scripts run in the test
+// page (where the panel's snapshot is: the page's own scripts never see it), by
+// the background's scripting.executeScript. func is sent as source text,
+// written into the background's code (no eval anywhere).
+export async function inPanelWorld(drv, func, args = []) {
+  const outer = new Function('ctx', 'arg', `return (async ({ api }, [url, args]) => {
+    const tab = (await api.tabs.query({})).find((t) => t.url === url);
+    if (!tab) return null;
+    const [r] = await api.scripting.executeScript({ target: { tabId: tab.id }, args, func: ${func.toString()} });
+    return r?.result ?? null;
+  })(ctx, arg);`);
+  return drv.bg(outer, [drv.page.url(), args]);
+}
+
+// What the panel shows: panelOf(drv) through the extension; panelOf(page)
+// from the page itself (only while the shadow root is open, panel.js).
+export async function panelOf(drv) {
+  if (!drv.bg) return panelFromPage(drv);
+  return inPanelWorld(drv, () => globalThis.sottoPanel?.snapshot?.() ?? null);
+}
+
+function panelFromPage(page) {
   return page.evaluate(() => {
-    const root = document.querySelector('sotto-results')?.shadowRoot;
-    const panel = root?.querySelector('.panel');
+    const panel = document.querySelector('sotto-results')?.shadowRoot?.querySelector('.panel');
     if (!panel) return null;
     return {
       status: panel.dataset.status,
@@ -136,17 +155,20 @@ export async function checkSummarizePage(drv, name) {
   assert.equal(job.status, 'done', JSON.stringify(job.error ?? step.error));
   assert.equal(step.where, 'browser');
   assert.ok(job.source.words >= 2000, `a 2,000-word page (${job.source.words})`);
-  // Readability kept the article and dropped the navigation and sidebar.
-  assert.match(job.input, /^For most of history, a ship approaching a coast/);
+  // Readability kept the article and dropped the navigation and sidebar;
+  // the page went to the engine as blocks (headings, paragraphs).
+  assert.match(job.input, /^(.*\n\n){0,3}For most of history, a ship approaching a coast/);
   assert.doesNotMatch(job.input, /Subscribe|Newsletter|Most read/);
+  assert.ok(job.blocks.some((b) => b.kind === 'heading' && b.text === 'The problem of wasted light'));
   // The same request to the native engine picks the same sentences.
-  const native = nativeRequest({ id: 'n', op: 'summarize', text: job.input, style: 'key-points', length: 'short' });
+  const native = nativeRequest({ id: 'n', op: 'summarize', blocks: job.blocks, style: 'key-points', length: 'short' });
   assert.deepEqual(step.result.sentences.map((s) => s.text), native.result.sentences.map((s) => s.text));
   const html = fs.readFileSync(path.join(root, 'extension/demo/article.html'), 'utf8').replace(/\s+/g, ' ');
   for (const s of step.result.sentences) assert.ok(html.includes(s.text.slice(0, 60)), `from the article: ${s.text}`);
-  const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
+  const panel = await waitFor(async () => { const p = await panelOf(drv); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
   assert.match(panel.text, /model extractive/);
-  assert.match(panel.text, /ran in browser/);
+  assert.match(panel.text, /ran in browser \(sotto's WebAssembly engine/);
+  assert.match(panel.text, /nothing left this device/);
   assert.ok(panel.text.includes(step.result.sentences[0].text));
   await shot(drv.page, `${name}-summarize-page`);
   return job;
@@ -165,7 +187,9 @@ export async function checkSummarizeSelection(drv, name) {
   });
   const job = await runMenu(drv, 'summarize-selection', { selectionText: text, pageUrl: `${drv.base}/article.html` });
   assert.equal(job.status, 'done', JSON.stringify(job.steps[0].error));
-  const native = nativeRequest({ id: 'n', op: 'summarize', text, style: 'key-points', length: 'short' });
+  // read from the page: its paragraphs and headings
+  assert.ok(job.blocks.length >= 6 && job.blocks.some((b) => b.kind === 'heading'), JSON.stringify(job.blocks.map((b) => b.kind)));
+  const native = nativeRequest({ id: 'n', op: 'summarize', blocks: job.blocks, style: 'key-points', length: 'short' });
   assert.deepEqual(job.steps[0].result.sentences.map((s) => s.text), native.result.sentences.map((s) => s.text));
   for (const s of job.steps[0].result.sentences) assert.ok(text.replace(/\s+/g, ' ').includes(s.text), 'from the selection');
   await shot(drv.page, `${name}-summarize-selection`);
@@ -195,13 +219,13 @@ export async function checkClassify(drv, name, { where = 'browser', shotName = `
     else assert.deepEqual([sentiment.result.label, sentiment.result.reason], [null, 'unsupported_language'], `${id}: no sentiment label`);
     results[id] = { language: labels(language), sentiment: labels(sentiment), stats: [language.stats, sentiment.stats] };
     if (id === 'pos') {
-      const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
-      assert.match(panel.text, where === 'native' ? /ran in native host/ : /ran in browser/);
+      const panel = await waitFor(async () => { const p = await panelOf(drv); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
+      assert.match(panel.text, where === 'native' ? /ran in native host \(sotto-host on this computer/ : /ran in browser \(sotto's WebAssembly engine/);
       assert.match(panel.text, /English \(en\)/);
       await shot(drv.page, shotName);
     }
     if (id === 'de') {
-      const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
+      const panel = await waitFor(async () => { const p = await panelOf(drv); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
       assert.match(panel.text, /German \(de\)/);
       assert.match(panel.text, /sentiment model covers English \(en\) only/);
     }
@@ -220,7 +244,7 @@ export async function checkHostMissing(drv, name) {
     assert.equal(job.status, 'error');
     assert.equal(job.steps[0].error.code, 'host_missing');
     assert.match(job.steps[0].error.hint, /make install-host/);
-    const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'error' ? p : null; }, 10000, 'the panel');
+    const panel = await waitFor(async () => { const p = await panelOf(drv); return p?.status === 'error' ? p : null; }, 10000, 'the panel');
     assert.match(panel.text, /native host is not installed/);
     assert.match(panel.text, /make install-host/);
     assert.doesNotMatch(panel.text, /at \w+ \(|Error:|stack/i, 'no stack trace');
@@ -335,7 +359,7 @@ export async function checkInstallAndTamper(drv, name) {
   assert.equal(job.steps[0].status, 'error');
   assert.equal(job.steps[0].error.code, 'tampered');
   assert.equal(job.steps[0].error.redownload, 'lid-copy');
-  const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'error' ? p : null; }, 10000, 'the panel');
+  const panel = await waitFor(async () => { const p = await panelOf(drv); return p?.status === 'error' ? p : null; }, 10000, 'the panel');
   const step = panel.steps.find((s) => s.task === 'language');
   assert.equal(step.errorCode, 'tampered');
   assert.ok(step.redownload, 'a re-download button');
@@ -393,7 +417,7 @@ export async function checkPassphrase(drv, name) {
     job = await runMenu(drv, 'classify-selection', { selectionText: text });
     assert.equal(job.steps[0].error?.code, 'cache_locked');
     assert.match(job.steps[0].error.hint, /passphrase/);
-    const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'error' ? p : null; }, 10000, 'the panel');
+    const panel = await waitFor(async () => { const p = await panelOf(drv); return p?.status === 'error' ? p : null; }, 10000, 'the panel');
     assert.match(panel.text, /model cache is locked/);
     await shot(drv.page, `${name}-cache-locked`);
 
@@ -495,9 +519,9 @@ export async function checkCancel(drv, name, { mode, text }) {
   // In the page: as soon as the panel shows the summary running in the
   // browser engine, wait delay ms, click Stop, and time until the panel
   // says the job stopped.
-  const stopped = drv.page.evaluate(([done, delay]) => new Promise((resolve) => {
+  const stopped = inPanelWorld(drv, (done, delay) => new Promise((resolve) => {
     const poll = setInterval(() => {
-      const root = document.querySelector('sotto-results')?.shadowRoot;
+      const root = globalThis.sottoPanel?.root();
       const panel = root?.querySelector('.panel');
       if (!panel || panel.dataset.job === done || panel.dataset.status !== 'running' ||
           !panel.querySelector('section.step[data-where=browser]')) return;
