@@ -1,6 +1,6 @@
 // panel-place.js - where the results panel stands on a page. Injected with
 // panel.js (a classic script, safe to inject more than once); runs in the
-// extension's isolated world.
+// extension's isolated world; its storage is platform.js's contentPort's.
 //
 //   sottoPlace.place(host)        puts the panel (its host element, fixed)
 //                                 beside the selection, or below or above it,
@@ -13,10 +13,10 @@
 //                                 (storage.local).
 (() => {
   if (globalThis.sottoPlace) return;
-  const api = globalThis.browser ?? globalThis.chrome;
+  const store = globalThis.sottoPort?.store;
   const WIDTH = 380, MIN_WIDTH = 280, GAP = 16, MARGIN = 8, KEY = 'panelPlace';
   let remembered = null; // {x, y} in viewport pixels, or null
-  const loaded = api?.storage?.local.get(KEY).then((r) => { remembered = r[KEY] ?? null; }, () => {});
+  const loaded = store?.get(KEY).then((r) => { remembered = r[KEY] ?? null; }, () => {});
 
   // The boxes of what is selected, in the viewport.
   function selectionBoxes() {
@@ -106,7 +106,7 @@
       handle.removeEventListener('pointermove', move);
       handle.removeEventListener('pointerup', up);
       remembered = { x: host.offsetLeft, y: host.offsetTop };
-      api?.storage?.local.set({ [KEY]: remembered })?.catch?.(() => {});
+      store?.set({ [KEY]: remembered }).catch(() => {});
     };
     handle.addEventListener('pointermove', move);
     handle.addEventListener('pointerup', up);

@@ -92,6 +92,7 @@ export function contentPort() {
     request: (msg) => ext.runtime.sendMessage({ id: crypto.randomUUID(), ...msg }),
     onNotify: (fn) => ext.runtime.onMessage.addListener((m) => { if (m && m.op && m.id === undefined && !m.to) fn(m); }),
     inPage: !/^(chrome|moz)-extension:$/.test(location.protocol),
+    store: { get: (key) => ext.storage.local.get(key), set: (items) => ext.storage.local.set(items) },
   };
 }
 

@@ -11,7 +11,8 @@
 //   - the browser and the native engine choose the same sentences;
 //   - a select-all longer than the 16,384 characters Firefox gives a menu
 //     click is read whole from the page;
-//   - the panel stands beside or below the selection, never over it.
+//   - the panel stands beside or below the selection, never over it; dragged
+//     by its title it moves, and the next page's panel comes where it was put.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -107,7 +108,34 @@ export async function checkSelectionSummaries(drv, name) {
     const job = await runMenu(drv, 'summarize-selection', { selectionText: text, pageUrl: `${drv.base}/pages/${page}.html` });
     assert.equal(job.status, 'done', JSON.stringify(job.error ?? job.steps[0].error));
     checkAgainstPage(page, 'selection', job.steps[0].result);
-    if (page.startsWith('en')) await checkPanelPlacement(drv, `${name}-panel-beside-selection`);
+    if (page.startsWith('en')) {
+      await checkPanelPlacement(drv, `${name}-panel-beside-selection`);
+      await checkPanelDrag(drv, `${drv.base}/pages/${page}.html`);
+    }
+  }
+}
+
+// The user drags the panel by its title (real pointer events); on the page
+// loaded again, with nothing selected, the next panel stands where it was put.
+async function checkPanelDrag(drv, url) {
+  const p = (await panelOf(drv)).rect;
+  const to = { left: 24, top: 32 };
+  await drv.page.mouse.move(p.left + 30, p.top + 15);
+  await drv.page.mouse.down();
+  await drv.page.mouse.move((p.left + 30 + to.left + 30) / 2, (p.top + 15 + to.top + 15) / 2);
+  await drv.page.mouse.move(to.left + 30, to.top + 15);
+  await drv.page.mouse.up();
+  const moved = (await panelOf(drv)).rect;
+  assert.ok(Math.abs(moved.left - to.left) <= 2 && Math.abs(moved.top - to.top) <= 2, `dragged to ${JSON.stringify(moved)}`);
+  try {
+    await drv.page.goto(url);
+    await drv.page.evaluate(() => getSelection().removeAllRanges());
+    const job = await runMenu(drv, 'summarize-page', { pageUrl: url });
+    assert.equal(job.status, 'done', JSON.stringify(job.error ?? job.steps[0].error));
+    const again = (await waitFor(async () => { const x = await panelOf(drv); return x?.status === 'done' ? x : null; }, 10000, 'the panel')).rect;
+    assert.ok(Math.abs(again.left - to.left) <= 2 && Math.abs(again.top - to.top) <= 2, `remembered: ${JSON.stringify(again)}`);
+  } finally {
+    await drv.bg(({ api }) => api.storage.local.remove('panelPlace'));
   }
 }
 
