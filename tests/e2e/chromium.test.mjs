@@ -172,6 +172,20 @@ test('chromium: a page the extension cannot touch gets the results page instead'
   await results.close();
 });
 
+test('chromium: a selection the extension cannot read from the page, cut by the browser: the cut is said', { skip: skipModels }, async () => {
+  await drv.page.goto('chrome://version');
+  const opened = browser.ctx.waitForEvent('page', { timeout: 15000 });
+  const text = flows.longText(400).slice(0, 16384); // what a browser hands a menu click at most
+  assert.equal(text.length, 16384);
+  const job = await flows.runMenu(drv, 'summarize-selection', { selectionText: text });
+  assert.equal(job.status, 'done');
+  assert.deepEqual(job.source.cut, { by: 'browser', chars: 16384 });
+  const results = await opened;
+  await results.waitForSelector('.panel[data-status=done]');
+  assert.match(await results.locator('.panel').innerText(), /Only the first 16,384 characters of the selection were read/);
+  await results.close();
+});
+
 test('chromium: Stop in the results view cancels a long summarize; the engine goes on', { skip }, async () => {
   const r = await flows.checkCancel(drv, 'chromium', { mode: 'shared-flag', text: flows.longText(flows.CANCEL_SENTENCES) });
   console.log(`chromium: Stop clicked ${r.cancelled_after_ms} ms into a ${r.full_ms} ms summary; stopped ${r.stop_ms.toFixed(0)} ms after the click (shared-flag); ` +
