@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Exports a Hugging Face BERT-family folder to ONNX with torch.onnx, for the
 benchmark's peers (onnxruntime-node and onnxruntime-web): the same weights,
-computed by reference.py's PyTorch code, traced into a graph with inputs
+computed by tests/models/bert_reference.py's PyTorch code, traced into a graph with inputs
 input_ids and attention_mask ([batch, sequence], int64) and output
 embeddings (mean pooling, [batch, hidden]), opset 14.
 
@@ -12,8 +12,9 @@ import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import Encoder  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../models"))
+from bert_reference import Encoder  # noqa: E402
+from hf_reference import load  # noqa: E402
 
 
 class MeanPooled(torch.nn.Module):
@@ -28,7 +29,7 @@ class MeanPooled(torch.nn.Module):
 
 
 def main():
-    enc = Encoder(sys.argv[1])
+    enc = Encoder(*load(sys.argv[1]))
     ids = torch.randint(1000, 2000, (2, 16))
     mask = torch.ones_like(ids)
     torch.onnx.export(MeanPooled(enc), (ids, mask), sys.argv[2], opset_version=14,

@@ -5,8 +5,8 @@
 //   - GGUF files from them by the CLI's `sotto convert`, in f32, f16 and q8_0
 //   - token ids from Hugging Face's tokenizers (npm @anush008/tokenizers,
 //     the Rust library as a node binding)
-//   - reference outputs from reference.py, an independent PyTorch
-//     implementation of Hugging Face's modeling code
+//   - reference outputs from tests/models/bert_reference.py, an independent
+//     PyTorch implementation of Hugging Face's modeling code
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,8 +31,9 @@ export const MODELS = {
 
 function stamp() {
   const h = createHash('sha256');
-  for (const f of ['make_models.py', 'reference.py', 'fixtures.mjs'])
-    h.update(fs.readFileSync(path.join(here, f)));
+  for (const f of ['encoder/make_models.py', 'models/bert_reference.py', 'models/hf_reference.py',
+    'models/make_hf_model.py', 'encoder/fixtures.mjs'])
+    h.update(fs.readFileSync(path.join(root, 'tests', f)));
   h.update(fs.readFileSync(path.join(root, 'tests/tokenizers/vocabs.mjs')));
   return h.digest('hex');
 }
@@ -74,10 +75,10 @@ export async function hfEncode(name, text, pair) {
   return { ids: Array.from(e.getIds()), type_ids: Array.from(e.getTypeIds()) };
 }
 
-// reference.py on a list of requests ({ids, type_ids, pooling, normalize,
+// bert_reference.py on a list of requests ({ids, type_ids, pooling, normalize,
 // zero_shot}); one answer each.
 export function reference(name, requests) {
-  const res = execFileSync(PY, [path.join(here, 'reference.py'), path.join(dir, 'hf', name)],
+  const res = execFileSync(PY, [path.join(root, 'tests/models/bert_reference.py'), path.join(dir, 'hf', name)],
     { input: JSON.stringify(requests), maxBuffer: 1 << 28 });
   return JSON.parse(res);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Reference outputs of BERT-family encoders, computed with PyTorch from a
-Hugging Face model folder (config.json + model.safetensors), written here
+Hugging Face model folder (config.json + safetensors, read by
+hf_reference.load), written here
 independently of the engine and of Hugging Face's transformers (which is not
 installed) but following its modeling code operation by operation:
 
@@ -17,46 +18,23 @@ with the pad id, an attention mask, and (RoBERTa) position ids that skip the
 padding. The engine batches without padding; agreement shows both are the
 same computation.
 
-    /usr/bin/python3 tests/encoder/reference.py MODEL_DIR < requests.json
+    /usr/bin/python3 tests/models/bert_reference.py MODEL_DIR < requests.json
 
 requests.json: a list of {"ids": [[..], ..], "type_ids": [[..], ..] (optional),
 "pooling": "mean" | "cls", "normalize": true|false}; each answer has
 "embeddings" (pooled, per text), "logits" and "probs" (classifiers).
+hf_reference.py (the converter tests' reference) runs its encoders here.
 """
 import json
 import math
-import struct
 import sys
 
-import numpy as np
 import torch
+
+from hf_reference import load
 
 torch.set_grad_enabled(False)
 torch.manual_seed(0)
-
-DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None, "F64": np.float64}
-
-
-def read_safetensors(path):
-    """The safetensors format: u64 header length, JSON header, raw data."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n])
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        raw = blob[base + a:base + b]
-        if info["dtype"] == "BF16":
-            u = np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16
-            arr = u.view(np.float32)
-        else:
-            arr = np.frombuffer(raw, dtype=DTYPES[info["dtype"]])
-        out[name] = torch.from_numpy(arr.astype(np.float32).reshape(info["shape"]).copy())
-    return out
 
 
 def activation(name):
@@ -77,10 +55,9 @@ def activation(name):
 
 
 class Encoder:
-    def __init__(self, folder):
-        self.cfg = json.load(open(f"{folder}/config.json"))
-        self.w = read_safetensors(f"{folder}/model.safetensors")
-        c = self.cfg
+    def __init__(self, cfg, weights):
+        self.cfg, self.w = cfg, weights
+        c = cfg
         self.kind = c["model_type"]
         arch = (c.get("architectures") or [""])[0]
         self.classifier = arch.endswith("ForSequenceClassification")
@@ -228,7 +205,7 @@ def zero_shot(enc, logits, multi_label):
 
 
 def main():
-    enc = Encoder(sys.argv[1])
+    enc = Encoder(*load(sys.argv[1]))
     answers = []
     for r in json.load(sys.stdin):
         h, mask = enc.forward(r["ids"], r.get("type_ids"))
