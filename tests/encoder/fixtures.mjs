@@ -27,6 +27,7 @@ export const MODELS = {
   'xlmr-tiny': { base: true },
   'bert-cls': {}, 'bert-multilabel': {}, 'roberta-cls': {},
   'bert-nli': { nli: true }, 'distilbert-nli': { nli: true }, 'xlmr-nli': { nli: true },
+  'bert-bow': { bow: true }, // a bag of words with synonyms: summarize's sentence embeddings
 };
 
 function stamp() {
@@ -48,7 +49,7 @@ export function prepare(cli = nativeCli) {
     fs.mkdirSync(dir, { recursive: true });
     const vocabs = path.join(dir, 'vocabs');
     for (const v of ['bert-uncased', 'roberta', 'unigram']) makeVocab(vocabs, v);
-    execFileSync(PY, [path.join(here, 'make_models.py'), path.join(dir, 'hf'), vocabs],
+    execFileSync(PY, [path.join(here, 'make_models.py'), path.join(dir, 'hf'), vocabs, ...Object.keys(MODELS)],
       { stdio: 'inherit' });
     fs.writeFileSync(st, want);
   }

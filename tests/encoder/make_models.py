@@ -49,12 +49,24 @@ MODELS = {
                       pooling="mean"),
     "xlmr-nli": dict(kind="xlm-roberta", head=["entailment", "neutral", "contradiction"],
                      hidden=64, layers=2, heads=4, inter=128, act="gelu"),
+    # a bag of words that knows synonyms (summarize's sentence embeddings)
+    "bert-bow": dict(kind="bert", hidden=256, layers=1, heads=4, inter=64, act="gelu",
+                     pooling="mean", bow=True),
     # benchmark shapes (tests/bench/encoder.mjs): all-MiniLM-L6-v2 and bert-base
     "bench-minilm": dict(kind="bert", hidden=384, layers=6, heads=12, inter=1536, act="gelu",
                          pooling="mean"),
     "bench-bert-base": dict(kind="bert", hidden=768, layers=12, heads=12, inter=3072,
                             act="gelu", pooling="mean"),
 }
+
+# Words the bag-of-words model gives one vector (each a whole token of
+# bert-base-uncased's vocabulary).
+SYNONYMS = [("big", "large"), ("buy", "purchase"), ("fast", "quick"), ("city", "town"),
+            ("film", "movie"), ("shop", "store"), ("sea", "ocean"), ("road", "street"),
+            ("price", "cost"), ("children", "kids"), ("rich", "wealthy"), ("car", "vehicle")]
+
+FUNCTION_WORDS = ["the", "a", "an", "of", "in", "on", "at", "by", "and", "to", "is", "for",
+                  "from", "can", "many", "every", "about", "near", "before", "was", "."]
 
 CLASS_NAMES = {"bert": "Bert", "distilbert": "DistilBert", "roberta": "Roberta",
                "xlm-roberta": "XLMRoberta"}
@@ -119,6 +131,31 @@ class Weights:
         self.t[name + ".bias"] = self.normal((n,), 0.1)
 
 
+def bag_of_words(t, tj, H):
+    """Weights that make the encoder a bag of words: every linear layer and
+    the positions zero and the norms plain, so each token's last hidden
+    state is the layer norm of its own embedding, and mean pooling averages
+    them. Tokens get random +-1 vectors, a synonym the vector of its word,
+    special tokens and a few function words zero (they drop out of the
+    mean's direction), as TF-IDF weighs them."""
+    g = torch.Generator().manual_seed(7)
+    for k in t:
+        if k.endswith(".bias") or "position_embeddings" in k or "token_type" in k or (
+                k.endswith(".weight") and "LayerNorm" not in k and "word_embeddings" not in k):
+            t[k] = torch.zeros_like(t[k])
+        elif "LayerNorm.weight" in k:
+            t[k] = torch.ones_like(t[k])
+    vocab = tj["model"]["vocab"]
+    words = torch.randint(0, 2, (len(t["embeddings.word_embeddings.weight"]), H), generator=g) * 2.0 - 1
+    for a, b in SYNONYMS:
+        words[vocab[b]] = words[vocab[a]]
+    for tok in tj["added_tokens"]:
+        words[tok["id"]] = 0
+    for word in FUNCTION_WORDS:
+        words[vocab[word]] = 0
+    t["embeddings.word_embeddings.weight"] = words
+
+
 def make(name, spec, outdir, vocabs):
     kind = spec["kind"]
     tj, tcfg, n_vocab, pad = tokenizer(vocabs, kind)
@@ -152,6 +189,8 @@ def make(name, spec, outdir, vocabs):
             w.norm(p + "output.LayerNorm", H)
     if kind == "bert" or (roberta and not head):
         w.linear("pooler.dense", H, H)  # BertModel / RobertaModel keep their pooler
+    if spec.get("bow"):
+        bag_of_words(w.t, tj, H)
     tensors = w.t
     if head:
         tensors = {PREFIX[kind] + k: v for k, v in w.t.items()}

@@ -18,6 +18,9 @@
  *   2. TF-IDF sentence vectors, sentences being the documents;
  *   3. the cosine similarity of every pair of sentences: one matrix product
  *      X X^T through XNNPACK on the context's thread pool;
+ *      With an embedding model (options.embed), the ranking's graph is
+ *      made of the candidates' sentence vectors instead: their cosine
+ *      similarities, negative ones cut to zero (continuous LexRank);
  *   4. PageRank on that weighted graph with a lead prior in the teleport
  *      vector: news and most articles put their point first. The random walk
  *      follows similarity half of the time (damping 0.5) and restarts at
@@ -49,7 +52,9 @@
  * Determinism: native and wasm pick the same sentences. Vector weights are
  * quantised to multiples of 1/2048 before the product, so every dot product
  * is a sum of non-negative integers below 2^24, exact in f32 whatever order
- * the kernel adds them in; the rest is plain C in double.
+ * the kernel adds them in; the rest is plain C in double. (Sentence
+ * embeddings are computed in float by each build's own kernels: with them,
+ * builds agree unless two sentences tie to the last bits.)
  */
 #include <math.h>
 #include <stdlib.h>
@@ -494,6 +499,46 @@ done:
   return rc;
 }
 
+/* The ranking graph from sentence vectors (options.embed): the cosine
+ * similarities of the candidates' vectors, negative ones cut to zero,
+ * diagonal zero, in sim[m x m]. */
+static int embedding_similarities(pthreadpool_t pool, const summarizer *S, const char *text,
+                                  const long *cand, long m, const sotto_extractive_options *opts,
+                                  float *sim, sotto_error *err) {
+  size_t d = (size_t)opts->embed_dim;
+  sotto_span *spans = malloc((size_t)m * sizeof *spans);
+  /* XNNPACK's kernels may read (never write) XNN_EXTRA_BYTES past an input */
+  float *v = malloc(((size_t)m * d) * sizeof *v + XNN_EXTRA_BYTES);
+  sotto_linear *l = NULL;
+  int rc = -1;
+  if (!spans || !v) {
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+    goto done;
+  }
+  for (long c = 0; c < m; c++) spans[c] = S->spans[cand[c]];
+  if (opts->embed(opts->embed_user, text, spans, m, v, err) != 0) goto done;
+  for (long c = 0; c < m; c++) { /* unit length */
+    float *x = v + (size_t)c * d;
+    double n2 = 0;
+    for (size_t k = 0; k < d; k++) n2 += (double)x[k] * x[k];
+    double inv = n2 > 0 ? 1 / sqrt(n2) : 0;
+    for (size_t k = 0; k < d; k++) x[k] = (float)(x[k] * inv);
+  }
+  /* sim = V V^T, V in the fully-connected weight layout as in similarities() */
+  if (!(l = sotto_linear_create(v, NULL, d, (size_t)m, err)) ||
+      sotto_linear_run(l, pool, v, (size_t)m, sim, err) != 0)
+    goto done;
+  for (long a = 0; a < m; a++) {
+    float *row = sim + (size_t)a * (size_t)m;
+    for (long b = 0; b < m; b++) row[b] = a == b || !(row[b] > 0) ? 0.0f : row[b];
+  }
+  rc = 0;
+done:
+  sotto_linear_destroy(l);
+  free(spans), free(v);
+  return rc;
+}
+
 /* The restart weights of the random walk: the lead prior, fading with the
  * length of the text, and a lead for the opening of each section under a
  * heading. */
@@ -637,7 +682,7 @@ int sotto_extractive_summarize(pthreadpool_t pool, const sotto_document *doc,
   memset(out, 0, sizeof *out);
   double *idf = NULL, *norm = NULL, *score = NULL, *teleport = NULL;
   long *cand = NULL, *pick = NULL, *section = NULL, m = 0;
-  float *sim = NULL;
+  float *sim = NULL, *esim = NULL;
   int rc = -1, count = opts->count;
   size_t len = doc->len;
   if (analyse(&S, doc, st, err) != 0) goto done;
@@ -667,10 +712,14 @@ int sotto_extractive_summarize(pthreadpool_t pool, const sotto_document *doc,
   pick = malloc((size_t)(count < m ? count : m) * sizeof *pick);
   if (!sim || !score || !teleport || !section || !pick) goto oom;
   if (similarities(pool, &S, cand, m, idf, norm, sim, err) != 0) goto done;
+  if (opts->embed && m > 1) {
+    if (!(esim = malloc((size_t)m * (size_t)m * sizeof *esim))) goto oom;
+    if (embedding_similarities(pool, &S, doc->text, cand, m, opts, esim, err) != 0) goto done;
+  }
   if (progress(st, len, 0.7, "similarity")) goto done;
   coverage_sections(&S, cand, m, count, section);
   lead_prior(&S, cand, m, teleport);
-  lexrank(sim, teleport, m, score);
+  lexrank(esim ? esim : sim, teleport, m, score);
 
   double best = 0;
   for (long c = 0; c < m; c++) {
@@ -696,7 +745,7 @@ oom:
   sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
 done:
   summarizer_free(&S);
-  free(idf), free(norm), free(cand), free(pick), free(sim), free(score), free(teleport);
+  free(idf), free(norm), free(cand), free(pick), free(sim), free(esim), free(score), free(teleport);
   free(section);
   return rc;
 }

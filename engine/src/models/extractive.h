@@ -43,9 +43,21 @@ typedef struct sotto_document {
   size_t n_blocks;           /* one SOTTO_BLOCK_TEXT block */
 } sotto_document;
 
+/* Sentence vectors from an embedding model: writes n vectors of the
+ * options' embed_dim floats, one for each span of text. Returns 0, or -1
+ * with *err set. */
+typedef int (*sotto_extractive_embed_fn)(void *user, const char *text, const sotto_span *spans,
+                                         long n, float *vectors, sotto_error *err);
+
 typedef struct sotto_extractive_options {
   int count;             /* sentences wanted */
   int headline;          /* one short sentence: long ones are discounted */
+  /* Optional: centrality from sentence embeddings. The candidates' vectors
+   * replace the TF-IDF similarities in the ranking (LexRank); TF-IDF still
+   * keeps near-repeats out of the choice. */
+  sotto_extractive_embed_fn embed;
+  void *embed_user;
+  int embed_dim;
 } sotto_extractive_options;
 
 typedef struct sotto_extractive_pick {

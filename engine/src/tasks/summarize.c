@@ -17,10 +17,17 @@
  * never chosen, nor are captions, cells, code and notes. The model is the
  * extractive summarizer (models/extractive.c); texts over 8 MiB are
  * refused.
+ *
+ * "embedding_model" names a loaded BERT-family embedding model whose
+ * sentence vectors rank the sentences instead of TF-IDF's; without the
+ * field, the engine's default embedding model (sotto_model_default("embed"))
+ * is used when it is loaded, and false turns embeddings off. The reply
+ * then names it: "embedding_model":"all-minilm-l6-v2".
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/bert.h"
 #include "models/extractive.h"
 #include "models/llama.h"
 #include "tasks.h"
@@ -69,6 +76,72 @@ static char *join(const char *text, const sotto_extractive_result *res, int with
     free(s);
   }
   return summary;
+}
+
+/* Sentence vectors for the summarizer from an embedding model
+ * (sotto_extractive_embed_fn): the model's own pooling, unit length. */
+typedef struct {
+  sotto_bert *bert;
+  pthreadpool_t pool;
+  sotto_stream *st;
+} sentence_embedder;
+
+static int embed_sentences(void *user, const char *text, const sotto_span *spans, long n,
+                           float *vectors, sotto_error *err) {
+  sentence_embedder *e = user;
+  char **texts = calloc((size_t)n, sizeof *texts);
+  int rc = -1;
+  if (!texts) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+  for (long i = 0; i < n; i++) {
+    size_t len;
+    if (!(texts[i] = sotto_text_clean_sentence(text + spans[i].start,
+                                               spans[i].end - spans[i].start, &len))) {
+      sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+      goto done;
+    }
+  }
+  /* The encoder checks for cancellation but reports no progress of its
+   * own: summarize's stages are the request's progress. */
+  sotto_stream quiet = e->st ? *e->st : (sotto_stream){0};
+  quiet.partials = 0;
+  rc = sotto_bert_embed(e->bert, e->pool, &quiet, (const char *const *)texts, (int)n,
+                        sotto_bert_info_of(e->bert)->pooling, 1, vectors, NULL, err);
+  if (e->st) e->st->cancelled |= quiet.cancelled;
+done:
+  for (long i = 0; i < n; i++) free(texts[i]);
+  free(texts);
+  return rc;
+}
+
+/* The embedding model of a request: "embedding_model" (an id, or false for
+ * none), else the default embedding model when it is loaded. *id gets its
+ * id; NULL (no error) when there is none. */
+static sotto_bert *embedding_model(sotto_context *ctx, const cJSON *req, const char **id,
+                                   sotto_error *err) {
+  const cJSON *f = cJSON_GetObjectItem(req, "embedding_model");
+  *id = NULL;
+  if (!f) {
+    *id = sotto_model_default("embed");
+    sotto_model *m = sotto_model_find(ctx, *id);
+    if (!m || strcmp(m->arch, "bert") != 0 || sotto_bert_info_of(m->impl)->n_labels ||
+        !sotto_bert_tokenizer(m->impl))
+      *id = NULL;
+    return *id ? sotto_model_find(ctx, *id)->impl : NULL;
+  }
+  if (cJSON_IsFalse(f) || cJSON_IsNull(f)) return NULL;
+  if (!cJSON_IsString(f)) {
+    sotto_error_set(err, SOTTO_BAD_REQUEST, "\"embedding_model\" is a model id or false");
+    return NULL;
+  }
+  sotto_bert *b = sotto_task_bert(ctx, f->valuestring, err);
+  if (b && (sotto_bert_info_of(b)->n_labels || !sotto_bert_tokenizer(b))) {
+    sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL,
+                    "model \"%.100s\" is not an embedding model with a tokenizer",
+                    f->valuestring);
+    return NULL;
+  }
+  *id = f->valuestring;
+  return b;
 }
 
 /* The document of a request: "text", or "blocks" joined into one text (a
@@ -161,12 +234,21 @@ cJSON *sotto_task_summarize(sotto_context *ctx, const cJSON *req, sotto_stream *
     out = sotto_task_summarize_llm(ctx, lm, model, req, st, style, length, doc.text, doc.len, err);
     goto done;
   }
-  sotto_extractive_options opts = {sentence_counts[style][length], style == STYLE_HEADLINE};
+  sotto_extractive_options opts = {.count = sentence_counts[style][length],
+                                   .headline = style == STYLE_HEADLINE};
+  const char *embedder_id;
+  sentence_embedder embedder = {embedding_model(ctx, req, &embedder_id, err), ctx->pool, st};
+  if (err->status) goto done;
+  if (embedder.bert) {
+    opts.embed = embed_sentences, opts.embed_user = &embedder;
+    opts.embed_dim = sotto_bert_info_of(embedder.bert)->n_embd;
+  }
   if (sotto_extractive_summarize(ctx->pool, &doc, &opts, st, &res, err) != 0) goto done;
   out = cJSON_CreateObject();
   cJSON_AddStringToObject(out, "style", styles[style]);
   cJSON_AddStringToObject(out, "length", lengths[length]);
   cJSON_AddStringToObject(out, "model", "extractive");
+  if (embedder_id) cJSON_AddStringToObject(out, "embedding_model", embedder_id);
   cJSON_AddNumberToObject(out, "input_sentences", (double)res.n_sentences);
   cJSON_AddNumberToObject(out, "input_sections", (double)res.n_sections);
   cJSON *sentences = cJSON_AddArrayToObject(out, "sentences");
