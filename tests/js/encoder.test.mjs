@@ -25,6 +25,10 @@ const TOL = { f32: 1e-4, f16: 2e-3, q8_0: 8e-2 };
 // to the order of float additions, and on the int8 path an activation that
 // rounds to the other side now and then (measured at most 1.3e-3).
 const AGREE = { f32: 1e-5, f16: 1e-5, q8_0: 5e-3 };
+// Label probabilities: native's and wasm's int8 kernels round a few
+// activations differently, and a classifier's logits pass that on (measured
+// at most 1.4e-2 between native and wasm, q8_0).
+const AGREE_PROBS = { f32: 1e-5, f16: 1e-5, q8_0: 3e-2 };
 const HYPOTHESIS = 'This text is about {}.';
 const LABELS = ['sports', 'politics', 'cooking', 'music'];
 
@@ -163,7 +167,8 @@ test('classifiers: label probabilities match PyTorch (texts, pairs, multi-label)
         const got = r.map((x) => probsOf(x.result, labels));
         first ??= got;
         const agree = maxDiff(got, first);
-        assert.ok(agree <= AGREE[type], `${what}: ${agree.toExponential(1)} from ${runners[0].name}`);
+        t.diagnostic(`${what}: max |diff| from ${runners[0].name} ${agree.toExponential(1)}`);
+        assert.ok(agree <= AGREE_PROBS[type], `${what}: ${agree.toExponential(1)} from ${runners[0].name}`);
       }
     }
     if (config(name).problem_type === 'multi_label_classification') {
@@ -195,7 +200,8 @@ test('zero-shot labels match the zero-shot pipeline formula (single and multi-la
         const got = r.map((x) => probsOf(x.result, LABELS));
         first ??= got;
         const agree = maxDiff(got, first);
-        assert.ok(agree <= AGREE[type], `${what}: ${agree.toExponential(1)} from ${runners[0].name}`);
+        t.diagnostic(`${what}: max |diff| from ${runners[0].name} ${agree.toExponential(1)}`);
+        assert.ok(agree <= AGREE_PROBS[type], `${what}: ${agree.toExponential(1)} from ${runners[0].name}`);
       }
     }
   }
