@@ -23,7 +23,6 @@ same computation.
 requests.json: a list of {"ids": [[..], ..], "type_ids": [[..], ..] (optional),
 "pooling": "mean" | "cls", "normalize": true|false}; each answer has
 "embeddings" (pooled, per text), "logits" and "probs" (classifiers).
-hf_reference.py (the converter tests' reference) runs its encoders here.
 """
 import json
 import math
