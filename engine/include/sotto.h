@@ -188,9 +188,7 @@ sotto_status sotto_model_estimate(const void *data, size_t size, uint64_t file_s
                                   sotto_error *err);
 
 /* The model a task uses when a request names none: "summarize" ->
- * "extractive", "language" -> "lid176", "sentiment" -> "sentiment-en",
- * "embed" -> "all-minilm-l6-v2" (summarize ranks sentences with it when it
- * is loaded);
+ * "extractive", "language" -> "lid176", "sentiment" -> "sentiment-en";
  * NULL for a task the engine does not know. This is the one table of
  * defaults: "capabilities" publishes it as "defaults", the native host and
  * the CLI load these ids, and the extension uses them unless the user chose

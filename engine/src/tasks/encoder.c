@@ -7,10 +7,9 @@
  *   -> {"model":"minilm","dim":384,"pooling":"mean","normalize":true,
  *       "embeddings":[[..],[..]]}
  *
- * embed: "model" defaults to the engine's default embedding model
- * (sotto_model_default("embed")); "text" (one string) may stand for
- * "texts", and "ids" ([[101, .., 102], ..]: token ids with their special
- * tokens, each within the model's window) for pre-tokenized texts. "pooling" defaults to the model's own
+ * embed: "text" (one string) may stand for "texts", and "ids" ([[101, ..,
+ * 102], ..]: token ids with their special tokens, each within the model's
+ * window) for pre-tokenized texts. "pooling" defaults to the model's own
  * (mean unless its file says cls), "normalize" to true. Values are printed
  * with 7 significant digits (a float's precision).
  *
@@ -127,7 +126,7 @@ done:
 cJSON *sotto_task_embed(sotto_context *ctx, const cJSON *req, sotto_stream *st,
                         sotto_error *err) {
   static const char *const poolings[] = {"mean", "cls"};
-  const char *id = sotto_json_str(req, "model", sotto_model_default("embed"), err);
+  const char *id = sotto_json_str(req, "model", NULL, err);
   const char *text = sotto_json_str(req, "text", NULL, err);
   int normalize = sotto_json_bool(req, "normalize", 1, err);
   int pooling = sotto_json_enum(req, "pooling", poolings, 2, -1, err);

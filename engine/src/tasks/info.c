@@ -19,7 +19,6 @@ static const sotto_task_default defaults[] = {
     {"summarize", "summarize", "extractive"},
     {"language", "classify", "lid176"},
     {"sentiment", "classify", "sentiment-en"},
-    {"embed", "embed", "all-minilm-l6-v2"}, /* also ranks sentences for summarize */
 };
 
 const sotto_task_default *sotto_task_default_find(const char *task) {

@@ -19,10 +19,9 @@
  * refused.
  *
  * "embedding_model" names a loaded BERT-family embedding model whose
- * sentence vectors rank the sentences instead of TF-IDF's; without the
- * field, the engine's default embedding model (sotto_model_default("embed"))
- * is used when it is loaded, and false turns embeddings off. The reply
- * then names it: "embedding_model":"all-minilm-l6-v2".
+ * sentence vectors rank the sentences instead of TF-IDF's (false or null:
+ * none, as without the field). The reply then names it:
+ * "embedding_model":"minilm".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -113,22 +112,14 @@ done:
   return rc;
 }
 
-/* The embedding model of a request: "embedding_model" (an id, or false for
- * none), else the default embedding model when it is loaded. *id gets its
- * id; NULL (no error) when there is none. */
+/* The embedding model of a request: "embedding_model" (an id; false, null
+ * or no field for none). *id gets its id; NULL (no error) when there is
+ * none. */
 static sotto_bert *embedding_model(sotto_context *ctx, const cJSON *req, const char **id,
                                    sotto_error *err) {
   const cJSON *f = cJSON_GetObjectItem(req, "embedding_model");
   *id = NULL;
-  if (!f) {
-    *id = sotto_model_default("embed");
-    sotto_model *m = sotto_model_find(ctx, *id);
-    if (!m || strcmp(m->arch, "bert") != 0 || sotto_bert_info_of(m->impl)->n_labels ||
-        !sotto_bert_tokenizer(m->impl))
-      *id = NULL;
-    return *id ? sotto_model_find(ctx, *id)->impl : NULL;
-  }
-  if (cJSON_IsFalse(f) || cJSON_IsNull(f)) return NULL;
+  if (!f || cJSON_IsFalse(f) || cJSON_IsNull(f)) return NULL;
   if (!cJSON_IsString(f)) {
     sotto_error_set(err, SOTTO_BAD_REQUEST, "\"embedding_model\" is a model id or false");
     return NULL;
