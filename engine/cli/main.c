@@ -126,6 +126,17 @@ static int print_response(char *out) {
   return failed;
 }
 
+/* Runs req (taken) with its partials to on_partial; the reply, or NULL
+ * when out of memory. */
+static char *run(sotto_context *ctx, cJSON *req, sotto_stream_fn on_partial) {
+  char *json = cJSON_PrintUnformatted(req);
+  cJSON_Delete(req);
+  if (!json) return NULL;
+  char *out = sotto_request_stream(ctx, json, on_partial, NULL);
+  cJSON_free(json);
+  return out;
+}
+
 /* Prints a failure as the engine replies with one. */
 static void print_error(const sotto_error *err) {
   cJSON *r = cJSON_CreateObject(), *e = cJSON_CreateObject();
@@ -196,15 +207,7 @@ static int request_with_text(sotto_context *ctx, cJSON *req, const char *path) {
   }
   cJSON_AddStringToObject(req, "text", text);
   free(text);
-  char *json = cJSON_PrintUnformatted(req);
-  cJSON_Delete(req);
-  if (!json) {
-    fputs("sotto: out of memory\n", stderr);
-    return 1;
-  }
-  int rc = print_response(sotto_request_stream(ctx, json, print_partial, NULL));
-  cJSON_free(json);
-  return rc;
+  return print_response(run(ctx, req, print_partial));
 }
 
 /* sotto summarize [--style S] [--length L] FILE|-: one "summarize" request.
@@ -365,15 +368,7 @@ static int embed(sotto_context *ctx, int argc, char **argv) {
     if (strspn(line, " \t\r") != strlen(line)) cJSON_AddItemToArray(texts, cJSON_CreateString(line));
   }
   free(text);
-  char *json = cJSON_PrintUnformatted(req);
-  cJSON_Delete(req);
-  if (!json) {
-    fputs("sotto: out of memory\n", stderr);
-    return 1;
-  }
-  int rc = print_response(sotto_request_stream(ctx, json, print_partial, NULL));
-  cJSON_free(json);
-  return rc;
+  return print_response(run(ctx, req, print_partial));
 }
 
 /* ---- convert ---- */
@@ -542,10 +537,7 @@ static int generate(sotto_context *ctx, int argc, char **argv) {
     cJSON_AddStringToObject(req, "prompt", prompt);
   }
   free(prompt);
-  char *s = cJSON_PrintUnformatted(req);
-  cJSON_Delete(req);
-  char *out = sotto_request_stream(ctx, s, json ? print_partial : print_text, NULL);
-  cJSON_free(s);
+  char *out = run(ctx, req, json ? print_partial : print_text);
   if (json) return print_response(out);
   cJSON *r = cJSON_Parse(out);
   const cJSON *res = cJSON_GetObjectItemCaseSensitive(r, "result");

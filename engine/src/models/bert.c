@@ -452,30 +452,7 @@ static int32_t *encode(const sotto_tokenizer *tok, const char *text, int add_spe
                     "the model file has no tokenizer: give token ids (\"ids\")");
     return NULL;
   }
-  size_t len = strlen(text);
-  int64_t cap = (int64_t)len + 8;
-  int32_t *ids = malloc((size_t)cap * sizeof *ids);
-  if (!ids) {
-    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
-    return NULL;
-  }
-  int64_t got = sotto_tokenizer_encode(tok, text, len, add_special, 0, ids, cap, err);
-  if (got > cap) {
-    int32_t *more = realloc(ids, (size_t)got * sizeof *ids);
-    if (!more) {
-      free(ids);
-      sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
-      return NULL;
-    }
-    ids = more;
-    got = sotto_tokenizer_encode(tok, text, len, add_special, 0, ids, got, err);
-  }
-  if (got < 0) {
-    free(ids);
-    return NULL;
-  }
-  *n = got;
-  return ids;
+  return sotto_tokenizer_encode_alloc(tok, text, strlen(text), add_special, 0, n, err);
 }
 
 /* Learns the tokenizer's framing of a text and of a pair from probe

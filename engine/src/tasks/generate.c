@@ -76,28 +76,9 @@ static int32_t *read_ids(const cJSON *arr, const sotto_lm *lm, int32_t *n, sotto
 
 int32_t *sotto_task_lm_encode(const sotto_lm *lm, const char *text, size_t len, int add_special,
                               int parse_special, int32_t *n, sotto_error *err) {
-  int64_t cap = (int64_t)len + 8;
-  int32_t *ids = malloc((size_t)cap * sizeof *ids);
-  if (!ids) {
-    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
-    return NULL;
-  }
-  int64_t got = sotto_tokenizer_encode(lm->tok, text, len, add_special, parse_special, ids, cap, err);
-  if (got > cap) {
-    int32_t *more = realloc(ids, (size_t)got * sizeof *ids);
-    if (!more) {
-      free(ids);
-      sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
-      return NULL;
-    }
-    ids = more;
-    got = sotto_tokenizer_encode(lm->tok, text, len, add_special, parse_special, ids, got, err);
-  }
-  if (got < 0) {
-    free(ids);
-    return NULL;
-  }
-  *n = (int32_t)got;
+  int64_t got;
+  int32_t *ids = sotto_tokenizer_encode_alloc(lm->tok, text, len, add_special, parse_special, &got, err);
+  if (ids) *n = (int32_t)got;
   return ids;
 }
 

@@ -464,6 +464,32 @@ int64_t sotto_tokenizer_encode(const sotto_tokenizer *t, const char *text, size_
   return encode_framed(t, text, len, NULL, 0, add_special, parse_special, 0, ids, NULL, cap, err);
 }
 
+int32_t *sotto_tokenizer_encode_alloc(const sotto_tokenizer *t, const char *text, size_t len,
+                                      int add_special, int parse_special, int64_t *n,
+                                      sotto_error *err) {
+  int64_t cap = (int64_t)len + 8, got = -1;
+  int32_t *ids = NULL;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    int32_t *more = realloc(ids, (size_t)cap * sizeof *ids);
+    if (!more) {
+      sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+      got = -1;
+      break;
+    }
+    ids = more;
+    got = sotto_tokenizer_encode(t, text, len, add_special, parse_special, ids, cap, err);
+    if (got <= cap) break;
+    cap = got;
+  }
+  if (got < 0 || got > cap) {
+    if (got > cap) sotto_error_set(err, SOTTO_INTERNAL, "the tokenizer's length changed between calls");
+    free(ids);
+    return NULL;
+  }
+  *n = got;
+  return ids;
+}
+
 int64_t sotto_tokenizer_encode_pair(const sotto_tokenizer *t, const char *a, size_t a_len,
                                     const char *b, size_t b_len, int64_t max_len, int32_t *ids,
                                     int32_t *type_ids, int64_t cap, sotto_error *err) {

@@ -57,6 +57,12 @@ int64_t sotto_tokenizer_encode(const sotto_tokenizer *t, const char *text, size_
                                int add_special, int parse_special, int32_t *ids, int64_t cap,
                                sotto_error *err);
 
+/* sotto_tokenizer_encode into an array it allocates (free() it): the
+ * whole encoding, its length in *n; NULL with *err set. */
+int32_t *sotto_tokenizer_encode_alloc(const sotto_tokenizer *t, const char *text, size_t len,
+                                      int add_special, int parse_special, int64_t *n,
+                                      sotto_error *err);
+
 /* A text pair for cross-encoders and NLI (BERT: [CLS] a [SEP] b [SEP];
  * RoBERTa: <s> a </s></s> b </s>), truncated to max_len ids as Hugging
  * Face's "longest_first" strategy does (0 = no limit). type_ids (may be
