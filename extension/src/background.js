@@ -37,9 +37,10 @@ const PLANS = {
     { task: 'sentiment', title: 'Sentiment', top_k: 2 }],
 };
 
-// A label set's menu item: "Classify: Topic", zero-shot over its labels.
+// A label set's menu item, under "sotto" like the others: "Classify: Topic",
+// zero-shot over its labels.
 function labelMenus(settings) {
-  return settings.labelSets.map((set, i) => ({ id: `${LABELS_MENU}${i}`, title: `Classify: ${set.name}`, contexts: ['selection'] }));
+  return settings.labelSets.map((set, i) => ({ id: `${LABELS_MENU}${i}`, parentId: 'sotto', title: `Classify: ${set.name}`, contexts: ['selection'] }));
 }
 function planFor(menuItemId, settings) {
   if (menuItemId?.startsWith(LABELS_MENU)) {

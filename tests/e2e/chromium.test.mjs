@@ -37,6 +37,19 @@ after(async () => {
 test('chromium: the context menu items exist', { skip }, async () => {
   // The background creates them at every start; wait until it has.
   await drv.bg(({ sotto }) => sotto.menusReady);
+  // a label set's entry joins them under "sotto" (update fails for an id that does not exist)
+  const exists = (id) => drv.bg(({ api }, id) => new Promise((resolve) => {
+    api.contextMenus.update(id, {}, () => resolve(!api.runtime.lastError));
+  }), id);
+  await flows.setSettings(drv, { labelSets: [{ name: 'Topic', labels: ['sports', 'science'] }] });
+  try {
+    await waitFor(() => exists('classify-labels:0'), 10000, 'the label set\'s menu entry');
+    await drv.bg(({ sotto }) => sotto.menusReady);
+  } finally {
+    await flows.setSettings(drv, { labelSets: [] });
+  }
+  await waitFor(async () => !(await exists('classify-labels:0')), 10000, 'the entry removed');
+  await drv.bg(({ sotto }) => sotto.menusReady); // made again without it
   const titles = await drv.bg(({ api }) => new Promise((resolve) => {
     // Chromium has no getAll for menus; creating an existing id fails, which proves it exists.
     const ids = ['sotto', 'summarize-selection', 'summarize-page', 'classify-selection'];

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { firefoxDriver, startServer, FIREFOX, dist, tmpdir } from './helpers.mjs';
+import { firefoxDriver, startServer, waitFor, FIREFOX, dist, tmpdir } from './helpers.mjs';
 import * as flows from './flows.mjs';
 import * as reading from './reading.mjs';
 
@@ -47,6 +47,17 @@ test('firefox: the context menu items exist', { skip }, async () => {
     return found;
   });
   assert.deepEqual(ids.sort(), ['classify-selection', 'sotto', 'summarize-page', 'summarize-selection']);
+  // a label set's entry joins them under "sotto"
+  const entry = () => drv.bg(({ api }) => api.contextMenus.update('classify-labels:0', {}).then(() => true, () => false));
+  await flows.setSettings(drv, { labelSets: [{ name: 'Topic', labels: ['sports', 'science'] }] });
+  try {
+    await waitFor(() => entry(), 10000, 'the label set\'s menu entry');
+    await drv.bg(({ sotto }) => sotto.menusReady);
+  } finally {
+    await flows.setSettings(drv, { labelSets: [] });
+  }
+  await waitFor(async () => !(await entry()), 10000, 'the entry removed');
+  await drv.bg(({ sotto }) => sotto.menusReady); // made again without it
 });
 
 test('firefox: summarize page, cold, in the browser (background page worker)', { skip: skipModels }, async () => {
