@@ -30,16 +30,6 @@ const dir = path.join(out, 'bench-models/encoder');
 const SEQ = 128;
 const SHAPES = { minilm: { model: 'bench-minilm', runs: 21 }, 'bert-base': { model: 'bench-bert-base', runs: 9 } };
 
-// onnxruntime-web with 2 threads, in a child process of this script.
-if (process.argv[2] === '--ort-web-child') {
-  const ort = require('onnxruntime-web');
-  ort.env.wasm.numThreads = Number(process.argv[3]);
-  const session = await ort.InferenceSession.create(process.argv[4], { executionProviders: ['wasm'] });
-  process.on('message', async (ids) => process.send(await ortRun(ort, session, ids)));
-  process.on('disconnect', () => process.exit(0));
-} else {
-  await main();
-}
 
 function prepare(model) {
   const hf = path.join(dir, 'hf', model);
@@ -205,4 +195,15 @@ async function main() {
   }
   console.log(`\nTargets: native / ORT-node at most 0.90 (1 and 2 threads); wasm / ORT-web at most 0.67 (1 thread). Load average at the end ${load()}.`);
   process.exit(0);
+}
+
+// onnxruntime-web with 2 threads, in a child process of this script.
+if (process.argv[2] === '--ort-web-child') {
+  const ort = require('onnxruntime-web');
+  ort.env.wasm.numThreads = Number(process.argv[3]);
+  const session = await ort.InferenceSession.create(process.argv[4], { executionProviders: ['wasm'] });
+  process.on('message', async (ids) => process.send(await ortRun(ort, session, ids)));
+  process.on('disconnect', () => process.exit(0));
+} else {
+  await main();
 }
