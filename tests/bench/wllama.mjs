@@ -1,0 +1,103 @@
+// @wllama/wllama (llama.cpp compiled to wasm) as the browser peer of sotto's
+// wasm engine: it runs only in a browser, so this serves its files and a GGUF
+// from 127.0.0.1 (with the COOP/COEP headers its threaded build needs) to
+// Debian's Chromium, headless through playwright-core, and reads llama.cpp's
+// own timings (prompt_per_second, predicted_per_second) from its replies.
+// Used by tests/bench/llm.mjs.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { root } from '../js/helpers.mjs';
+
+const esm = path.join(root, 'node_modules/@wllama/wllama/esm');
+
+const page = `<!doctype html><meta charset="utf-8"><script type="module">
+import { Wllama } from '/wllama/index.js';
+window.bench = async (threads, prompt, decodePrompt, decode, ban) => {
+  const w = new Wllama({ default: '/wllama/wasm/wllama.wasm' }, window.wllamaConfig);
+  const blob = await (await fetch('/model.gguf')).blob();
+  await w.loadModel([blob], { n_ctx: 1024, n_batch: 512, n_threads: threads });
+  const logit_bias = Object.fromEntries(ban.map((id) => [id, -1000]));
+  const ask = (p, n) => w.createCompletion({ prompt: p, max_tokens: n, temperature: 0, ignore_eos: true, cache_prompt: false, logit_bias });
+  const pre = await ask(prompt, 1);
+  const dec = await ask(decodePrompt, decode);
+  const out = { threads: w.getNumThreads(), multithread: w.isMultithread(),
+    prompt_n: pre.timings.prompt_n, prefill_tok_s: pre.timings.prompt_per_second,
+    decode_n: dec.timings.predicted_n, decode_tok_s: dec.timings.predicted_per_second };
+  await w.exit();
+  return out;
+};
+window.wllamaConfig = location.hash === '#debug' ? {} : { suppressNativeLog: true, logger: { debug() {}, log() {}, warn() {}, error: console.error } };
+window.ready = true;
+</script>`;
+
+function serve(file) {
+  const server = http.createServer((req, res) => {
+    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+    const url = new URL(req.url, 'http://x').pathname;
+    let f, type;
+    if (url === '/') return res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }).end(page);
+    if (url === '/model.gguf') f = file, type = 'application/octet-stream';
+    else if (url.startsWith('/wllama/')) {
+      f = path.join(esm, path.normalize(url.slice('/wllama/'.length)).replace(/^(\.\.[/\\])+/, ''));
+      type = f.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+    }
+    if (!f || !fs.existsSync(f)) return res.writeHead(404, headers).end();
+    res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': fs.statSync(f).size });
+    fs.createReadStream(f).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+// The ids of a byte-level BPE vocabulary (tokenizer.json) whose bytes are not
+// whole UTF-8 characters. A random-weight model picks such fragments, and
+// wllama fails on a reply whose text ends in a broken character, so they are
+// biased away (a table of ~1,500 entries applied per token: no measurable cost).
+export function fragmentIds(tokenizerJson) {
+  const vocab = JSON.parse(fs.readFileSync(tokenizerJson, 'utf8')).model.vocab;
+  const bs = [];
+  for (let i = 33; i <= 126; i++) bs.push(i);
+  for (let i = 161; i <= 172; i++) bs.push(i);
+  for (let i = 174; i <= 255; i++) bs.push(i);
+  const cs = [...bs];
+  for (let b = 0, n = 0; b < 256; b++) if (!bs.includes(b)) bs.push(b), cs.push(256 + n++);
+  const byte = new Map(cs.map((c, i) => [String.fromCodePoint(c), bs[i]]));
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  return Object.entries(vocab).filter(([t]) => {
+    try {
+      utf8.decode(Uint8Array.from([...t], (ch) => byte.get(ch) ?? 0));
+      return false;
+    } catch {
+      return true;
+    }
+  }).map(([, id]) => id);
+}
+
+// Prefill of the text prompt (its token count is reported back) and decoding
+// of `decode` tokens after a short prompt, in one fresh page per call.
+export async function wllamaSpeed(file, { threads = 1, prompt, decodePrompt = 'Once', decode = 128, ban = [] }) {
+  const { chromium } = await import('playwright-core');
+  const server = await serve(file);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  try {
+    const p = await browser.newPage();
+    if (process.env.WLLAMA_DEBUG) p.on("console", (m) => console.log("page:", m.text().slice(0, 300)));
+    await p.goto(`http://127.0.0.1:${server.address().port}/${process.env.WLLAMA_DEBUG ? '#debug' : ''}`);
+    await p.waitForFunction(() => window.ready === true);
+    return await p.evaluate(([t, pr, dp, n, b]) => window.bench(t, pr, dp, n, b), [threads, prompt, decodePrompt, decode, ban]);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+// As a process (playwright-core needs node's fetch, which the wasm engine's
+// node glue must run without):
+//   node tests/bench/wllama.mjs FILE THREADS DECODE TOKENIZER_JSON < prompt.txt  ->  one JSON line
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const prompt = fs.readFileSync(0, 'utf8');
+  const [file, threads, decode, tokenizerJson] = process.argv.slice(2);
+  const ban = tokenizerJson ? fragmentIds(tokenizerJson) : [];
+  console.log(JSON.stringify(await wllamaSpeed(file, { threads: +threads, prompt, decode: +decode, ban })));
+}
