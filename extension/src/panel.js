@@ -1,7 +1,7 @@
 // panel.js - the results view. Injected into the page as a content script,
 // it shows a panel that the background fills as answers stream in, in a
-// shadow root: the page's styles cannot reach it (SHADOW_MODE: it is open
-// for now, so page scripts can still read it). It stands beside or below the selection, never
+// closed shadow root: the page's styles cannot reach it and the page's
+// scripts cannot read it. It stands beside or below the selection, never
 // over it, and the user can drag it by its title (src/panel-place.js).
 // results.html loads the same file to show a job on an extension page
 // instead.
@@ -14,10 +14,6 @@
 (() => {
   if (globalThis.sottoPanel) return;
   const port = () => globalThis.sottoPort;
-  // 'closed' keeps the panel from page scripts; the language-model checks
-  // in tests/e2e/model-flows.mjs still read it from the page, so 'open'
-  // until they read it through the extension (flows.mjs, panelOf(drv)).
-  const SHADOW_MODE = 'open';
 
   const CSS = `
     :host { all: initial; }
@@ -264,7 +260,7 @@
     if (fresh) {
       host = document.createElement('sotto-results');
       host.style.cssText = 'all: initial; position: fixed; z-index: 2147483647; width: 380px; left: -9999px; top: 0;';
-      const shadow = host.attachShadow({ mode: SHADOW_MODE });
+      const shadow = host.attachShadow({ mode: 'closed' });
       wrap = document.createElement('div');
       wrap.className = 'page';
       shadow.append(wrap);

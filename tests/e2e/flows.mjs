@@ -87,27 +87,9 @@ export async function inPanelWorld(drv, func, args = []) {
   return drv.bg(outer, [drv.page.url(), args]);
 }
 
-// What the panel shows: panelOf(drv) through the extension; panelOf(page)
-// from the page itself (only while the shadow root is open, panel.js).
+// What the panel shows, read through the extension.
 export async function panelOf(drv) {
-  if (!drv.bg) return panelFromPage(drv);
   return inPanelWorld(drv, () => globalThis.sottoPanel?.snapshot?.() ?? null);
-}
-
-function panelFromPage(page) {
-  return page.evaluate(() => {
-    const panel = document.querySelector('sotto-results')?.shadowRoot?.querySelector('.panel');
-    if (!panel) return null;
-    return {
-      status: panel.dataset.status,
-      text: panel.innerText,
-      steps: [...panel.querySelectorAll('section.step')].map((s) => ({
-        task: s.dataset.task, where: s.dataset.where, text: s.innerText,
-        errorCode: s.querySelector('.error')?.dataset.code ?? null,
-        redownload: !!s.querySelector('button.redownload'),
-      })),
-    };
-  });
 }
 
 export async function shot(page, name) {

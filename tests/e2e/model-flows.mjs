@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { out, root, nativeCli, waitFor, hostBinary } from './helpers.mjs';
-import { panelOf, select, setSettings, shot } from './flows.mjs';
+import { inPanelWorld, panelOf, select, setSettings, shot } from './flows.mjs';
 import { splitGguf } from '../js/gguf-tools.mjs';
 
 export { setSettings };
@@ -208,12 +208,12 @@ export async function installQuiet(drv, srv, file, id) {
 export async function checkLlmSummary(drv, name, file, { where = 'browser' } = {}) {
   await drv.page.goto(`${drv.base}/short.html`);
   const text = await select(drv.page, 'article');
-  const seen = drv.page.evaluate(() => new Promise((resolve) => {
+  const seen = inPanelWorld(drv, () => new Promise((resolve) => {
     const lens = [];
     const t = setInterval(() => {
-      const s = document.querySelector('sotto-results')?.shadowRoot?.querySelector('.panel .stream');
+      const s = globalThis.sottoPanel?.root()?.querySelector('.panel .stream');
       if (s) lens.push(s.textContent.length);
-      const st = document.querySelector('sotto-results')?.shadowRoot?.querySelector('.panel')?.dataset.status;
+      const st = globalThis.sottoPanel?.root()?.querySelector('.panel')?.dataset.status;
       if (st && st !== 'running') { clearInterval(t); resolve(lens); }
     }, 5);
   }));
@@ -228,7 +228,7 @@ export async function checkLlmSummary(drv, name, file, { where = 'browser' } = {
   assert.ok(step.tokens > 1 && step.tok_s > 0, `tokens/s ${step.tok_s}`);
   const lens = await seen;
   assert.ok(new Set(lens.filter((l) => l > 0)).size >= 2, 'the results view grew as tokens came');
-  const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
+  const panel = await waitFor(async () => { const p = await panelOf(drv); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
   assert.match(panel.text, /model tiny-llm/);
   assert.match(panel.text, where === 'native' ? /ran in native host/ : /ran in browser/);
   assert.match(panel.text, /tokens\/s/);
@@ -244,9 +244,9 @@ export async function checkStop(drv, name) {
   const text = await select(drv.page, 'article');
   await setSettings(drv, { maxTokens: 4000 });
   const before = await drv.bg(({ sotto }) => [...sotto.jobs.keys()]);
-  const stopped = drv.page.evaluate(() => new Promise((resolve) => {
+  const stopped = inPanelWorld(drv, () => new Promise((resolve) => {
     const poll = setInterval(() => {
-      const root = document.querySelector('sotto-results')?.shadowRoot;
+      const root = globalThis.sottoPanel?.root();
       const stream = root?.querySelector('.panel[data-status=running] .stream');
       if (!stream || stream.textContent.length < 3) return;
       clearInterval(poll);
@@ -278,10 +278,10 @@ export async function checkLongPage(drv, name) {
   await setSettings(drv, { models: { summarize: 'tiny-llm-1k' }, maxTokens: 6 });
   try {
     await drv.page.goto(`${drv.base}/long.html`);
-    const seen = drv.page.evaluate(() => new Promise((resolve) => {
+    const seen = inPanelWorld(drv, () => new Promise((resolve) => {
       const lines = new Set();
       const t = setInterval(() => {
-        const root = document.querySelector('sotto-results')?.shadowRoot;
+        const root = globalThis.sottoPanel?.root();
         const run = root?.querySelector('.panel div.running');
         if (run) lines.add(run.textContent);
         const st = root?.querySelector('.panel')?.dataset.status;
@@ -347,7 +347,7 @@ export async function checkTamperedPart(drv, name) {
   assert.equal(job.steps[0].error.code, 'tampered');
   assert.match(job.steps[0].error.message, /part 1 of tiny-llm|fails authentication/);
   assert.equal(job.steps[0].error.redownload, 'tiny-llm');
-  const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'error' ? p : null; }, 10000, 'the panel');
+  const panel = await waitFor(async () => { const p = await panelOf(drv); return p?.status === 'error' ? p : null; }, 10000, 'the panel');
   assert.ok(panel.steps[0].redownload, 'a re-download button');
   await shot(drv.page, `${name}-tampered-part`);
 }
@@ -419,7 +419,7 @@ export async function checkLabels(drv, srv, name, enc) {
     `${JSON.stringify({ op: 'classify', model: 'my-nli', text, labels: ['sports', 'politics', 'science', 'business'], hypothesis: 'This text is about {}.' })}\n`).trim().split('\n').pop());
   assert.deepEqual(step.result.labels.map((l) => l.label), native.result.labels.map((l) => l.label));
   step.result.labels.forEach((l, i) => assert.ok(Math.abs(l.prob - native.result.labels[i].prob) < 1e-4, `${l.label}: ${l.prob} vs ${native.result.labels[i].prob}`));
-  const panel = await waitFor(async () => { const p = await panelOf(drv.page); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
+  const panel = await waitFor(async () => { const p = await panelOf(drv); return p?.status === 'done' ? p : null; }, 10000, 'the panel');
   assert.match(panel.text, /TOPIC|Topic/);
   await shot(drv.page, `${name}-labels`);
   // the sentiment classifier in place of the bundled fastText model

@@ -145,6 +145,9 @@ async function checkPanelPlacement(drv, shotName) {
   const rects = await drv.page.evaluate(() => [...getSelection().getRangeAt(0).getClientRects()]
     .filter((r) => r.width > 0 && r.bottom > 0 && r.top < innerHeight)
     .map((r) => ({ left: r.left, top: r.top, right: r.right, bottom: r.bottom })));
+  // the page's own scripts see the panel's element, not what it shows
+  const open = await drv.page.evaluate(() => { const h = document.querySelector('sotto-results'); return h ? Boolean(h.shadowRoot) : null; });
+  assert.equal(open, false, 'the panel is closed to page scripts');
   const p = panel.rect;
   for (const r of rects) {
     const overlap = p.left < r.right && r.left < p.right && p.top < r.bottom && r.top < p.bottom;
