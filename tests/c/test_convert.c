@@ -464,6 +464,12 @@ static void check_tokenizer(const sotto_gguf *g, const char *family) {
   const sotto_gguf_tensor *e = sotto_gguf_tensor_find(g, "token_embd.weight");
   CHECK(e && e->ne[1] >= sotto_tokenizer_n_vocab(t), "%s: %lld embedding rows for %d tokens",
         family, e ? (long long)e->ne[1] : 0LL, sotto_tokenizer_n_vocab(t));
+  sotto_gguf_type et;
+  uint64_t n_tokens = 0;
+  CHECK(sotto_gguf_get_arr(g, "tokenizer.ggml.tokens", &et, &n_tokens, &err) == 1 && e &&
+            (int64_t)n_tokens == e->ne[1],
+        "%s: %llu tokens listed for %lld embedding rows", family, (unsigned long long)n_tokens,
+        e ? (long long)e->ne[1] : 0LL);
   uint32_t types = 0;
   if (!strcmp(family, "bert") || !strcmp(family, "roberta"))
     CHECK(sotto_gguf_get_u32(g, "tokenizer.ggml.token_type_count", &types, &err) == 1 &&
@@ -483,11 +489,14 @@ static void test_tokenizers(int llama_ok) {
       {"bert", "bert-uncased", "--labels neg,pos"},  {"distilbert", "bert-uncased", ""},
       {"roberta", "roberta", "--labels a,b,c"},     {"xlm-roberta", "unigram", ""},
       {"llama", "llama3", ""},                       {"qwen2", "qwen3", ""},
+      /* an embedding longer than the token list, as real Qwen2.5 files have
+       * (151,936 rows, 151,665 tokens): the list is padded to the rows */
+      {"qwen2", "qwen3", "--set vocab_size=151936"},
       {"qwen3", "qwen3", "--untied"},                {"gemma3", "gemma3", ""},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char name[64], args[512], file[96];
-    snprintf(name, sizeof name, "tok-%s", cases[i].family);
+    snprintf(name, sizeof name, "tok-%zu-%s", i, cases[i].family);
     snprintf(args, sizeof args, "--tokenizer %s/vocabs/%s %s", tmpdir, cases[i].vocab, cases[i].args);
     folder fo;
     if (make(&fo, name, cases[i].family, args)) continue;

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int32_t id = 0; id < nv; id += 1 + nv / 64)
       if (sotto_tokenizer_piece(t, id, 1, piece, sizeof piece) < 0) abort();
     sotto_gguf_writer *w = sotto_gguf_writer_create();
-    if (w && sotto_tokenizer_to_gguf(t, w, &err) == 0) sotto_gguf_write(w, discard, NULL, &err);
+    if (w && sotto_tokenizer_to_gguf(t, nv + (nv & 3), w, &err) == 0) sotto_gguf_write(w, discard, NULL, &err);
     sotto_gguf_writer_free(w);
   }
   sotto_tokenizer_free(t);

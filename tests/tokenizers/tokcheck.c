@@ -153,7 +153,7 @@ int main(int argc, char **argv) {
     free(cfg);
     sotto_gguf_writer *w = sotto_gguf_writer_create();
     int rc = !t || sotto_gguf_set_str(w, "general.architecture", argv[5], strlen(argv[5])) ||
-             sotto_tokenizer_to_gguf(t, w, &err) || sotto_gguf_write(w, mem_sink, &m, &err);
+             sotto_tokenizer_to_gguf(t, 0, w, &err) || sotto_gguf_write(w, mem_sink, &m, &err);
     FILE *f = rc ? NULL : fopen(argv[4], "wb");
     if (f) fwrite(m.data, 1, m.len, f), fclose(f);
     sotto_gguf_writer_free(w);
@@ -182,7 +182,7 @@ int main(int argc, char **argv) {
     free(cfg);
     if (t && mode == 2) { /* through GGUF metadata and back */
       sotto_gguf_writer *w = sotto_gguf_writer_create();
-      int rc = sotto_tokenizer_to_gguf(t, w, &err);
+      int rc = sotto_tokenizer_to_gguf(t, 0, w, &err);
       if (!rc) rc = sotto_gguf_write(w, mem_sink, &file, &err);
       sotto_gguf_writer_free(w);
       sotto_tokenizer_free(t);

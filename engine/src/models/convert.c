@@ -773,9 +773,19 @@ static int set_tokenizer(conv *c, sotto_gguf_writer *w, const sotto_file *files,
          sotto_gguf_set_u32(w, key(&k, c, "vocab_size"), (uint32_t)v)))
       return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "convert: out of memory");
   } else {
+    /* the token list as long as the embedding (get_vocab_base's vocab_size);
+     * Gemma 3's embedding is cut to the tokens instead (see the transforms) */
+    int64_t rows = 0;
+    if (c->fam != FAM_GEMMA3 && cfg_int(c, KEYS("vocab_size"), 0, 1 << 30, &rows, err) < 0) return -1;
     sotto_tokenizer *tok = sotto_tokenizer_from_json(tj->data, tj->size, tc ? tc->data : NULL,
                                                      tc ? tc->size : 0, err);
-    if (!tok || sotto_tokenizer_to_gguf(tok, w, err)) {
+    if (tok && rows > 2 * (int64_t)sotto_tokenizer_n_vocab(tok) + 1024) {
+      sotto_error_set(err, SOTTO_BAD_MODEL, "config.json: vocab_size %lld is far beyond the "
+                      "tokenizer's %d tokens", (long long)rows, sotto_tokenizer_n_vocab(tok));
+      sotto_tokenizer_free(tok);
+      return -1;
+    }
+    if (!tok || sotto_tokenizer_to_gguf(tok, rows, w, err)) {
       sotto_tokenizer_free(tok);
       return -1;
     }

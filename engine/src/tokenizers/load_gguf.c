@@ -384,23 +384,34 @@ static const char *pre_name(const sotto_tokenizer *t) {
   return "gpt-2";
 }
 
-int sotto_tokenizer_to_gguf(const sotto_tokenizer *t, sotto_gguf_writer *w, sotto_error *err) {
+/* The text of the unused tokens that pad a token list: "[PAD<id>]". */
+#define PAD_TOKEN_BYTES 24
+
+int sotto_tokenizer_to_gguf(const sotto_tokenizer *t, int64_t n_tokens, sotto_gguf_writer *w,
+                            sotto_error *err) {
   static const char *const models[] = {"bert", "gpt2", "llama", "t5"};
-  size_t n = (size_t)t->n_vocab;
+  size_t nv = (size_t)t->n_vocab;
+  size_t n = n_tokens > t->n_vocab ? (size_t)n_tokens : nv;
   const char **strs = malloc(n * sizeof *strs);
   size_t *lens = malloc(n * sizeof *lens);
   int32_t *types = malloc(n * sizeof *types);
+  char *pads = n > nv ? malloc((n - nv) * PAD_TOKEN_BYTES) : NULL;
   float *scores = NULL;
   char *phantom = NULL;
   int rc = -1;
-  if (!strs || !lens || !types) goto oom;
+  if (!strs || !lens || !types || (n > nv && !pads)) goto oom;
+  for (size_t i = nv; i < n; i++) { /* TextModel.get_vocab_base */
+    char *p = pads + (i - nv) * PAD_TOKEN_BYTES;
+    strs[i] = p, lens[i] = (size_t)snprintf(p, PAD_TOKEN_BYTES, "[PAD%zu]", i);
+    types[i] = TOK_TYPE_UNUSED;
+  }
   if (t->kind == SOTTO_TOK_WORDPIECE) { /* phantom form, as llama.cpp's converter writes */
     size_t total = 0;
-    for (size_t i = 0; i < n; i++) total += t->len[i] + 3;
+    for (size_t i = 0; i < nv; i++) total += t->len[i] + 3;
     if (!(phantom = malloc(total + 1))) goto oom;
   }
   size_t at = 0;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < nv; i++) {
     size_t l;
     const char *s = tok_text(t, (int32_t)i, &l);
     strs[i] = s, lens[i] = l;
@@ -427,15 +438,16 @@ int sotto_tokenizer_to_gguf(const sotto_tokenizer *t, sotto_gguf_writer *w, sott
   if (t->kind == SOTTO_TOK_SPM_BPE || t->kind == SOTTO_TOK_UNIGRAM) {
     if (!(scores = malloc(n * sizeof *scores))) goto oom;
     if (t->scores) {
-      memcpy(scores, t->scores, n * sizeof *scores);
+      memcpy(scores, t->scores, nv * sizeof *scores);
     } else { /* from merge ranks: the earlier a merge, the higher its token */
-      for (size_t i = 0; i < n; i++) scores[i] = t->len[i] > 1 ? -1e9f : 0.0f;
+      for (size_t i = 0; i < nv; i++) scores[i] = t->len[i] > 1 ? -1e9f : 0.0f;
       for (size_t j = 0; t->merge_key && j <= t->merge_mask; j++)
         if (t->merge_key[j] && -(float)t->merge_rank[j] > scores[t->merge_out[j]])
           scores[t->merge_out[j]] = -(float)t->merge_rank[j];
-      for (size_t i = 0; i < n; i++)
+      for (size_t i = 0; i < nv; i++)
         if (t->type[i] != TOK_TYPE_NORMAL && t->type[i] != TOK_TYPE_USER) scores[i] = 0.0f;
     }
+    for (size_t i = nv; i < n; i++) scores[i] = -1000.0f; /* _set_vocab_sentencepiece's pads */
     if (sotto_gguf_set_arr(w, KEY("scores"), SOTTO_GGUF_FLOAT32, scores, n)) goto oom;
   }
   if (t->kind == SOTTO_TOK_BPE) {
@@ -504,6 +516,6 @@ int sotto_tokenizer_to_gguf(const sotto_tokenizer *t, sotto_gguf_writer *w, sott
 oom:
   sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "tokenizer: out of memory writing GGUF metadata");
 done:
-  free(strs), free(lens), free(types), free(scores), free(phantom);
+  free(strs), free(lens), free(types), free(scores), free(phantom), free(pads);
   return rc;
 }

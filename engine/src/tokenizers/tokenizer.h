@@ -81,10 +81,13 @@ int sotto_tokenizer_piece(const sotto_tokenizer *t, int32_t id, int render_speci
 
 /* Writes the tokenizer.ggml.* keys (and tokenizer.chat_template) that
  * describe t, as llama.cpp's converter names them, so a converted model
- * carries its tokenizer. */
+ * carries its tokenizer. A token list shorter than n_tokens (the model's
+ * embedding rows; 0 = the tokenizer's own count) is padded with unused
+ * "[PAD<id>]" tokens as llama.cpp's converter pads it (get_vocab_base):
+ * llama.cpp refuses a file with more embedding rows than tokens. */
 struct sotto_gguf_writer;
-int sotto_tokenizer_to_gguf(const sotto_tokenizer *t, struct sotto_gguf_writer *w,
-                            sotto_error *err);
+int sotto_tokenizer_to_gguf(const sotto_tokenizer *t, int64_t n_tokens,
+                            struct sotto_gguf_writer *w, sotto_error *err);
 
 /* The chat template text (tokenizer.chat_template), or NULL. */
 const char *sotto_tokenizer_chat_template(const sotto_tokenizer *t);
