@@ -61,14 +61,14 @@ export async function select(page, id) {
 
 // Fires a menu item and waits for its job to finish; returns the job with
 // its input text.
-export async function runMenu(drv, menuItemId, info = {}) {
+export async function runMenu(drv, menuItemId, info = {}, ms = 120000) {
   const before = await drv.bg(({ sotto }) => [...sotto.jobs.keys()]);
   const t0 = Date.now();
   await drv.menu({ menuItemId, ...info });
   const job = await waitFor(() => drv.bg(({ sotto }, before) => {
     const j = [...sotto.jobs.values()].find((x) => !before.includes(x.id));
     return j && j.status !== 'running' ? j : null;
-  }, before), 120000, `${menuItemId} to finish`);
+  }, before), ms, `${menuItemId} to finish`);
   job.wall_ms = Date.now() - t0;
   return job;
 }

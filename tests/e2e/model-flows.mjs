@@ -7,12 +7,13 @@
 // layout by tests/models/make_llm.py and converted by the native `sotto
 // convert`; the expected answers come from the native CLI on the same file.
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { out, root, nativeCli, waitFor, hostBinary } from './helpers.mjs';
-import { inPanelWorld, panelOf, select, setSettings, shot } from './flows.mjs';
+import { inPanelWorld, panelOf, runMenu, select, setSettings, shot } from './flows.mjs';
 import { splitGguf } from '../js/gguf-tools.mjs';
 
 export { setSettings };
@@ -106,18 +107,6 @@ async function installed(drv) {
   return drv.bg(async ({ api }) => (await api.storage.local.get('installed')).installed ?? {});
 }
 
-// Runs a menu item and waits for its job; returns the job.
-export async function runJob(drv, menuItemId, info = {}, ms = 180000) {
-  const before = await drv.bg(({ sotto }) => [...sotto.jobs.keys()]);
-  const t0 = Date.now();
-  await drv.menu({ menuItemId, ...info });
-  const job = await waitFor(() => drv.bg(({ sotto }, before) => {
-    const j = [...sotto.jobs.values()].find((x) => !before.includes(x.id));
-    return j && j.status !== 'running' ? j : null;
-  }, before), ms, `${menuItemId} to finish`);
-  job.wall_ms = Date.now() - t0;
-  return job;
-}
 
 // ---- the checks ----
 
@@ -217,7 +206,7 @@ export async function checkLlmSummary(drv, name, file, { where = 'browser' } = {
       if (st && st !== 'running') { clearInterval(t); resolve(lens); }
     }, 5);
   }));
-  const job = await runJob(drv, 'summarize-selection', { selectionText: text });
+  const job = await runMenu(drv, 'summarize-selection', { selectionText: text }, 180000);
   const step = job.steps[0];
   assert.equal(job.status, 'done', JSON.stringify(step.error));
   assert.equal(step.model, 'tiny-llm');
@@ -288,7 +277,7 @@ export async function checkLongPage(drv, name) {
         if (st && st !== 'running') { clearInterval(t); resolve([...lines]); }
       }, 20);
     }));
-    const job = await runJob(drv, 'summarize-page', { pageUrl: `${drv.base}/long.html` }, 600000);
+    const job = await runMenu(drv, 'summarize-page', { pageUrl: `${drv.base}/long.html` }, 600000);
     const step = job.steps[0];
     assert.equal(job.status, 'done', JSON.stringify(step.error));
     assert.ok(job.source.words >= 19000, `${job.source.words} words`);
@@ -342,7 +331,7 @@ export async function checkTamperedPart(drv, name) {
   await opts.close();
   await drv.bg(({ sotto }) => sotto.engine.op({ op: 'browser.models.unload', model: 'tiny-llm' }));
   await drv.page.goto(`${drv.base}/short.html`);
-  const job = await runJob(drv, 'summarize-selection', { selectionText: 'The harbour was quiet. The boats stayed in. Nobody sailed that day.' });
+  const job = await runMenu(drv, 'summarize-selection', { selectionText: 'The harbour was quiet. The boats stayed in. Nobody sailed that day.' }, 180000);
   assert.equal(job.steps[0].status, 'error');
   assert.equal(job.steps[0].error.code, 'tampered');
   assert.match(job.steps[0].error.message, /part 1 of tiny-llm|fails authentication/);
@@ -410,7 +399,7 @@ export async function checkLabels(drv, srv, name, enc) {
   await waitFor(() => drv.bg(({ sotto }) => sotto.menusReady.then(() => true)), 5000, 'the menus');
   await drv.page.goto(`${drv.base}/mixed.html`);
   const text = await select(drv.page, 'pos');
-  const job = await runJob(drv, 'classify-labels:0', { selectionText: text });
+  const job = await runMenu(drv, 'classify-labels:0', { selectionText: text }, 180000);
   assert.equal(job.status, 'done', JSON.stringify(job.steps[0].error));
   const step = job.steps[0];
   assert.equal(step.title, 'Topic');
@@ -423,7 +412,7 @@ export async function checkLabels(drv, srv, name, enc) {
   assert.match(panel.text, /TOPIC|Topic/);
   await shot(drv.page, `${name}-labels`);
   // the sentiment classifier in place of the bundled fastText model
-  const cls = await runJob(drv, 'classify-selection', { selectionText: text });
+  const cls = await runMenu(drv, 'classify-selection', { selectionText: text }, 180000);
   const senti = cls.steps.find((s) => s.task === 'sentiment');
   assert.equal(senti.model, 'my-sentiment');
   const nativeCls = JSON.parse(sh(nativeCli, ['--model', `my-sentiment=${enc.cls}`, 'request'],
@@ -440,7 +429,7 @@ export async function firstToken(drv) {
   await drv.page.goto(`${drv.base}/page2000.html`);
   const out = [];
   for (let i = 0; i < 2; i++) {
-    const job = await runJob(drv, 'summarize-page', { pageUrl: `${drv.base}/page2000.html` });
+    const job = await runMenu(drv, 'summarize-page', { pageUrl: `${drv.base}/page2000.html` }, 180000);
     const step = job.steps[0];
     assert.equal(job.status, 'done', JSON.stringify(step.error));
     assert.equal(step.result.passes, 1);
@@ -492,4 +481,67 @@ export async function checkSplit(drv, srv, models) {
   assert.equal(meta.memory_bytes, JSON.parse(sh(nativeCli, ['estimate', models['tiny-llm']])).result.resident_bytes);
   await opts.evaluate(() => globalThis.sottoOptions.deleteModel('split-llm'));
   await opts.close();
+}
+
+// The model-manager suite, the same in each browser: name is 'chromium' or
+// 'firefox', ctx() gives { drv, srv, models, enc } once the browser is up,
+// figures collects the timings the file prints at the end.
+export function suite(name, ctx, skip, figures) {
+  const hostSkip = skip || (!haveHostBinary && 'no sotto-host build');
+  let browserTokens;
+  test(`${name}: a model from a Hugging Face URL: consent first, progress, a dropped connection resumed, sha256 checked`, { skip }, () => {
+    const { drv, srv, models } = ctx();
+    return checkConsentInstall(drv, srv, name, models);
+  });
+  test(`${name}: a download stopped by closing the page resumes from its last stored part`, { skip }, () => {
+    const { drv, srv, models } = ctx();
+    return checkResumeAfterClose(drv, srv, models);
+  });
+  test(`${name}: a GGUF split in parts is downloaded part by part and joined into one file`, { skip }, () => {
+    const { drv, srv, models } = ctx();
+    return checkSplit(drv, srv, models);
+  });
+  test(`${name}: a download larger than the storage quota is refused before it starts`, { skip }, () => checkQuota(ctx().drv, ctx().srv));
+  test(`${name}: an LLM summary streams into the results view with the native engine's tokens`, { skip }, async () => {
+    const { drv, models } = ctx();
+    await drv.bg(async ({ api }) => { const { settings = {} } = await api.storage.local.get('settings'); await api.storage.local.set({ settings: { ...settings, models: { summarize: 'tiny-llm' } } }); });
+    const r = await checkLlmSummary(drv, name, models['tiny-llm']);
+    browserTokens = r.job.steps[0].token_ids;
+    figures.browser_tok_s = r.job.steps[0].tok_s;
+  });
+  test(`${name}: Stop ends an LLM summary in the browser within 500 ms`, { skip }, async () => {
+    figures.stop_browser_ms = Math.round((await checkStop(ctx().drv, name)).stop_ms);
+  });
+  test(`${name}: a 20,000-word page is summarized through map-reduce, part by part`, { skip }, async () => {
+    const { drv, srv } = ctx();
+    await installQuiet(drv, srv, LLM1K_FILE, 'tiny-llm-1k');
+    figures.long_page = await checkLongPage(drv, name);
+  });
+  test(`${name}: a model installed in the browser is copied to sotto-host once and runs there`, { skip: hostSkip }, async () => {
+    const { drv, models } = ctx();
+    await checkMoveToHost(drv, name, models['tiny-llm'], browserTokens);
+    figures.stop_native_ms = Math.round((await checkStop(drv, `${name}-native`)).stop_ms);
+  });
+  test(`${name}: time from the right-click to the first token of an LLM summary of a 2,000-word page, browser and host`, { skip: hostSkip }, async () => {
+    const { drv } = ctx();
+    figures.first_token_browser = await firstToken(drv);
+    await drv.setHost(true);
+    await setSettings(drv, { pinnedNative: ['tiny-llm'] });
+    try {
+      figures.first_token_native = await firstToken(drv);
+    } finally {
+      await setSettings(drv, { pinnedNative: [] });
+      await drv.setHost(false);
+    }
+  });
+  test(`${name}: your own labels, zero-shot by an NLI model converted from a Hugging Face folder; a sentiment classifier`, { skip }, async () => {
+    const { drv, srv, enc } = ctx();
+    await drv.setHost(false);
+    await checkLabels(drv, srv, name, enc);
+  });
+  test(`${name}: a tampered part of a cached model is refused`, { skip }, async () => {
+    const { drv } = ctx();
+    await drv.setHost(false);
+    await checkTamperedPart(drv, name);
+  });
 }
