@@ -85,6 +85,12 @@ sotto_model *sotto_model_find(sotto_context *ctx, const char *id) {
   return NULL;
 }
 
+sotto_model *sotto_model_get(sotto_context *ctx, const char *id, sotto_error *err) {
+  sotto_model *m = sotto_model_find(ctx, id);
+  if (!m) sotto_error_set(err, SOTTO_MODEL_NOT_FOUND, "model \"%.100s\" is not loaded", id);
+  return m;
+}
+
 sotto_status sotto_model_remove(sotto_context *ctx, const char *id) {
   sotto_model *m = ctx && id ? sotto_model_find(ctx, id) : NULL;
   if (!m) return SOTTO_MODEL_NOT_FOUND;

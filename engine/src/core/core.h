@@ -65,6 +65,9 @@ struct sotto_context {
 sotto_context *sotto_context_new(const sotto_config *config);
 
 sotto_model *sotto_model_find(sotto_context *ctx, const char *id);
+/* The model a request names: NULL with model_not_found when no model has
+ * the id. */
+sotto_model *sotto_model_get(sotto_context *ctx, const char *id, sotto_error *err);
 /* Adds m to the table, replacing a model with the same id; takes m's
  * contents (destroying them on failure). */
 sotto_status sotto_model_insert(sotto_context *ctx, sotto_model *m, sotto_error *err);

@@ -649,16 +649,6 @@ typedef struct {
   float scale;
 } rows_job;
 
-static void row_layernorm(float *x, const float *gamma, const float *beta, size_t n, float eps) {
-  float mean = 0, var = 0;
-  for (size_t i = 0; i < n; i++) mean += x[i];
-  mean /= (float)n;
-  for (size_t i = 0; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
-  var /= (float)n;
-  float inv = 1.0f / sqrtf(var + eps);
-  for (size_t i = 0; i < n; i++) x[i] = (x[i] - mean) * inv * gamma[i] + beta[i];
-}
-
 /* embeddings: token + position + token type, then layer norm
  * (modeling_bert.BertEmbeddings.forward). */
 static void task_embed(void *ctx, size_t r) {
@@ -676,7 +666,7 @@ static void task_embed(void *ctx, size_t r) {
     const float *tr = b->w.types + (size_t)(type < c->n_types ? type : c->n_types - 1) * H;
     for (size_t i = 0; i < H; i++) x[i] += tr[i];
   }
-  row_layernorm(x, b->w.embd_norm_w, b->w.embd_norm_b, H, c->eps);
+  sotto_layernorm(x, b->w.embd_norm_w, b->w.embd_norm_b, x, 1, H, c->eps);
 }
 
 /* x = LayerNorm(x + y) */
@@ -685,7 +675,7 @@ static void task_add_norm(void *ctx, size_t r) {
   float *x = j->x + r * j->cols;
   const float *y = j->y + r * j->cols;
   for (size_t i = 0; i < j->cols; i++) x[i] += y[i];
-  row_layernorm(x, j->gamma, j->beta, j->cols, j->b->c.eps);
+  sotto_layernorm(x, j->gamma, j->beta, x, 1, j->cols, j->b->c.eps);
 }
 
 static void task_act(void *ctx, size_t r) {

@@ -49,11 +49,7 @@ static cJSON *label_json(const char *label, double p) {
 
 static sotto_fasttext *fasttext_model(sotto_context *ctx, const char *id, sotto_model **m,
                                       sotto_error *err) {
-  *m = sotto_model_find(ctx, id);
-  if (!*m) {
-    sotto_error_set(err, SOTTO_MODEL_NOT_FOUND, "model \"%.100s\" is not loaded", id);
-    return NULL;
-  }
+  if (!(*m = sotto_model_get(ctx, id, err))) return NULL;
   if (strcmp((*m)->arch, "fasttext") != 0) {
     sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL, "model \"%.100s\" (%s) cannot classify", id,
                     (*m)->arch);

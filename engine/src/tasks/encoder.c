@@ -67,11 +67,8 @@ sotto_bert *sotto_task_bert(sotto_context *ctx, const char *id, sotto_error *err
     sotto_error_set(err, SOTTO_BAD_REQUEST, "\"model\" (a string) is required");
     return NULL;
   }
-  sotto_model *m = sotto_model_find(ctx, id);
-  if (!m) {
-    sotto_error_set(err, SOTTO_MODEL_NOT_FOUND, "model \"%.100s\" is not loaded", id);
-    return NULL;
-  }
+  sotto_model *m = sotto_model_get(ctx, id, err);
+  if (!m) return NULL;
   if (strcmp(m->arch, "bert") != 0) {
     sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL,
                     "model \"%.100s\" (%s) is not a text encoder (BERT family)", id, m->arch);

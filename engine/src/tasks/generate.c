@@ -33,11 +33,8 @@ sotto_lm *sotto_task_lm(sotto_context *ctx, const cJSON *req, sotto_error *err) 
     sotto_error_set(err, SOTTO_BAD_REQUEST, "\"model\" (the id of a GGUF language model) is required");
     return NULL;
   }
-  sotto_model *m = sotto_model_find(ctx, id);
-  if (!m) {
-    sotto_error_set(err, SOTTO_MODEL_NOT_FOUND, "no model \"%.100s\"", id);
-    return NULL;
-  }
+  sotto_model *m = sotto_model_get(ctx, id, err);
+  if (!m) return NULL;
   sotto_lm *lm = sotto_llama_lm(m);
   if (!lm)
     sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL, "model \"%.100s\" (%s) is not a language model",

@@ -28,11 +28,8 @@ cJSON *sotto_task_tokenize(sotto_context *ctx, const cJSON *req, sotto_stream *s
     sotto_error_set(err, SOTTO_BAD_REQUEST, "\"model\" and \"text\" (strings) are required");
     return NULL;
   }
-  sotto_model *m = sotto_model_find(ctx, id);
-  if (!m) {
-    sotto_error_set(err, SOTTO_MODEL_NOT_FOUND, "model \"%.100s\" is not loaded", id);
-    return NULL;
-  }
+  sotto_model *m = sotto_model_get(ctx, id, err);
+  if (!m) return NULL;
   if (!m->tokenizer) {
     sotto_error_set(err, SOTTO_UNSUPPORTED_MODEL, "model \"%.100s\" (%s) has no tokenizer", id,
                     m->arch);
