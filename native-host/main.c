@@ -74,19 +74,33 @@ static void trim_slash(char *s) {
   while (n && s[n - 1] == '/') s[--n] = 0;
 }
 
+/* The file $env_name names, else one beside this program: its own path
+ * followed by suffix (in_folder 0: "sotto-host.allowed"), or the file
+ * suffix in its folder (in_folder 1). -1 when the program's path is unknown. */
+static int host_file(const char *env_name, const char *suffix, int in_folder, char *path,
+                     size_t n) {
+  const char *env = getenv(env_name);
+  if (env && *env) {
+    snprintf(path, n, "%s", env);
+    return 0;
+  }
+  char exe[4096];
+  if (exe_path(exe, sizeof exe) != 0) return -1;
+  if (in_folder) {
+    char *slash = strrchr(exe, '/');
+    if (!slash) return -1;
+    slash[1] = 0;
+  }
+  snprintf(path, n, "%s%s", exe, suffix);
+  return 0;
+}
+
 /* 1 when caller is listed in the allow-list. */
 static int caller_allowed(const char *caller, char *why, size_t why_n) {
   char path[4200];
-  const char *env = getenv("SOTTO_HOST_ALLOWED");
-  if (env && *env) {
-    snprintf(path, sizeof path, "%s", env);
-  } else {
-    char exe[4096];
-    if (exe_path(exe, sizeof exe) != 0) {
-      snprintf(why, why_n, "cannot find this program's path");
-      return 0;
-    }
-    snprintf(path, sizeof path, "%s.allowed", exe);
+  if (host_file("SOTTO_HOST_ALLOWED", ".allowed", 0, path, sizeof path) != 0) {
+    snprintf(why, why_n, "cannot find this program's path");
+    return 0;
   }
   FILE *f = fopen(path, "r");
   if (!f) {
@@ -354,17 +368,9 @@ static int models_verify(host_store *s, const char *id) {
  * for it when given with --sha256. */
 static int models_catalogue(host_store *s, int json) {
   char path[4200];
-  const char *env = getenv("SOTTO_CATALOGUE");
-  if (env && *env) {
-    snprintf(path, sizeof path, "%s", env);
-  } else {
-    char exe[4096];
-    if (exe_path(exe, sizeof exe) != 0 || !strrchr(exe, '/')) {
-      fputs("sotto-host: cannot find my own folder\n", stderr);
-      return 1;
-    }
-    *strrchr(exe, '/') = 0;
-    snprintf(path, sizeof path, "%s/catalogue.json", exe);
+  if (host_file("SOTTO_CATALOGUE", "catalogue.json", 1, path, sizeof path) != 0) {
+    fputs("sotto-host: cannot find my own folder\n", stderr);
+    return 1;
   }
   FILE *f = fopen(path, "rb");
   if (!f) {
