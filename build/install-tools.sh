@@ -40,6 +40,10 @@ for what in "${@:-build}"; do
       # tests/models/make_hf_model.py, tests/encoder/: random-weight Hugging
       # Face models and the PyTorch references the encoder tests compare with
       need_file /usr/lib/python3/dist-packages/torch python3-torch
+      # tests/encoder/llamacpp_convert.py: llama.cpp's converter writes its
+      # progress with tqdm and reads SentencePiece models with protobuf
+      need_file /usr/lib/python3/dist-packages/tqdm python3-tqdm
+      need_file /usr/lib/python3/dist-packages/google/protobuf python3-protobuf
       # tests/bench/llm.mjs: peak RSS of the engine while generating (GNU time)
       need_file /usr/bin/time time ;;
     models)
