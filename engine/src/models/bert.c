@@ -40,6 +40,7 @@
 #include "bert.h"
 #include "formats/gguf.h"
 #include "ops/ops.h"
+#include "ops/vecmath.h"
 
 
 /* Tokens in one forward pass (several texts); a window of n_ctx always fits. */
@@ -666,16 +667,14 @@ static void task_embed(void *ctx, size_t r) {
     const float *tr = b->w.types + (size_t)(type < c->n_types ? type : c->n_types - 1) * H;
     for (size_t i = 0; i < H; i++) x[i] += tr[i];
   }
-  sotto_layernorm(x, b->w.embd_norm_w, b->w.embd_norm_b, x, 1, H, c->eps);
+  sotto_vadd_layernorm(x, NULL, b->w.embd_norm_w, b->w.embd_norm_b, (int64_t)H, c->eps);
 }
 
 /* x = LayerNorm(x + y) */
 static void task_add_norm(void *ctx, size_t r) {
   const rows_job *j = ctx;
-  float *x = j->x + r * j->cols;
-  const float *y = j->y + r * j->cols;
-  for (size_t i = 0; i < j->cols; i++) x[i] += y[i];
-  sotto_layernorm(x, j->gamma, j->beta, x, 1, j->cols, j->b->c.eps);
+  sotto_vadd_layernorm(j->x + r * j->cols, j->y + r * j->cols, j->gamma, j->beta,
+                       (int64_t)j->cols, j->b->c.eps);
 }
 
 static void task_act(void *ctx, size_t r) {

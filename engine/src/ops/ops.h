@@ -1,6 +1,6 @@
 /*
  * ops.h - tensor primitives for model code, run through XNNPACK where it has
- * the operator and in plain C where it does not (layer norm).
+ * the operator and in plain C (vecmath.h) where it does not (layer norm).
  *
  * All tensors are dense row-major f32. Functions return 0 on success and -1
  * with *err set on failure (bad shape, out of memory, XNNPACK refusal).

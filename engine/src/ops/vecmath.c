@@ -1,7 +1,9 @@
 /*
- * vecmath.c - elementwise exp, SiLU and GELU (vecmath.h), 4 lanes at a time
- * in SSE2 or wasm SIMD128, the same arithmetic in plain C for the rest.
+ * vecmath.c - elementwise exp, SiLU and GELU, residual + layer norm
+ * (vecmath.h), 4 lanes at a time in SSE2 or wasm SIMD128, the same
+ * arithmetic in plain C for the rest.
  */
+#include <math.h>
 #include <string.h>
 
 #include "ops/vecmath.h"
@@ -123,5 +125,59 @@ void sotto_vgelu_mul(float *a, const float *b, int64_t n) {
   for (; i < n; i++) {
     const float x = a[i], u = k * (x + c * x * x * x);
     a[i] = (x - x / (expf1(2 * u) + 1.0f)) * b[i];
+  }
+}
+
+/* Sums in 4 lanes (lane j adds elements 4k + j), then lane 0 + 1 + 2 + 3,
+ * then the tail: the same order with and without SIMD, so native and wasm
+ * agree to the last bit. */
+void sotto_vadd_layernorm(float *x, const float *y, const float *gamma, const float *beta,
+                          int64_t n, float eps) {
+  int64_t i = 0, body = n / 4 * 4;
+  float sum = 0, var = 0;
+#ifdef V
+  V s = VSET(0);
+  for (; i < body; i += 4) {
+    V v = VLOAD(x + i);
+    if (y) v = VADD(v, VLOAD(y + i)), VSTORE(x + i, v);
+    s = VADD(s, v);
+  }
+  sum = VSUM(s);
+#else
+  float lane[4] = {0, 0, 0, 0};
+  for (; i < body; i++) lane[i % 4] += y ? (x[i] += y[i]) : x[i];
+  sum = lane[0] + lane[1] + lane[2] + lane[3];
+#endif
+  for (; i < n; i++) sum += y ? (x[i] += y[i]) : x[i];
+  const float mean = sum / (float)n;
+  i = 0;
+#ifdef V
+  const V m = VSET(mean);
+  s = VSET(0);
+  for (; i < body; i += 4) {
+    const V d = VSUB(VLOAD(x + i), m);
+    s = VADD(s, VMUL(d, d));
+  }
+  var = VSUM(s);
+#else
+  for (int k = 0; k < 4; k++) lane[k] = 0;
+  for (; i < body; i++) lane[i % 4] += (x[i] - mean) * (x[i] - mean);
+  var = lane[0] + lane[1] + lane[2] + lane[3];
+#endif
+  for (; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
+  const float inv = 1.0f / sqrtf(var / (float)n + eps);
+  i = 0;
+#ifdef V
+  const V r = VSET(inv);
+  for (; i < body; i += 4) {
+    V v = VMUL(VSUB(VLOAD(x + i), m), r);
+    if (gamma) v = VMUL(v, VLOAD(gamma + i));
+    if (beta) v = VADD(v, VLOAD(beta + i));
+    VSTORE(x + i, v);
+  }
+#endif
+  for (; i < n; i++) {
+    float v = (x[i] - mean) * inv;
+    x[i] = v * (gamma ? gamma[i] : 1.0f) + (beta ? beta[i] : 0.0f);
   }
 }

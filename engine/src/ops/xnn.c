@@ -8,8 +8,10 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ops/ops.h"
+#include "ops/vecmath.h"
 #include "xnnpack.h"
 
 static int xnn_fail(sotto_error *err, const char *what, enum xnn_status s) {
@@ -284,21 +286,9 @@ int sotto_softmax(pthreadpool_t pool, const float *x, float *y, size_t rows, siz
 
 void sotto_layernorm(const float *x, const float *gamma, const float *beta, float *y,
                      size_t rows, size_t cols, float eps) {
-  /* Two passes in double: rows are short (hidden size) and this keeps the
-   * result close to a double-precision reference. */
   for (size_t r = 0; r < rows; r++) {
-    const float *xr = x + r * cols;
-    float *yr = y + r * cols;
-    double mean = 0, var = 0;
-    for (size_t i = 0; i < cols; i++) mean += xr[i];
-    mean /= (double)cols;
-    for (size_t i = 0; i < cols; i++) var += (xr[i] - mean) * (xr[i] - mean);
-    var /= (double)cols;
-    double inv = 1.0 / sqrt(var + eps);
-    for (size_t i = 0; i < cols; i++) {
-      double v = (xr[i] - mean) * inv;
-      yr[i] = (float)(v * (gamma ? gamma[i] : 1.0f) + (beta ? beta[i] : 0.0f));
-    }
+    if (y != x) memcpy(y + r * cols, x + r * cols, cols * sizeof *y);
+    sotto_vadd_layernorm(y + r * cols, NULL, gamma, beta, (int64_t)cols, eps);
   }
 }
 
