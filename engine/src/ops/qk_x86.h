@@ -251,7 +251,7 @@ QK_TILES32(tile_q8_0, sotto_block_q8_0, DECODE_TQ8, 128, 0, 0)
 
 /* ---- weights packed by 8 rows (qkernels.h, qk_tile8_fn) ---- */
 
-#define QK_TILE8(name, NK, BLOCK_BYTES, OFFSET, BODY)                                  \
+#define QK_TILE8(name, NK, BLOCK_BYTES, OFFSET, QS, BODY)                                \
   QK_INLINE void name##_n(int64_t n, const void *w8, const void *x, size_t xs, int nr, \
                           float *y, size_t ys) {                                       \
     __m256 acc[4];                                                                     \
@@ -266,7 +266,7 @@ QK_TILES32(tile_q8_0, sotto_block_q8_0, DECODE_TQ8, 128, 0, 0)
         s[j] = _mm256_set1_epi32(-(OFFSET) * ROW(sotto_block_q8a, j)[b].sum);          \
       QK_UNROLL                                                                        \
       for (int k = 0; k < (NK); k++) {                                                 \
-        const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * k));    \
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + (QS) + 32 * k));  \
         BODY                                                                           \
       }                                                                                \
       QK_UNROLL                                                                        \
@@ -295,11 +295,23 @@ QK_INLINE int32_t load_i32(const void *p) {
 /* 4 activation bytes of block b, row j, from byte o, in every lane */
 #define XB(j, o) _mm256_set1_epi32(load_i32(ROW(sotto_block_q8a, j)[b].qs + (o)))
 
-QK_TILE8(tile8_q8_0, 8, 8 * sizeof(sotto_block_q8_0), 128,
+QK_TILE8(tile8_q8_0, 8, 8 * sizeof(sotto_block_q8_0), 128, 16,
          QK_UNROLL for (int j = 0; j < nr; j++) s[j] = _mm256_dpbusd_epi32(s[j], v, XB(j, 4 * k));)
-QK_TILE8(tile8_q4_0, 4, 8 * sizeof(sotto_block_q4_0), 8,
+QK_TILE8(tile8_q4_0, 4, 8 * sizeof(sotto_block_q4_0), 8, 16,
          const __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
          const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
+         QK_UNROLL for (int j = 0; j < nr; j++) {
+           s[j] = _mm256_dpbusd_epi32(s[j], lo, XB(j, 4 * k));
+           s[j] = _mm256_dpbusd_epi32(s[j], hi, XB(j, 16 + 4 * k));
+         })
+/* Q5_0: the fifth bits of chunk k's low and high nibbles are the bits of
+ * high-bit words 2k and 2k + 1, one per byte: a masked add of 16 */
+QK_TILE8(tile8_q5_0, 4, 8 * sizeof(sotto_block_q5_0), 16, 48,
+         const __m256i b5 = _mm256_set1_epi8(0x10);
+         __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+         __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
+         lo = _mm256_mask_add_epi8(lo, _cvtu32_mask32((uint32_t)load_i32(blk + 16 + 8 * k)), lo, b5);
+         hi = _mm256_mask_add_epi8(hi, _cvtu32_mask32((uint32_t)load_i32(blk + 20 + 8 * k)), hi, b5);
          QK_UNROLL for (int j = 0; j < nr; j++) {
            s[j] = _mm256_dpbusd_epi32(s[j], lo, XB(j, 4 * k));
            s[j] = _mm256_dpbusd_epi32(s[j], hi, XB(j, 16 + 4 * k));
@@ -509,5 +521,6 @@ static void QK_FN(fill)(qk_table *t) {
   t->tile1[SOTTO_DTYPE_Q8_0] = QK_FN(tile_q8_0_n1);
   t->tile8[SOTTO_DTYPE_Q8_0] = QK_FN(tile8_q8_0);
   t->tile8[SOTTO_DTYPE_Q4_0] = QK_FN(tile8_q4_0);
+  t->tile8[SOTTO_DTYPE_Q5_0] = QK_FN(tile8_q5_0);
 #endif
 }

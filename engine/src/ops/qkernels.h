@@ -50,8 +50,11 @@ typedef void (*qk_tile_fn)(int64_t n, const void *w, size_t ws, const void *x, s
  * row, so one 32-byte load holds 4 bytes of each of 8 rows and a vpdpbusd
  * against 4 broadcast activation bytes yields 8 rows' partial dots in its 8
  * lanes (the layout of ggml's q4_0_8x8 repacking). Q8_0 quants are stored
- * plus 128 (unsigned). y[j * ys + r] = dot(row r, activation row j),
- * r < 8, j < nr (1..4). */
+ * plus 128 (unsigned). Q5_0 has 8 words of fifth bits between the scales
+ * and the quants: bit 4r + t of word 2k (2k + 1) is the fifth bit of row
+ * r's value 4k + t (16 + 4k + t), the value in the low (high) nibble of
+ * row r's byte t of 4-byte chunk k. y[j * ys + r] = dot(row r, activation
+ * row j), r < 8, j < nr (1..4). */
 typedef void (*qk_tile8_fn)(int64_t n, const void *w8, const void *x, size_t xs, int nr,
                             float *y, size_t ys);
 

@@ -147,18 +147,21 @@ static void qm_prepare_row(void *ctx, size_t r) {
   p->quant(p->a->x + r * (size_t)p->a->n, (uint8_t *)p->out + r * p->stride, p->a->n);
 }
 
-/* The same for weights packed by 8 rows. */
+/* The same for weights packed by 8 rows; the rows past the last whole 8
+ * (left in the plain layout) by dots. */
 static void qm_tile8(const qm_job *job, size_t j0, size_t i0, size_t nj, size_t ni) {
   const sotto_qmat *w = job->w;
   const qk_tile8_fn tile8 = job->k->tile8[w->type];
-  const size_t n_out = (size_t)w->n_out;
-  for (size_t j = j0; j < j0 + nj; j += 8)
+  const size_t n_out = (size_t)w->n_out, j_packed = n_out / 8 * 8;
+  size_t j = j0;
+  for (; j + 8 <= j0 + nj && j + 8 <= j_packed; j += 8)
     for (size_t i = i0; i < i0 + ni; i += QM_TILE_ACTS) {
       const int nr = (int)(i0 + ni - i < QM_TILE_ACTS ? i0 + ni - i : QM_TILE_ACTS);
       tile8(w->n_in, (const uint8_t *)w->data + j * w->row_bytes,
             (const uint8_t *)job->x + i * job->x_stride, job->x_stride, nr, job->y + i * n_out + j,
             n_out);
     }
+  if (j < j0 + nj) qm_dots(job, i0, i0 + ni, j, j0 + nj, job->k->dot[w->type]);
 }
 
 /* One tile: weight rows [j0, j0 + nj) by activation rows [i0, i0 + ni):
@@ -212,56 +215,96 @@ void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float
 
 /* ---- packing by 8 rows (qkernels.h's layout) ---- */
 
-/* Bytes of a block's quants, and the value added to each stored byte. */
-static int pack_qs_bytes(sotto_dtype t, int *bias) {
+/* A block's layout: bytes of high bits (Q5_0's qh) and of quants after the
+ * half scale, and the value added to each stored quant byte. */
+static int pack_layout(sotto_dtype t, int *qh, int *bias) {
+  *qh = t == SOTTO_DTYPE_Q5_0 ? 4 : 0;
   *bias = t == SOTTO_DTYPE_Q8_0 ? 128 : 0;
   return t == SOTTO_DTYPE_Q8_0 ? SOTTO_QK : SOTTO_QK / 2;
 }
 
 int sotto_qmat_packable(const sotto_qmat *m) {
-  return kernels()->tile8[m->type] && m->n_out % 8 == 0;
+  return kernels()->tile8[m->type] && m->n_out >= 8;
+}
+
+/* Bit 4r + t of high-bit word h (qkernels.h) is the fifth bit of row r's
+ * value 16 * (h & 1) + 4 * (h >> 1) + t. */
+static int pack_qh_source_bit(int h, int t) { return 16 * (h & 1) + 4 * (h >> 1) + t; }
+
+/* One block of 8 rows (src[r]: row r's block) into the packed layout. */
+static void pack_block8(sotto_dtype type, const uint8_t *const src[8], uint8_t *o) {
+  int qh, bias;
+  const int qs = pack_layout(type, &qh, &bias);
+  for (int r = 0; r < 8; r++, o += 2) memcpy(o, src[r], 2);
+  for (int h = 0; h < 8 * qh / 4; h++, o += 4) {
+    uint32_t word = 0;
+    for (int r = 0; r < 8; r++) {
+      uint32_t bits;
+      memcpy(&bits, src[r] + 2, 4); /* little-endian, as the file's qh */
+      for (int t = 0; t < 4; t++) word |= ((bits >> pack_qh_source_bit(h, t)) & 1u) << (4 * r + t);
+    }
+    memcpy(o, &word, 4);
+  }
+  for (int k = 0; k < qs / 4; k++)
+    for (int r = 0; r < 8; r++)
+      for (int t = 0; t < 4; t++) *o++ = (uint8_t)(src[r][2 + qh + 4 * k + t] + bias);
+}
+
+/* Row r of a packed block of 8 rows back in the plain layout. */
+static void unpack_block8(sotto_dtype type, const uint8_t *g, int r, uint8_t *blk) {
+  int qh, bias;
+  const int qs = pack_layout(type, &qh, &bias);
+  memcpy(blk, g + 2 * r, 2);
+  g += 16;
+  if (qh) {
+    uint32_t bits = 0;
+    for (int h = 0; h < 8; h++) {
+      uint32_t word;
+      memcpy(&word, g + 4 * h, 4);
+      for (int t = 0; t < 4; t++) bits |= ((word >> (4 * r + t)) & 1u) << pack_qh_source_bit(h, t);
+    }
+    memcpy(blk + 2, &bits, 4);
+    g += 32;
+  }
+  for (int k = 0; k < qs / 4; k++)
+    for (int t = 0; t < 4; t++) blk[2 + qh + 4 * k + t] = (uint8_t)(g[32 * k + 4 * r + t] - bias);
 }
 
 int sotto_qmat_pack(sotto_qmat *m, void *dst, sotto_error *err) {
-  int bias;
-  const int qs = pack_qs_bytes(m->type, &bias);
-  const size_t bb = m->row_bytes / (size_t)(m->n_in / SOTTO_QK); /* block bytes: half d + qs */
+  const size_t bb = m->row_bytes / (size_t)(m->n_in / SOTTO_QK); /* bytes of a block */
   const size_t group = 8 * m->row_bytes;
   uint8_t *tmp = malloc(group);
   if (!tmp) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   for (int64_t g = 0; g < m->n_out / 8; g++) {
     memcpy(tmp, (const uint8_t *)m->data + (size_t)g * group, group);
     uint8_t *o = (uint8_t *)dst + (size_t)g * group;
-    for (int64_t b = 0; b < m->n_in / SOTTO_QK; b++) {
-      for (int r = 0; r < 8; r++, o += 2) memcpy(o, tmp + (size_t)r * m->row_bytes + (size_t)b * bb, 2);
-      for (int k = 0; k < qs / 4; k++)
-        for (int r = 0; r < 8; r++)
-          for (int t = 0; t < 4; t++)
-            *o++ = (uint8_t)(tmp[(size_t)r * m->row_bytes + (size_t)b * bb + 2 + (size_t)(4 * k + t)] + bias);
+    for (int64_t b = 0; b < m->n_in / SOTTO_QK; b++, o += 8 * bb) {
+      const uint8_t *src[8];
+      for (int r = 0; r < 8; r++) src[r] = tmp + (size_t)r * m->row_bytes + (size_t)b * bb;
+      pack_block8(m->type, src, o);
     }
   }
   free(tmp);
+  const size_t tail = (size_t)(m->n_out % 8) * m->row_bytes; /* rows left plain */
+  if (tail && dst != m->data)
+    memcpy((uint8_t *)dst + (size_t)(m->n_out / 8) * group,
+           (const uint8_t *)m->data + (size_t)(m->n_out / 8) * group, tail);
   m->data = dst;
   m->packed = 1;
   return 0;
 }
 
 void sotto_qmat_row(const sotto_qmat *w, int64_t i, float *out) {
-  if (!w->packed) {
+  if (!w->packed || i >= w->n_out / 8 * 8) {
     sotto_dequantize_row(w->type, (const uint8_t *)w->data + (size_t)i * w->row_bytes, out, w->n_in);
     return;
   }
   /* row i % 8 of its group, back in the plain layout, block by block */
-  int bias;
-  const int qs = pack_qs_bytes(w->type, &bias);
-  const int r = (int)(i % 8);
   const uint8_t *g = (const uint8_t *)w->data + (size_t)(i / 8) * 8 * w->row_bytes;
   const size_t bb = w->row_bytes / (size_t)(w->n_in / SOTTO_QK);
   uint8_t blk[sizeof(sotto_block_q8_0)];
   for (int64_t b = 0; b < w->n_in / SOTTO_QK; b++, g += 8 * bb) {
-    memcpy(blk, g + 2 * r, 2);
-    for (int k = 0; k < qs / 4; k++)
-      for (int t = 0; t < 4; t++) blk[2 + 4 * k + t] = (uint8_t)(g[16 + (size_t)(32 * k + 4 * r + t)] - bias);
+    unpack_block8(w->type, g, (int)(i % 8), blk);
     sotto_dequantize_row(w->type, blk, out + b * SOTTO_QK, SOTTO_QK);
   }
 }
