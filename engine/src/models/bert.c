@@ -114,16 +114,23 @@ typedef struct {
   float *vectors;              /* positions, types and layer norms in f32 */
 } bert_weights;
 
+/* Attention of one text on one thread: q, k, v by head (3 x [n_head x n x
+ * d]) and the scores ([n_head x n x n]) for texts of up to cap tokens. */
+typedef struct {
+  int cap;
+  float *heads, *scores;
+  sotto_bmm *qk, *pv;
+} bert_attn;
+
 /* Buffers of one forward pass, allocated at the first run. */
 typedef struct {
   int cap;                /* tokens */
   float *x, *y, *qkv, *ff; /* [cap x n_embd], [cap x 3 n_embd], [cap x n_ff] */
-  float *heads;           /* q, k, v of one text by head: 3 x [n_head x n_ctx x d] */
-  float *scores;          /* [n_head x n_ctx x n_ctx] */
   float *first;           /* first-token rows for the classifier: [cap x n_embd] x 2 */
   void *scratch;          /* int8 layers' quantized inputs */
   size_t scratch_bytes;
-  sotto_bmm *qk, *pv;
+  bert_attn *attn;        /* one per thread of the pool that runs attention */
+  int n_attn;
 } bert_state;
 
 /* How the tokenizer frames one text and a pair: the ids it puts before,
@@ -211,16 +218,17 @@ static int quantized(sotto_dtype t) {
 }
 
 /* A linear layer from weight tensors stacked by rows (attn q, k, v into one
- * qkv layer) and their biases (NULL: zero). Quantized files run on the
- * int8 path; f32 and f16 ones in f32. */
+ * qkv layer) and their biases (NULL: zero), its first scaled output rows
+ * (weights and bias) multiplied by scale. Quantized files run on the int8
+ * path; f32 and f16 ones in f32. */
 static sotto_linear *linear(const sotto_gguf_tensor *const *w, const sotto_gguf_tensor *const *b,
-                            int parts, sotto_error *err) {
+                            int parts, size_t scaled, float scale, sotto_error *err) {
   size_t n_in = (size_t)w[0]->ne[0], n_out = 0;
   int int8 = 0;
   for (int i = 0; i < parts; i++) n_out += (size_t)w[i]->ne[1], int8 |= quantized(w[i]->type);
   const float *wf = NULL;
   float *own = NULL, *bias = calloc(n_out, sizeof *bias);
-  if (parts == 1 && w[0]->type == SOTTO_DTYPE_F32) {
+  if (parts == 1 && w[0]->type == SOTTO_DTYPE_F32 && !scaled) {
     wf = w[0]->data; /* used in place; XNNPACK packs its own copy */
   } else {
     own = malloc(n_in * n_out * sizeof *own);
@@ -241,6 +249,10 @@ static sotto_linear *linear(const sotto_gguf_tensor *const *w, const sotto_gguf_
     for (int i = 0; i < parts; i++) {
       if (b[i]) dequantize(b[i], bias + row);
       row += (size_t)w[i]->ne[1];
+    }
+    for (size_t r = 0; r < scaled; r++) {
+      for (size_t k = 0; k < n_in; k++) own[r * n_in + k] *= scale;
+      bias[r] *= scale;
     }
     l = int8 ? sotto_linear_create_int8(wf, bias, n_in, n_out, err)
              : sotto_linear_create(wf, bias, n_in, n_out, err);
@@ -364,37 +376,40 @@ static int load_weights(sotto_bert *b, sotto_error *err) {
     (dst) = tensor(g, name, ne0, ne1, required, &e_);                           \
     if (e_.status) return sotto_error_set(err, e_.status, "%s", e_.message);    \
   } while (0)
+  /* Attention's 1 / sqrt(d) scale is folded into the q rows of the qkv
+   * layer (as DistilBERT scales q; the same up to rounding). */
+  const float q_scale = 1.0f / sqrtf((float)(H / c->n_head));
   for (int i = 0; i < c->n_layer; i++) {
     bert_layer *L = &w->layers[i];
     TENSOR(wt[0], H, 3 * H, 0, "blk.%d.attn_qkv.weight", i);
     if (wt[0]) {
       TENSOR(bt[0], 3 * H, 1, 0, "blk.%d.attn_qkv.bias", i);
-      L->qkv = linear(wt, bt, 1, err);
+      L->qkv = linear(wt, bt, 1, (size_t)H, q_scale, err);
     } else {
       static const char *const qkv[3] = {"q", "k", "v"};
       for (int p = 0; p < 3; p++) {
         TENSOR(wt[p], H, H, 1, "blk.%d.attn_%s.weight", i, qkv[p]);
         TENSOR(bt[p], H, 1, 0, "blk.%d.attn_%s.bias", i, qkv[p]);
       }
-      L->qkv = linear(wt, bt, 3, err);
+      L->qkv = linear(wt, bt, 3, (size_t)H, q_scale, err);
     }
     if (!L->qkv) return -1;
     TENSOR(wt[0], H, H, 1, "blk.%d.attn_output.weight", i);
     TENSOR(bt[0], H, 1, 0, "blk.%d.attn_output.bias", i);
-    if (!(L->out = linear(wt, bt, 1, err))) return -1;
+    if (!(L->out = linear(wt, bt, 1, 0, 1.0f, err))) return -1;
     TENSOR(wt[0], H, F, 1, "blk.%d.ffn_up.weight", i);
     TENSOR(bt[0], F, 1, 0, "blk.%d.ffn_up.bias", i);
-    if (!(L->up = linear(wt, bt, 1, err))) return -1;
+    if (!(L->up = linear(wt, bt, 1, 0, 1.0f, err))) return -1;
     TENSOR(wt[0], F, H, 1, "blk.%d.ffn_down.weight", i);
     TENSOR(bt[0], H, 1, 0, "blk.%d.ffn_down.bias", i);
-    if (!(L->down = linear(wt, bt, 1, err))) return -1;
+    if (!(L->down = linear(wt, bt, 1, 0, 1.0f, err))) return -1;
   }
 
   /* Classifier: cls (H -> H, then the head activation) and cls.output. */
   TENSOR(wt[0], H, H, 0, "cls.weight");
   if (wt[0]) {
     TENSOR(bt[0], H, 1, 0, "cls.bias");
-    if (!(w->cls = linear(wt, bt, 1, err))) return -1;
+    if (!(w->cls = linear(wt, bt, 1, 0, 1.0f, err))) return -1;
   }
   t = sotto_gguf_tensor_find(g, "cls.output.weight");
   if (t) {
@@ -404,7 +419,7 @@ static int load_weights(sotto_bert *b, sotto_error *err) {
     c->n_labels = (int)t->ne[1];
     TENSOR(wt[0], H, c->n_labels, 1, "cls.output.weight");
     TENSOR(bt[0], c->n_labels, 1, 0, "cls.output.bias");
-    if (!(w->cls_out = linear(wt, bt, 1, err))) return -1;
+    if (!(w->cls_out = linear(wt, bt, 1, 0, 1.0f, err))) return -1;
   } else if (w->cls) {
     return sotto_error_set(err, SOTTO_BAD_MODEL, "cls.weight without cls.output.weight");
   }
@@ -519,10 +534,13 @@ static void bert_free(void *impl) {
   sotto_linear_destroy(b->w.cls_out);
   free(b->w.vectors);
   bert_state *s = &b->s;
-  free(s->x), free(s->y), free(s->qkv), free(s->ff), free(s->heads), free(s->scores);
-  free(s->first), free(s->scratch);
-  sotto_bmm_destroy(s->qk);
-  sotto_bmm_destroy(s->pv);
+  free(s->x), free(s->y), free(s->qkv), free(s->ff), free(s->first), free(s->scratch);
+  for (int i = 0; i < s->n_attn; i++) {
+    free(s->attn[i].heads), free(s->attn[i].scores);
+    sotto_bmm_destroy(s->attn[i].qk);
+    sotto_bmm_destroy(s->attn[i].pv);
+  }
+  free(s->attn);
   for (int i = 0; b->labels && i < b->c.n_labels; i++) free(b->labels[i]);
   free(b->labels);
   sotto_tokenizer_free(b->tok);
@@ -594,15 +612,13 @@ static int state_init(sotto_bert *b, sotto_error *err) {
   bert_state *s = &b->s;
   if (s->x) return 0;
   const bert_config *c = &b->c;
-  size_t H = (size_t)c->n_embd, F = (size_t)c->n_ff, N = (size_t)c->n_pos;
+  size_t H = (size_t)c->n_embd, F = (size_t)c->n_ff;
   s->cap = BERT_BATCH_TOKENS > c->n_pos ? BERT_BATCH_TOKENS : c->n_pos;
   size_t T = (size_t)s->cap;
   s->x = malloc((T * H + SOTTO_PAD_FLOATS) * sizeof(float));
   s->y = malloc((T * H + SOTTO_PAD_FLOATS) * sizeof(float));
   s->qkv = malloc((T * 3 * H + SOTTO_PAD_FLOATS) * sizeof(float));
   s->ff = malloc((T * F + SOTTO_PAD_FLOATS) * sizeof(float));
-  s->heads = malloc((3 * N * H + SOTTO_PAD_FLOATS) * sizeof(float));
-  s->scores = malloc(((size_t)c->n_head * N * N + SOTTO_PAD_FLOATS) * sizeof(float));
   s->first = malloc((2 * T * H + SOTTO_PAD_FLOATS) * sizeof(float));
   size_t scratch = 0;
   for (int i = 0; i < c->n_layer; i++) {
@@ -623,14 +639,35 @@ static int state_init(sotto_bert *b, sotto_error *err) {
   }
   s->scratch_bytes = scratch;
   s->scratch = scratch ? malloc(scratch) : NULL;
-  if (!s->x || !s->y || !s->qkv || !s->ff || !s->heads || !s->scores || !s->first ||
-      (scratch && !s->scratch)) {
-    free(s->x), free(s->y), free(s->qkv), free(s->ff), free(s->heads), free(s->scores);
-    free(s->first), free(s->scratch);
-    memset(s, 0, sizeof *s);
+  if (!s->x || !s->y || !s->qkv || !s->ff || !s->first || (scratch && !s->scratch)) {
+    free(s->x), free(s->y), free(s->qkv), free(s->ff), free(s->first), free(s->scratch);
+    s->x = s->y = s->qkv = s->ff = s->first = NULL, s->scratch = NULL;
     return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory for the encoder's buffers");
   }
-  if (!(s->qk = sotto_bmm_create(1, err)) || !(s->pv = sotto_bmm_create(0, err))) return -1;
+  return 0;
+}
+
+/* Attention buffers for threads texts of up to n tokens each. */
+static int attn_reserve(sotto_bert *b, int threads, int n, sotto_error *err) {
+  bert_state *s = &b->s;
+  if (threads > s->n_attn) {
+    bert_attn *a = realloc(s->attn, (size_t)threads * sizeof *a);
+    if (!a) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+    memset(a + s->n_attn, 0, (size_t)(threads - s->n_attn) * sizeof *a);
+    s->attn = a, s->n_attn = threads;
+  }
+  size_t H = (size_t)b->c.n_embd, heads = (size_t)b->c.n_head;
+  for (int i = 0; i < threads; i++) {
+    bert_attn *a = &s->attn[i];
+    if (!a->qk && !(a->qk = sotto_bmm_create(1, err))) return -1;
+    if (!a->pv && !(a->pv = sotto_bmm_create(0, err))) return -1;
+    if (a->cap >= n) continue;
+    free(a->heads), free(a->scores);
+    a->heads = malloc((3 * (size_t)n * H + SOTTO_PAD_FLOATS) * sizeof(float));
+    a->scores = malloc((heads * (size_t)n * (size_t)n + SOTTO_PAD_FLOATS) * sizeof(float));
+    a->cap = a->heads && a->scores ? n : 0;
+    if (!a->cap) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory for attention");
+  }
   return 0;
 }
 
@@ -643,11 +680,9 @@ typedef struct {
   size_t cols;
   bert_act act;
   const int *pos; /* position of each token in its sequence */
-  /* attention gather/scatter for one sequence */
-  const float *qkv;
+  /* attention's split and merge of one sequence's heads */
   float *heads, *out;
   size_t n, start;
-  float scale;
 } rows_job;
 
 /* embeddings: token + position + token type, then layer norm
@@ -716,48 +751,79 @@ static int activate(pthreadpool_t pool, bert_act act, float *x, size_t rows, siz
   return 0;
 }
 
-/* qkv rows [n x 3H] of one sequence -> heads [3][n_head][n][d], q scaled. */
+/* qkv row i [3H] of one sequence -> heads [3 n_head][n][d] */
 static void task_split_heads(void *ctx, size_t i) {
   const rows_job *j = ctx;
-  const bert_config *c = &j->b->c;
-  size_t H = (size_t)c->n_embd, d = H / (size_t)c->n_head, n = j->n;
-  const float *row = j->qkv + (j->start + i) * 3 * H;
-  for (int part = 0; part < 3; part++) {
-    float *dst = j->heads + (size_t)part * c->n_head * n * d;
-    float scale = part == 0 ? j->scale : 1.0f;
-    for (size_t h = 0; h < (size_t)c->n_head; h++)
-      for (size_t k = 0; k < d; k++) dst[(h * n + i) * d + k] = row[part * H + h * d + k] * scale;
-  }
+  size_t H = (size_t)j->b->c.n_embd, heads = (size_t)j->b->c.n_head, d = H / heads, n = j->n;
+  const float *row = j->b->s.qkv + (j->start + i) * 3 * H;
+  for (size_t h = 0; h < 3 * heads; h++) memcpy(j->heads + (h * n + i) * d, row + h * d, d * sizeof(float));
 }
 
-/* [n_head][n][d] -> rows [n x H] */
+/* heads [n_head][n][d] -> row i [H] of out */
 static void task_merge_heads(void *ctx, size_t i) {
   const rows_job *j = ctx;
-  const bert_config *c = &j->b->c;
-  size_t H = (size_t)c->n_embd, d = H / (size_t)c->n_head, n = j->n;
+  size_t H = (size_t)j->b->c.n_embd, heads = (size_t)j->b->c.n_head, d = H / heads, n = j->n;
   float *row = j->out + (j->start + i) * H;
-  for (size_t h = 0; h < (size_t)c->n_head; h++)
-    memcpy(row + h * d, j->heads + (h * n + i) * d, d * sizeof(float));
+  for (size_t h = 0; h < heads; h++) memcpy(row + h * d, j->heads + (h * n + i) * d, d * sizeof(float));
 }
 
 /* Self-attention of one sequence (modeling_bert.BertSelfAttention):
- * softmax(q k^T / sqrt(d)) v per head. The scale is applied to q as it is
- * split into heads (as DistilBERT does; the same up to rounding). */
-static int attention(sotto_bert *b, pthreadpool_t pool, size_t start, size_t n, float *out,
-                     sotto_error *err) {
-  const bert_config *c = &b->c;
-  bert_state *s = &b->s;
-  size_t H = (size_t)c->n_embd, heads = (size_t)c->n_head, d = H / heads;
-  rows_job j = {.b = b, .qkv = s->qkv, .heads = s->heads, .out = out, .n = n, .start = start,
-                .scale = 1.0f / sqrtf((float)d)};
+ * softmax(q k^T / sqrt(d)) v per head, q already scaled by the qkv layer.
+ * Its qkv rows are split into heads for the batched products, whose result
+ * is merged back into rows of out. */
+static int attention(sotto_bert *b, bert_attn *a, pthreadpool_t pool, size_t start, size_t n,
+                     float *out, sotto_error *err) {
+  size_t H = (size_t)b->c.n_embd, heads = (size_t)b->c.n_head, d = H / heads;
+  float *q = a->heads, *k = q + heads * n * d, *v = k + heads * n * d;
+  rows_job j = {.b = b, .heads = q, .out = out, .n = n, .start = start};
   pthreadpool_parallelize_1d(pool, task_split_heads, &j, n, 0);
-  float *q = s->heads, *k = q + heads * n * d, *v = k + heads * n * d;
-  if (sotto_bmm_run(s->qk, pool, q, k, s->scores, heads, n, d, n, err)) return -1;
-  if (sotto_softmax(pool, s->scores, s->scores, heads * n, n, err)) return -1;
-  if (sotto_bmm_run(s->pv, pool, s->scores, v, q, heads, n, n, d, err)) return -1;
-  j.heads = q;
+  if (sotto_bmm_run(a->qk, pool, q, k, a->scores, heads, n, d, n, err)) return -1;
+  if (sotto_softmax(pool, a->scores, a->scores, heads * n, n, err)) return -1;
+  if (sotto_bmm_run(a->pv, pool, a->scores, v, q, heads, n, n, d, err)) return -1;
   pthreadpool_parallelize_1d(pool, task_merge_heads, &j, n, 0);
   return 0;
+}
+
+/* Texts on the pool's threads, one text per thread at a time. */
+typedef struct {
+  sotto_bert *b;
+  const bert_batch *bt;
+  float *out;
+  sotto_error *errs; /* one per thread */
+} attn_job;
+
+static void task_attention(void *ctx, size_t thread, size_t i) {
+  attn_job *j = ctx;
+  if (j->errs[thread].status) return;
+  attention(j->b, &j->b->s.attn[thread], NULL, (size_t)j->bt->start[i], (size_t)j->bt->len[i],
+            j->out, &j->errs[thread]);
+}
+
+/* Self-attention of every text in the batch into out. With more texts
+ * than threads each text runs on one thread (one wake-up of the pool per
+ * layer); otherwise each text's products are spread over the pool. */
+static int attention_all(sotto_bert *b, pthreadpool_t pool, const bert_batch *bt, float *out,
+                         sotto_error *err) {
+  int threads = (int)pthreadpool_get_threads_count(pool), longest = 0;
+  for (int i = 0; i < bt->n_seq; i++) longest = bt->len[i] > longest ? bt->len[i] : longest;
+  if (threads < 2 || bt->n_seq < threads) {
+    if (attn_reserve(b, 1, longest, err)) return -1;
+    for (int i = 0; i < bt->n_seq; i++)
+      if (attention(b, &b->s.attn[0], pool, (size_t)bt->start[i], (size_t)bt->len[i], out, err))
+        return -1;
+    return 0;
+  }
+  sotto_error *errs = calloc((size_t)threads, sizeof *errs);
+  if (!errs) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+  int rc = attn_reserve(b, threads, longest, err);
+  if (!rc) {
+    attn_job j = {b, bt, out, errs};
+    pthreadpool_parallelize_1d_with_thread(pool, task_attention, &j, (size_t)bt->n_seq, 0);
+    for (int t = 0; t < threads && !rc; t++)
+      if (errs[t].status) *err = errs[t], rc = -1;
+  }
+  free(errs);
+  return rc;
 }
 
 /* Runs the encoder over a batch; the last hidden states end in s->x
@@ -781,8 +847,7 @@ static int forward(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const be
     if (sotto_stream_cancelled(st)) return -1;
     /* self-attention, output projection, residual + layer norm */
     if (sotto_linear_run_scratch(L->qkv, pool, s->x, T, s->qkv, s->scratch, err)) return -1;
-    for (int i = 0; i < bt->n_seq; i++)
-      if (attention(b, pool, (size_t)bt->start[i], (size_t)bt->len[i], s->y, err)) return -1;
+    if (attention_all(b, pool, bt, s->y, err)) return -1;
     if (sotto_linear_run_scratch(L->out, pool, s->y, T, s->qkv, s->scratch, err)) return -1;
     j = (rows_job){.b = b, .x = s->x, .y = s->qkv, .gamma = L->attn_norm_w,
                    .beta = L->attn_norm_b, .cols = H};

@@ -32,8 +32,11 @@ int sotto_ops_init(sotto_error *err) {
  * columns, so a large layer's weights are read from memory again for every
  * row block; a block that stays in a core's L2 cache (1 MiB and more on
  * current x86 and ARM cores) is read once per run. This is 2-4x faster for
- * encoder-sized layers (128 rows, 768 x 3072) natively and in wasm. */
-#define LINEAR_BLOCK_BYTES (256u << 10)
+ * encoder-sized layers (128 rows, 768 x 3072) natively and in wasm. Blocks
+ * of 64 KiB to 512 KiB run equally fast on one thread; 128 KiB makes
+ * enough blocks (6 for a 384 x 384 layer) for threads to share them
+ * evenly, each thread running whole blocks. */
+#define LINEAR_BLOCK_BYTES (128u << 10)
 #define LINEAR_BLOCK_ALIGN 64 /* columns: a multiple of every kernel's nr */
 
 struct sotto_linear {
