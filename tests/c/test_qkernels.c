@@ -133,6 +133,56 @@ static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
   free(x);
 }
 
+/* The GEMM kernels (AMX) against the reference dots: 32 weight rows (plain,
+ * and packed by 8 rows for gemm8) by 16, 32 and 48 activation rows, into an
+ * output with a row stride wider than 32. */
+static void check_gemm(const qk_table *ref, const qk_table *k, int64_t n) {
+  for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+    const sotto_dtype t = types[ti];
+    if (!k->gemm[t] && !k->gemm8[t]) continue;
+    const size_t rb = sotto_dtype_row_bytes(t, n), xs = qk_act_row_bytes(QK_ACT_Q8A, n);
+    const size_t ys = QK_GEMM_N + 8;
+    uint8_t *w = malloc(rb * QK_GEMM_N), *wp = malloc(rb * QK_GEMM_N), *xa = malloc(48 * xs);
+    for (int j = 0; j < QK_GEMM_N; j++) {
+      size_t b;
+      void *row = random_row(t, n, &b);
+      memcpy(w + (size_t)j * rb, row, rb);
+      free(row);
+    }
+    float *x = malloc((size_t)n * sizeof *x), *y = malloc(48 * ys * sizeof *y);
+    for (int i = 0; i < 48; i++) {
+      for (int64_t v = 0; v < n; v++) x[v] = rndf() * (v % 5 == 0 ? 3 : 1);
+      ref->quant[QK_ACT_Q8A](x, xa + (size_t)i * xs, n);
+    }
+    if (k->gemm8[t]) {
+      sotto_qmat m;
+      sotto_error err = {0};
+      CHECK(sotto_qmat_init(&m, t, wp, n, QK_GEMM_N, &err) == 0, "qmat_init: %s", err.message);
+      memcpy(wp, w, rb * QK_GEMM_N);
+      CHECK(sotto_qmat_pack(&m, wp, &err) == 0, "pack: %s", err.message);
+    }
+    for (int packed = 0; packed < 2; packed++) {
+      const qk_gemm_fn gemm = packed ? k->gemm8[t] : k->gemm[t];
+      if (!gemm) continue;
+      for (size_t rows = 16; rows <= 48; rows += 16) {
+        for (size_t i = 0; i < 48 * ys; i++) y[i] = NAN;
+        gemm(n, packed ? wp : w, rb, xa, xs, rows, y, ys);
+        int bad = 0;
+        for (size_t i = 0; i < 48; i++)
+          for (size_t j = 0; j < ys; j++) {
+            float want = NAN;
+            if (i < rows && j < QK_GEMM_N) ref->dot[t](n, w + j * rb, xa + i * xs, 0, 1, &want);
+            const float got = y[i * ys + j];
+            bad += i < rows && j < QK_GEMM_N ? !close_to(want, got, 2e-5f) : !isnan(got);
+          }
+        CHECK(bad == 0, "%s %s%s n=%lld rows %zu: %d values differ", k->isa,
+              sotto_dtype_get(t)->name, packed ? " packed" : "", (long long)n, rows, bad);
+      }
+    }
+    free(w), free(wp), free(xa), free(x), free(y);
+  }
+}
+
 /* The scalar dot of each quantized type against the float dot of the
  * dequantized weights with the dequantized activations. */
 static void check_reference_decoding(const qk_table *ref, int64_t n) {
@@ -261,6 +311,13 @@ int main(void) {
   } else {
     printf("no AVX-512 VNNI here: those kernels not tested\n");
   }
+  k = ref;
+  if (cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512bw() &&
+      cpuinfo_has_x86_amx_tile() && cpuinfo_has_x86_amx_int8() && (qk_fill_avx512(&k), qk_fill_amx(&k))) {
+    for (size_t i = 0; i < 5; i++) check_gemm(&ref, &k, sizes[i]);
+  } else {
+    printf("no AMX-INT8 here (or not granted): those kernels not tested\n");
+  }
   printf("qmatmul kernels: %s\n", sotto_qmatmul_isa());
   pthreadpool_t pool = pthreadpool_create(3);
   for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
@@ -270,6 +327,8 @@ int main(void) {
     check_qmatmul(pool, types[ti], n_in, 53, 70);
     check_qmatmul(pool, types[ti], n_in, 56, 70); /* packable: rows a multiple of 8 */
     check_qmatmul(pool, types[ti], n_in, 40, 3);
+    /* the GEMM kernels' tiles and the rows and columns they leave over */
+    if (qk_act_of(types[ti]) == QK_ACT_Q8A) check_qmatmul(pool, types[ti], 896, 136, 67);
   }
   pthreadpool_destroy(pool);
   return check_finish();

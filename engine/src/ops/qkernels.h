@@ -11,8 +11,8 @@
  *                                the block's integer sum (ggml's Q8_0 / Q8_1)
  *   Q4_K, Q5_K, Q6_K             Q8_K: ggml's block_q8_K (quant.h)
  *
- * Each ISA file (qk_scalar.c, qk_avx2.c, qk_avx512.c, qk_wasm.c) fills a
- * table of these functions; qmatmul.c picks the best one the CPU runs.
+ * Each ISA file (qk_scalar.c, qk_avx2.c, qk_avx512.c, qk_amx.c, qk_wasm.c)
+ * fills a table of these functions; qmatmul.c picks the best one the CPU runs.
  * The scalar file is the reference the tests compare the others with.
  */
 #ifndef SOTTO_QKERNELS_H
@@ -58,6 +58,15 @@ typedef void (*qk_tile_fn)(int64_t n, const void *w, size_t ws, const void *x, s
 typedef void (*qk_tile8_fn)(int64_t n, const void *w8, const void *x, size_t xs, int nr,
                             float *y, size_t ys);
 
+/* A GEMM of QK_GEMM_N weight rows by m activation rows (m a multiple of
+ * QK_GEMM_M): y[i * ys + j] = dot(weight row j, activation row i). Weight
+ * rows ws bytes apart (gemm), or packed by 8 rows, the 4 groups 8 * ws bytes
+ * apart (gemm8). For prompt batches (AMX tiles). */
+#define QK_GEMM_N 32
+#define QK_GEMM_M 16
+typedef void (*qk_gemm_fn)(int64_t n, const void *w, size_t ws, const void *x, size_t xs,
+                           size_t m, float *y, size_t ys);
+
 typedef struct qk_table {
   const char *isa;
   qk_dot_fn dot[SOTTO_DTYPE_LIMIT];    /* by weight type; NULL: not in this ISA */
@@ -66,11 +75,16 @@ typedef struct qk_table {
   qk_tile_fn tile1[SOTTO_DTYPE_LIMIT]; /* optional: tile_m weight rows by 1 activation row */
   int tile_m, tile_n;
   qk_tile8_fn tile8[SOTTO_DTYPE_LIMIT]; /* optional: for weights packed by 8 rows */
+  qk_gemm_fn gemm[SOTTO_DTYPE_LIMIT];   /* optional: batches, plain weight rows */
+  qk_gemm_fn gemm8[SOTTO_DTYPE_LIMIT];  /* optional: batches, weights packed by 8 rows */
 } qk_table;
 
 void qk_fill_scalar(qk_table *t);
 void qk_fill_avx2(qk_table *t);   /* x86-64 builds only */
 void qk_fill_avx512(qk_table *t); /* x86-64 builds only */
+/* On top of qk_fill_avx512, on CPUs with AMX-INT8 (x86-64 builds only):
+ * 0 when the OS does not grant the tiles (then nothing is filled). */
+int qk_fill_amx(qk_table *t);
 void qk_fill_wasm(qk_table *t);   /* wasm SIMD128 builds only */
 
 /* The activation format of a weight type; -1 when the type is no weight. */

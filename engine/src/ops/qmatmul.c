@@ -19,6 +19,7 @@
  * row passes over it in a GEMM. */
 #define QM_TILE_ROWS 16
 #define QM_TILE_ACTS 4 /* activation rows per kernel call (qk_dot_fn's nr) */
+#define QM_GEMM_ACTS 256 /* activation rows per GEMM kernel call */
 
 static qk_table table;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -28,7 +29,8 @@ static void table_init(void) {
 #if defined(__wasm_simd128__)
   qk_fill_wasm(&table);
 #elif defined(__x86_64__)
-  const char *want = getenv("SOTTO_ISA"); /* "scalar", "avx2": to compare kernels */
+  /* "scalar", "avx2", "avx512" (no AMX): to compare kernels */
+  const char *want = getenv("SOTTO_ISA");
   if (want && strcmp(want, "scalar") == 0) return;
   if (!cpuinfo_initialize()) return;
   if (cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c())
@@ -37,6 +39,10 @@ static void table_init(void) {
   if (cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512vl() &&
       cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c())
     qk_fill_avx512(&table);
+  else
+    return;
+  if (want && strcmp(want, "avx512") == 0) return;
+  if (cpuinfo_has_x86_amx_tile() && cpuinfo_has_x86_amx_int8()) qk_fill_amx(&table);
 #endif
 }
 
@@ -192,6 +198,22 @@ static void qm_tile(void *ctx, size_t j0, size_t i0, size_t nj, size_t ni) {
   qm_dots(job, i, i0 + ni, j_end, j0 + nj, dot);
 }
 
+/* The same with the GEMM kernels (AMX): QK_GEMM_N weight rows by the
+ * activation rows in multiples of QK_GEMM_M; the rest as qm_tile does it. */
+static void qm_gemm(void *ctx, size_t j0, size_t i0, size_t nj, size_t ni) {
+  const qm_job *job = ctx;
+  const sotto_qmat *w = job->w;
+  const qk_gemm_fn gemm = w->packed ? job->k->gemm8[w->type] : job->k->gemm[w->type];
+  const size_t m = ni / QK_GEMM_M * QK_GEMM_M, n_out = (size_t)w->n_out;
+  if (nj < QK_GEMM_N || !m) {
+    qm_tile(ctx, j0, i0, nj, ni);
+    return;
+  }
+  gemm(w->n_in, (const uint8_t *)w->data + j0 * w->row_bytes, w->row_bytes,
+       (const uint8_t *)job->x + i0 * job->x_stride, job->x_stride, m, job->y + i0 * n_out + j0, n_out);
+  if (m < ni) qm_tile(ctx, j0, i0 + m, nj, ni - m);
+}
+
 void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float *y) {
   const qk_table *k = kernels();
   const int f = qk_act_of(w->type);
@@ -203,6 +225,11 @@ void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float
       a->ready |= 1u << f;
     }
     job.x = a->buf[f];
+  }
+  if ((w->packed ? k->gemm8[w->type] : k->gemm[w->type]) && a->rows >= QK_GEMM_M) {
+    pthreadpool_parallelize_2d_tile_2d(pool, qm_gemm, &job, (size_t)w->n_out, a->rows,
+                                       QK_GEMM_N, QM_GEMM_ACTS, 0);
+    return;
   }
   /* act rows in tiles of a multiple of QM_TILE_ACTS: a whole GEMM's rows
    * per weight tile keeps the weights hot; split when there are few weight

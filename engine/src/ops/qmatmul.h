@@ -12,8 +12,10 @@
  * one input prepared in each format it has been asked for, so q, k and v
  * (or gate and up) share one quantization.
  *
- * Kernels are chosen once at run time: AVX-512 VNNI, AVX2 or scalar on
- * x86-64, SIMD128 in wasm.
+ * Kernels are chosen once at run time: AVX-512 VNNI (with AMX-INT8 tiles
+ * for batches of rows where the CPU and the OS allow them), AVX2 or scalar
+ * on x86-64, SIMD128 in wasm. The environment variable SOTTO_ISA=scalar,
+ * avx2 or avx512 (no AMX) caps the choice, to compare kernels.
  */
 #ifndef SOTTO_QMATMUL_H
 #define SOTTO_QMATMUL_H
@@ -75,7 +77,7 @@ void sotto_qmat_row(const sotto_qmat *w, int64_t i, float *out);
 void sotto_vec_dots(sotto_dtype type, const void *rows, size_t stride, int64_t n_rows, int64_t n,
                     const float *x, int nx, float *out);
 
-/* The instruction set the kernels use ("avx512vnni", "avx2", "scalar",
+/* The instruction set the kernels use ("amx-int8", "avx512vnni", "avx2", "scalar",
  * "wasm-simd128"). */
 const char *sotto_qmatmul_isa(void);
 
