@@ -38,13 +38,13 @@ wasm: deps $(OUT)/sodium/wasm/lib/libsodium.a
 	@[ -f $(OUT)/wasm/build.ninja ] || $(EMENV) emcmake cmake -S . -B $(OUT)/wasm -G Ninja \
 	  -DCMAKE_BUILD_TYPE=Release -DSOTTO_DEPS=$(abspath $(DEPS)) \
 	  -DSOTTO_SODIUM=$(abspath $(OUT)/sodium/wasm) >/dev/null
-	$(call LOCK,wasm) env $(EMENV) cmake --build $(OUT)/wasm -j $(JOBS) --target sotto_wasm sotto_tokcheck
+	$(call LOCK,wasm) env $(EMENV) cmake --build $(OUT)/wasm -j $(JOBS) --target sotto_wasm sotto_tokcheck sotto_qkcheck
 
 wasm-mt: deps $(OUT)/sodium/wasm-mt/lib/libsodium.a
 	@[ -f $(OUT)/wasm-mt/build.ninja ] || $(EMENV) emcmake cmake -S . -B $(OUT)/wasm-mt -G Ninja \
 	  -DCMAKE_BUILD_TYPE=Release -DSOTTO_DEPS=$(abspath $(DEPS)) -DSOTTO_THREADS=ON \
 	  -DSOTTO_SODIUM=$(abspath $(OUT)/sodium/wasm-mt) >/dev/null
-	$(call LOCK,wasm-mt) env $(EMENV) cmake --build $(OUT)/wasm-mt -j $(JOBS) --target sotto_wasm sotto_tokcheck
+	$(call LOCK,wasm-mt) env $(EMENV) cmake --build $(OUT)/wasm-mt -j $(JOBS) --target sotto_wasm sotto_tokcheck sotto_qkcheck
 
 # Each fuzz target runs this long inside `make test` (longer: `make fuzz`).
 TEST_FUZZ_SECONDS ?= 20

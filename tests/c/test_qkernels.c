@@ -1,7 +1,9 @@
 /*
- * test_qkernels.c - the SIMD kernels of ops/ (AVX2, AVX-512 VNNI) against
- * the scalar references (qk_scalar.c) on random blocks of every weight type,
- * for 1 to 4 activation rows; activation quantization against the
+ * test_qkernels.c - the SIMD kernels of ops/ (AVX2, AVX-512 VNNI natively;
+ * wasm SIMD128 in the wasm builds, run by tests/js/qkernels-wasm.test.mjs)
+ * against the scalar references (qk_scalar.c) on random blocks of every
+ * weight type, for 1 to 4 activation rows and the GEMV and GEMM tiles of
+ * several weight rows; activation quantization against the
  * reference; sotto_qmatmul (tiled, threaded) against row-by-row dots; and
  * the scalar dots against float products of dequantized rows (quant.h's
  * reference dequantizers).
@@ -115,18 +117,28 @@ static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
         }
       CHECK(bad == 0, "%s %s n=%lld: %d of the %dx%d tile differ", k->isa,
             sotto_dtype_get(t)->name, (long long)n, bad, tm, tn);
-      if (k->tile1[t]) { /* the one-activation-row tile, on row 1 */
-        k->tile1[t](n, wt, wb, xt + stride, stride, yt, 1);
-        bad = 0;
-        for (int i = 0; i < tm; i++) {
-          float want;
-          ref->dot[t](n, wt + (size_t)i * wb, xt + stride, 0, 1, &want);
-          bad += !close_to(want, yt[i], 2e-5f);
-        }
-        CHECK(bad == 0, "%s %s n=%lld: %d of the %dx1 tile differ", k->isa,
-              sotto_dtype_get(t)->name, (long long)n, bad, tm);
-      }
       free(wt), free(xt), free(yt);
+    }
+    if (k->tile1[t]) { /* tile_m weight rows by one activation row (row 1) */
+      const int tm = k->tile_m;
+      uint8_t *wt = malloc(wb * (size_t)tm);
+      for (int i = 0; i < tm; i++) {
+        size_t b2;
+        void *row = random_row(t, n, &b2);
+        memcpy(wt + (size_t)i * wb, row, wb);
+        free(row);
+      }
+      float yt[16];
+      k->tile1[t](n, wt, wb, xa + stride, stride, yt, 1);
+      int bad = 0;
+      for (int i = 0; i < tm; i++) {
+        float want;
+        ref->dot[t](n, wt + (size_t)i * wb, xa + stride, 0, 1, &want);
+        bad += !close_to(want, yt[i], 2e-5f);
+      }
+      CHECK(bad == 0, "%s %s n=%lld: %d of the %dx1 tile differ", k->isa,
+            sotto_dtype_get(t)->name, (long long)n, bad, tm);
+      free(wt);
     }
     free(xa), free(w);
   }
@@ -295,29 +307,36 @@ int main(void) {
   qk_fill_scalar(&ref);
   for (int64_t n = 256; n <= 1024; n += 768) check_reference_decoding(&ref, n);
   check_reference_decoding(&ref, 96);
+  const int64_t sizes[] = {32, 96, 160, 256, 896, 4864};
+  const size_t n_sizes = sizeof sizes / sizeof sizes[0];
+#if defined(__wasm_simd128__)
+  k = ref;
+  qk_fill_wasm(&k);
+  for (size_t i = 0; i < n_sizes; i++) check_table(&ref, &k, sizes[i]), check_gemm(&ref, &k, sizes[i]);
+#else
   cpuinfo_initialize();
-  const int64_t sizes[] = {32, 96, 256, 896, 4864};
   if (cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c()) {
     k = ref;
     qk_fill_avx2(&k);
-    for (size_t i = 0; i < 5; i++) check_table(&ref, &k, sizes[i]);
+    for (size_t i = 0; i < n_sizes; i++) check_table(&ref, &k, sizes[i]);
   } else {
     printf("no AVX2 here: AVX2 kernels not tested\n");
   }
   if (cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512bw()) {
     k = ref;
     qk_fill_avx512(&k);
-    for (size_t i = 0; i < 5; i++) check_table(&ref, &k, sizes[i]);
+    for (size_t i = 0; i < n_sizes; i++) check_table(&ref, &k, sizes[i]);
   } else {
     printf("no AVX-512 VNNI here: those kernels not tested\n");
   }
   k = ref;
   if (cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512bw() &&
       cpuinfo_has_x86_amx_tile() && cpuinfo_has_x86_amx_int8() && (qk_fill_avx512(&k), qk_fill_amx(&k))) {
-    for (size_t i = 0; i < 5; i++) check_gemm(&ref, &k, sizes[i]);
+    for (size_t i = 0; i < n_sizes; i++) check_gemm(&ref, &k, sizes[i]);
   } else {
     printf("no AMX-INT8 here (or not granted): those kernels not tested\n");
   }
+#endif
   printf("qmatmul kernels: %s\n", sotto_qmatmul_isa());
   pthreadpool_t pool = pthreadpool_create(3);
   for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {

@@ -131,10 +131,10 @@ for (const [name, m] of Object.entries(models)) {
   }
 }
 
-// each build runs an F32 model (greedy against PyTorch) and a quantized one
+// each build runs an F32 model (greedy against PyTorch) and quantized ones
 const wasmModels = {
-  'wasm-simd': [['qwen2-gqa', 'f32'], ['gemma3-swa', 'q8_0']],
-  'wasm-simd-threads': [['gemma3-swa', 'f32'], ['qwen2-gqa', 'q4_k_m']],
+  'wasm-simd': [['qwen2-gqa', 'f32'], ['gemma3-swa', 'q8_0'], ['qwen2-gqa', 'q5_0']],
+  'wasm-simd-threads': [['gemma3-swa', 'f32'], ['qwen2-gqa', 'q4_k_m'], ['llama2-spm', 'q4_0']],
 };
 for (const flavour of Object.keys(wasmModels)) {
   // F32: the native logits and the PyTorch greedy tokens. Quantized:

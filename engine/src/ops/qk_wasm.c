@@ -63,63 +63,206 @@ QK_INLINE void dot_f32_n(int64_t n, const void *w, const void *x, size_t xs, int
 }
 QK_DISPATCH(dot_f32)
 
-/* ---- 32-blocks: the weights as two signed 16-byte halves (values 0..15 and
- * 16..31), offsets applied before the product. */
-#define QK_BLOCK32_DOT(name, BLOCK, DECODE, HAS_MIN, MIN)                               \
-  QK_INLINE void name##_n(int64_t n, const void *w, const void *x, size_t xs, int nr,  \
-                          float *out) {                                                \
-    const BLOCK *a = w;                                                                \
-    v128_t acc[4];                                                                     \
-    float accm[4] = {0, 0, 0, 0};                                                      \
-    for (int r = 0; r < nr; r++) acc[r] = wasm_f32x4_splat(0);                         \
-    for (int64_t i = 0; i < n / SOTTO_QK; i++) {                                       \
-      const float dw = qk_half(a[i].d);                                                \
-      v128_t q0, q1;                                                                   \
-      DECODE                                                                           \
-      for (int r = 0; r < nr; r++) {                                                   \
-        const sotto_block_q8a *b = ROW(sotto_block_q8a, r) + i;                        \
-        const v128_t p = wasm_i32x4_add(dot16(q0, wasm_v128_load(b->qs)),              \
-                                        dot16(q1, wasm_v128_load(b->qs + 16)));        \
-        acc[r] = wasm_f32x4_add(acc[r], wasm_f32x4_mul(wasm_f32x4_splat(dw * b->d),     \
-                                                       wasm_f32x4_convert_i32x4(p)));  \
-        if (HAS_MIN) accm[r] += (MIN) * b->d * (float)b->sum;                          \
-      }                                                                                \
-    }                                                                                  \
-    for (int r = 0; r < nr; r++) out[r] = hsum4(acc[r]) + accm[r];                     \
-  }                                                                                    \
-  QK_DISPATCH(name)
+/* ---- 32-blocks ----
+ * A block's 32 values as four int16x8 vectors: its even and its odd values
+ * of each half (values 2k, 2k+1, 16+2k, 17+2k in lane k), the order in which
+ * a Q4/Q5 block's nibbles come out of its bytes read as 16-bit lanes; the
+ * activations are widened to the same order and i32x4.dot_i16x8_s multiplies
+ * and adds pairs. The dots of four blocks are reduced into one vector and
+ * scaled there, with the four blocks' half scales converted together. The
+ * offsets of Q4_0 and Q5_0 (8, 16) are taken off through the activation
+ * block's sum: sum((q - o) x) = sum(q x) - o sum(x), exact in integers. */
 
-/* Byte k = 0x10 when bit k of the 16 bits is set. */
-QK_INLINE v128_t bits16(uint32_t bits) {
-  const v128_t sel = wasm_i8x16_make(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
-  const v128_t b = wasm_i8x16_make((int8_t)bits, (int8_t)bits, (int8_t)bits, (int8_t)bits,
-                                   (int8_t)bits, (int8_t)bits, (int8_t)bits, (int8_t)bits,
-                                   (int8_t)(bits >> 8), (int8_t)(bits >> 8), (int8_t)(bits >> 8),
-                                   (int8_t)(bits >> 8), (int8_t)(bits >> 8), (int8_t)(bits >> 8),
-                                   (int8_t)(bits >> 8), (int8_t)(bits >> 8));
-  const v128_t set = wasm_i8x16_eq(wasm_v128_and(b, sel), sel);
-  return wasm_v128_and(set, wasm_i8x16_splat(0x10));
+enum { B_Q4_0, B_Q4_1, B_Q5_0, B_Q5_1, B_Q8_0 };
+
+typedef struct { v128_t v[4]; } q16;
+
+/* 32 signed bytes as int16, even and odd values of each half. */
+QK_INLINE q16 widen8(const int8_t *q) {
+  const v128_t a = wasm_v128_load(q), b = wasm_v128_load(q + 16);
+  return (q16){{wasm_i16x8_shr(wasm_i16x8_shl(a, 8), 8), wasm_i16x8_shr(a, 8),
+                wasm_i16x8_shr(wasm_i16x8_shl(b, 8), 8), wasm_i16x8_shr(b, 8)}};
 }
 
-#define NIBBLES                                                                        \
-  const v128_t raw = wasm_v128_load(a[i].qs);                                          \
-  q0 = wasm_v128_and(raw, wasm_i8x16_splat(0x0F));                                     \
-  q1 = wasm_u8x16_shr(raw, 4);
-#define FIFTH_BITS                                                                     \
-  uint32_t qh;                                                                         \
-  memcpy(&qh, a[i].qh, 4);                                                             \
-  q0 = wasm_v128_or(q0, bits16(qh & 0xFFFF));                                          \
-  q1 = wasm_v128_or(q1, bits16(qh >> 16));
-#define OFFSET(o)                                                                      \
-  q0 = wasm_i8x16_sub(q0, wasm_i8x16_splat(o));                                        \
-  q1 = wasm_i8x16_sub(q1, wasm_i8x16_splat(o));
+/* 16 bytes of nibbles (value j low in byte j, value 16 + j high) as int16. */
+QK_INLINE q16 nibbles16(const uint8_t *qs) {
+  const v128_t raw = wasm_v128_load(qs), m = wasm_i16x8_splat(0x0F);
+  return (q16){{wasm_v128_and(raw, m), wasm_v128_and(wasm_u16x8_shr(raw, 8), m),
+                wasm_v128_and(wasm_u16x8_shr(raw, 4), m), wasm_u16x8_shr(raw, 12)}};
+}
 
-QK_BLOCK32_DOT(dot_q4_0, sotto_block_q4_0, NIBBLES OFFSET(8), 0, 0)
-QK_BLOCK32_DOT(dot_q4_1, sotto_block_q4_1, NIBBLES, 1, qk_half(a[i].m))
-QK_BLOCK32_DOT(dot_q5_0, sotto_block_q5_0, NIBBLES FIFTH_BITS OFFSET(16), 0, 0)
-QK_BLOCK32_DOT(dot_q5_1, sotto_block_q5_1, NIBBLES FIFTH_BITS, 1, qk_half(a[i].m))
-QK_BLOCK32_DOT(dot_q8_0, sotto_block_q8_0,
-               q0 = wasm_v128_load(a[i].qs); q1 = wasm_v128_load(a[i].qs + 16);, 0, 0)
+/* Adds 16 where bit j of qh (value j's fifth bit) is set: lane k of the
+ * even values tests bit 2k, of the odd ones bit 2k + 1. */
+QK_INLINE q16 fifth16(q16 q, const uint8_t *qh) {
+  uint32_t h;
+  memcpy(&h, qh, 4);
+  const v128_t se = wasm_i16x8_make(1, 1 << 2, 1 << 4, 1 << 6, 1 << 8, 1 << 10, 1 << 12, 1 << 14);
+  const v128_t so = wasm_i16x8_make(1 << 1, 1 << 3, 1 << 5, 1 << 7, 1 << 9, 1 << 11, 1 << 13, -32768);
+  const v128_t lo = wasm_i16x8_splat((int16_t)h), hi = wasm_i16x8_splat((int16_t)(h >> 16));
+  const v128_t s = wasm_i16x8_splat(16);
+#define QK_BIT(v, sel) wasm_v128_and(wasm_i16x8_eq(wasm_v128_and(v, sel), sel), s)
+  q.v[0] = wasm_v128_or(q.v[0], QK_BIT(lo, se));
+  q.v[1] = wasm_v128_or(q.v[1], QK_BIT(lo, so));
+  q.v[2] = wasm_v128_or(q.v[2], QK_BIT(hi, se));
+  q.v[3] = wasm_v128_or(q.v[3], QK_BIT(hi, so));
+#undef QK_BIT
+  return q;
+}
+
+QK_INLINE size_t block_bytes(int kind) {
+  switch (kind) {
+    case B_Q4_0: return sizeof(sotto_block_q4_0);
+    case B_Q4_1: return sizeof(sotto_block_q4_1);
+    case B_Q5_0: return sizeof(sotto_block_q5_0);
+    case B_Q5_1: return sizeof(sotto_block_q5_1);
+    default: return sizeof(sotto_block_q8_0);
+  }
+}
+
+/* A weight block's values, before the offset (Q4_0: 8, Q5_0: 16). */
+QK_INLINE q16 decode32(int kind, const uint8_t *p) {
+  switch (kind) {
+    case B_Q4_0: return nibbles16(((const sotto_block_q4_0 *)p)->qs);
+    case B_Q4_1: return nibbles16(((const sotto_block_q4_1 *)p)->qs);
+    case B_Q5_0: {
+      const sotto_block_q5_0 *b = (const sotto_block_q5_0 *)p;
+      return fifth16(nibbles16(b->qs), b->qh);
+    }
+    case B_Q5_1: {
+      const sotto_block_q5_1 *b = (const sotto_block_q5_1 *)p;
+      return fifth16(nibbles16(b->qs), b->qh);
+    }
+    default: return widen8(((const sotto_block_q8_0 *)p)->qs);
+  }
+}
+
+QK_INLINE int block_offset(int kind) { return kind == B_Q4_0 ? 8 : kind == B_Q5_0 ? 16 : 0; }
+QK_INLINE int block_has_min(int kind) { return kind == B_Q4_1 || kind == B_Q5_1; }
+
+/* 4 x int32: the dot of two blocks' values. */
+QK_INLINE v128_t dot32(q16 w, q16 x) {
+  return wasm_i32x4_add(
+      wasm_i32x4_add(wasm_i32x4_dot_i16x8(w.v[0], x.v[0]), wasm_i32x4_dot_i16x8(w.v[1], x.v[1])),
+      wasm_i32x4_add(wasm_i32x4_dot_i16x8(w.v[2], x.v[2]), wasm_i32x4_dot_i16x8(w.v[3], x.v[3])));
+}
+
+/* [a0 + a1, a2 + a3, b0 + b1, b2 + b3] */
+QK_INLINE v128_t hadd(v128_t a, v128_t b) {
+  return wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 2, 4, 6), wasm_i32x4_shuffle(a, b, 1, 3, 5, 7));
+}
+
+/* 4 x 32 bits from p, p + stride, ... */
+QK_INLINE v128_t gather4(const uint8_t *p, size_t stride) {
+  v128_t v = wasm_i32x4_splat(0);
+  v = wasm_v128_load32_lane(p, v, 0);
+  v = wasm_v128_load32_lane(p + stride, v, 1);
+  v = wasm_v128_load32_lane(p + 2 * stride, v, 2);
+  return wasm_v128_load32_lane(p + 3 * stride, v, 3);
+}
+
+/* 4 halves from p, p + stride, ... as floats: qk_half lane by lane. */
+QK_INLINE v128_t halves4(const uint8_t *p, size_t stride) {
+  v128_t h = wasm_i32x4_splat(0);
+  h = wasm_v128_load16_lane(p, h, 0);
+  h = wasm_v128_load16_lane(p + stride, h, 2);
+  h = wasm_v128_load16_lane(p + 2 * stride, h, 4);
+  h = wasm_v128_load16_lane(p + 3 * stride, h, 6);
+  const v128_t w = wasm_i32x4_shl(h, 16), two_w = wasm_i32x4_add(w, w);
+  const v128_t normalized = wasm_f32x4_mul(
+      wasm_i32x4_add(wasm_u32x4_shr(two_w, 4), wasm_i32x4_splat(0xE0 << 23)), wasm_f32x4_splat(0x1.0p-112f));
+  const v128_t denormalized =
+      wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_shr(two_w, 17), wasm_i32x4_splat(126 << 23)), wasm_f32x4_splat(0.5f));
+  const v128_t is_denormal = wasm_i32x4_eq(wasm_u32x4_shr(two_w, 27), wasm_i32x4_splat(0));
+  return wasm_v128_or(wasm_v128_bitselect(denormalized, normalized, is_denormal),
+                      wasm_v128_and(w, wasm_i32x4_splat((int32_t)0x80000000u)));
+}
+
+#define XB(c, i) ((const sotto_block_q8a *)((const uint8_t *)x + (size_t)(c) * xs) + (i))
+
+/* y[c * ycs + r * yrs] = dot(weight row r, activation row c) for r < rw
+ * (rows ws bytes apart), c < rx (xs bytes apart). */
+QK_INLINE void block32(int kind, int64_t n, const void *w, size_t ws, int rw, const void *x,
+                       size_t xs, int rx, float *y, size_t yrs, size_t ycs) {
+  const size_t bb = block_bytes(kind);
+  const int64_t nb = n / SOTTO_QK;
+  const int off = block_offset(kind), has_min = block_has_min(kind);
+  v128_t acc[4][4], accm[4][4];
+  float tail[4][4];
+  for (int r = 0; r < rw; r++)
+    for (int c = 0; c < rx; c++) acc[r][c] = accm[r][c] = wasm_f32x4_splat(0), tail[r][c] = 0;
+  int64_t i = 0;
+  for (; i + 4 <= nb; i += 4) {
+    v128_t first[4][4], pair[2][4][4];
+    for (int k = 0; k < 4; k++) {
+      q16 xv[4];
+      for (int c = 0; c < rx; c++) xv[c] = widen8(XB(c, i + k)->qs);
+      for (int r = 0; r < rw; r++) {
+        const q16 wv = decode32(kind, (const uint8_t *)w + (size_t)r * ws + (size_t)(i + k) * bb);
+        for (int c = 0; c < rx; c++) {
+          const v128_t s = dot32(wv, xv[c]);
+          if (k & 1) pair[k / 2][r][c] = hadd(first[r][c], s);
+          else first[r][c] = s;
+        }
+      }
+    }
+    for (int c = 0; c < rx; c++) {
+      const uint8_t *b = (const uint8_t *)XB(c, i);
+      const v128_t dx = gather4(b + offsetof(sotto_block_q8a, d), sizeof(sotto_block_q8a));
+      const v128_t sx = off || has_min ? gather4(b + offsetof(sotto_block_q8a, sum), sizeof(sotto_block_q8a))
+                                       : wasm_i32x4_splat(0);
+      for (int r = 0; r < rw; r++) {
+        const uint8_t *a = (const uint8_t *)w + (size_t)r * ws + (size_t)i * bb;
+        v128_t t = hadd(pair[0][r][c], pair[1][r][c]);
+        if (off) t = wasm_i32x4_sub(t, wasm_i32x4_mul(sx, wasm_i32x4_splat(off)));
+        acc[r][c] = wasm_f32x4_add(acc[r][c], wasm_f32x4_mul(wasm_f32x4_mul(halves4(a, bb), dx),
+                                                             wasm_f32x4_convert_i32x4(t)));
+        if (has_min)
+          accm[r][c] = wasm_f32x4_add(accm[r][c], wasm_f32x4_mul(wasm_f32x4_mul(halves4(a + 2, bb), dx),
+                                                                 wasm_f32x4_convert_i32x4(sx)));
+      }
+    }
+  }
+  for (; i < nb; i++) {
+    for (int r = 0; r < rw; r++) {
+      const uint8_t *a = (const uint8_t *)w + (size_t)r * ws + (size_t)i * bb;
+      const q16 wv = decode32(kind, a);
+      sotto_half d, m;
+      memcpy(&d, a, 2);
+      memcpy(&m, a + 2, 2);
+      for (int c = 0; c < rx; c++) {
+        const sotto_block_q8a *b = XB(c, i);
+        const int s = hsum4i(dot32(wv, widen8(b->qs))) - off * b->sum;
+        tail[r][c] += qk_half(d) * b->d * (float)s;
+        if (has_min) tail[r][c] += qk_half(m) * b->d * (float)b->sum;
+      }
+    }
+  }
+  for (int r = 0; r < rw; r++)
+    for (int c = 0; c < rx; c++)
+      y[(size_t)c * ycs + (size_t)r * yrs] = hsum4(wasm_f32x4_add(acc[r][c], accm[r][c])) + tail[r][c];
+}
+
+#define QK_BLOCK32(name, KIND)                                                         \
+  static void dot_##name(int64_t n, const void *w, const void *x, size_t xs, int nr,  \
+                         float *out) {                                                 \
+    switch (nr) {                                                                      \
+      case 1: block32(KIND, n, w, 0, 1, x, xs, 1, out, 0, 1); break;                   \
+      case 2: block32(KIND, n, w, 0, 1, x, xs, 2, out, 0, 1); break;                   \
+      case 3: block32(KIND, n, w, 0, 1, x, xs, 3, out, 0, 1); break;                   \
+      default: block32(KIND, n, w, 0, 1, x, xs, 4, out, 0, 1); break;                  \
+    }                                                                                  \
+  }                                                                                    \
+  static void tile1_##name(int64_t n, const void *w, size_t ws, const void *x, size_t xs, \
+                           float *y, size_t ys) {                                      \
+    block32(KIND, n, w, ws, QK_TILE_M, x, xs, 1, y, 1, ys);                            \
+  }
+
+#define QK_TILE_M 4
+QK_BLOCK32(q4_0, B_Q4_0)
+QK_BLOCK32(q4_1, B_Q4_1)
+QK_BLOCK32(q5_0, B_Q5_0)
+QK_BLOCK32(q5_1, B_Q5_1)
+QK_BLOCK32(q8_0, B_Q8_0)
 
 /* ---- K-quants ---- */
 
@@ -257,5 +400,11 @@ void qk_fill_wasm(qk_table *t) {
   t->dot[SOTTO_DTYPE_Q4_K] = dot_q4_k;
   t->dot[SOTTO_DTYPE_Q5_K] = dot_q5_k;
   t->dot[SOTTO_DTYPE_Q6_K] = dot_q6_k;
+  t->tile_m = QK_TILE_M;
+  t->tile1[SOTTO_DTYPE_Q4_0] = tile1_q4_0;
+  t->tile1[SOTTO_DTYPE_Q4_1] = tile1_q4_1;
+  t->tile1[SOTTO_DTYPE_Q5_0] = tile1_q5_0;
+  t->tile1[SOTTO_DTYPE_Q5_1] = tile1_q5_1;
+  t->tile1[SOTTO_DTYPE_Q8_0] = tile1_q8_0;
 }
 #endif
