@@ -680,9 +680,9 @@ typedef struct {
   size_t cols;
   bert_act act;
   const int *pos; /* position of each token in its sequence */
-  /* attention's split and merge of one sequence's heads */
+  /* attention's split and merge of heads h0 .. h0 + hg of one sequence */
   float *heads, *out;
-  size_t n, start;
+  size_t n, start, h0, hg;
 } rows_job;
 
 /* embeddings: token + position + token type, then layer norm
@@ -754,71 +754,81 @@ static int activate(pthreadpool_t pool, bert_act act, float *x, size_t rows, siz
 /* qkv row i [3H] of one sequence -> heads [3 n_head][n][d] */
 static void task_split_heads(void *ctx, size_t i) {
   const rows_job *j = ctx;
-  size_t H = (size_t)j->b->c.n_embd, heads = (size_t)j->b->c.n_head, d = H / heads, n = j->n;
-  const float *row = j->b->s.qkv + (j->start + i) * 3 * H;
-  for (size_t h = 0; h < 3 * heads; h++) memcpy(j->heads + (h * n + i) * d, row + h * d, d * sizeof(float));
+  size_t H = (size_t)j->b->c.n_embd, d = H / (size_t)j->b->c.n_head, n = j->n, hg = j->hg;
+  const float *row = j->b->s.qkv + (j->start + i) * 3 * H + j->h0 * d;
+  for (size_t p = 0; p < 3; p++)
+    for (size_t h = 0; h < hg; h++)
+      memcpy(j->heads + ((p * hg + h) * n + i) * d, row + p * H + h * d, d * sizeof(float));
 }
 
-/* heads [n_head][n][d] -> row i [H] of out */
+/* heads [hg][n][d] -> row i of out, columns of heads h0 .. h0 + hg */
 static void task_merge_heads(void *ctx, size_t i) {
   const rows_job *j = ctx;
-  size_t H = (size_t)j->b->c.n_embd, heads = (size_t)j->b->c.n_head, d = H / heads, n = j->n;
-  float *row = j->out + (j->start + i) * H;
-  for (size_t h = 0; h < heads; h++) memcpy(row + h * d, j->heads + (h * n + i) * d, d * sizeof(float));
+  size_t H = (size_t)j->b->c.n_embd, d = H / (size_t)j->b->c.n_head, n = j->n;
+  float *row = j->out + (j->start + i) * H + j->h0 * d;
+  for (size_t h = 0; h < j->hg; h++) memcpy(row + h * d, j->heads + (h * n + i) * d, d * sizeof(float));
 }
 
-/* Self-attention of one sequence (modeling_bert.BertSelfAttention):
- * softmax(q k^T / sqrt(d)) v per head, q already scaled by the qkv layer.
- * Its qkv rows are split into heads for the batched products, whose result
- * is merged back into rows of out. */
+/* Self-attention of one sequence (modeling_bert.BertSelfAttention), heads
+ * h0 .. h0 + hg: softmax(q k^T / sqrt(d)) v per head, q already scaled by
+ * the qkv layer. The heads' columns of the sequence's qkv rows are split
+ * into [3][hg][n][d] for the batched products, whose result is merged
+ * back into rows of out. */
 static int attention(sotto_bert *b, bert_attn *a, pthreadpool_t pool, size_t start, size_t n,
-                     float *out, sotto_error *err) {
-  size_t H = (size_t)b->c.n_embd, heads = (size_t)b->c.n_head, d = H / heads;
-  float *q = a->heads, *k = q + heads * n * d, *v = k + heads * n * d;
-  rows_job j = {.b = b, .heads = q, .out = out, .n = n, .start = start};
+                     size_t h0, size_t hg, float *out, sotto_error *err) {
+  size_t d = (size_t)(b->c.n_embd / b->c.n_head);
+  float *q = a->heads, *k = q + hg * n * d, *v = k + hg * n * d;
+  rows_job j = {.b = b, .heads = q, .out = out, .n = n, .start = start, .h0 = h0, .hg = hg};
   pthreadpool_parallelize_1d(pool, task_split_heads, &j, n, 0);
-  if (sotto_bmm_run(a->qk, pool, q, k, a->scores, heads, n, d, n, err)) return -1;
-  if (sotto_softmax(pool, a->scores, a->scores, heads * n, n, err)) return -1;
-  if (sotto_bmm_run(a->pv, pool, a->scores, v, q, heads, n, n, d, err)) return -1;
+  if (sotto_bmm_run(a->qk, pool, q, k, a->scores, hg, n, d, n, err)) return -1;
+  if (sotto_softmax(pool, a->scores, a->scores, hg * n, n, err)) return -1;
+  if (sotto_bmm_run(a->pv, pool, a->scores, v, q, hg, n, n, d, err)) return -1;
   pthreadpool_parallelize_1d(pool, task_merge_heads, &j, n, 0);
   return 0;
 }
 
-/* Texts on the pool's threads, one text per thread at a time. */
+/* Attention on the pool's threads: task i is sequence i / groups, its
+ * group i % groups of heads, run on one thread. */
 typedef struct {
   sotto_bert *b;
   const bert_batch *bt;
   float *out;
+  size_t groups;
   sotto_error *errs; /* one per thread */
 } attn_job;
 
 static void task_attention(void *ctx, size_t thread, size_t i) {
   attn_job *j = ctx;
   if (j->errs[thread].status) return;
-  attention(j->b, &j->b->s.attn[thread], NULL, (size_t)j->bt->start[i], (size_t)j->bt->len[i],
-            j->out, &j->errs[thread]);
+  size_t seq = i / j->groups, g = i % j->groups, heads = (size_t)j->b->c.n_head;
+  size_t h0 = g * heads / j->groups, h1 = (g + 1) * heads / j->groups;
+  attention(j->b, &j->b->s.attn[thread], NULL, (size_t)j->bt->start[seq],
+            (size_t)j->bt->len[seq], h0, h1 - h0, j->out, &j->errs[thread]);
 }
 
-/* Self-attention of every text in the batch into out. With more texts
- * than threads each text runs on one thread (one wake-up of the pool per
- * layer); otherwise each text's products are spread over the pool. */
+/* Self-attention of every text in the batch into out. With threads, each
+ * thread runs whole texts, or groups of a text's heads when there are
+ * fewer texts than threads: one wake-up of the pool per layer. */
 static int attention_all(sotto_bert *b, pthreadpool_t pool, const bert_batch *bt, float *out,
                          sotto_error *err) {
   int threads = (int)pthreadpool_get_threads_count(pool), longest = 0;
   for (int i = 0; i < bt->n_seq; i++) longest = bt->len[i] > longest ? bt->len[i] : longest;
-  if (threads < 2 || bt->n_seq < threads) {
+  if (threads < 2) {
     if (attn_reserve(b, 1, longest, err)) return -1;
     for (int i = 0; i < bt->n_seq; i++)
-      if (attention(b, &b->s.attn[0], pool, (size_t)bt->start[i], (size_t)bt->len[i], out, err))
+      if (attention(b, &b->s.attn[0], pool, (size_t)bt->start[i], (size_t)bt->len[i], 0,
+                    (size_t)b->c.n_head, out, err))
         return -1;
     return 0;
   }
+  size_t groups = bt->n_seq >= threads ? 1 : (size_t)((threads + bt->n_seq - 1) / bt->n_seq);
+  if (groups > (size_t)b->c.n_head) groups = (size_t)b->c.n_head;
   sotto_error *errs = calloc((size_t)threads, sizeof *errs);
   if (!errs) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   int rc = attn_reserve(b, threads, longest, err);
   if (!rc) {
-    attn_job j = {b, bt, out, errs};
-    pthreadpool_parallelize_1d_with_thread(pool, task_attention, &j, (size_t)bt->n_seq, 0);
+    attn_job j = {b, bt, out, groups, errs};
+    pthreadpool_parallelize_1d_with_thread(pool, task_attention, &j, (size_t)bt->n_seq * groups, 0);
     for (int t = 0; t < threads && !rc; t++)
       if (errs[t].status) *err = errs[t], rc = -1;
   }
