@@ -152,7 +152,9 @@ static void check_gemm(const qk_table *ref, const qk_table *k, int64_t n) {
   for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
     const sotto_dtype t = types[ti];
     if (!k->gemm[t] && !k->gemm8[t]) continue;
-    const size_t rb = sotto_dtype_row_bytes(t, n), xs = qk_act_row_bytes(QK_ACT_Q8A, n);
+    const int f = qk_act_of(t);
+    if (n % (f == QK_ACT_Q8K ? SOTTO_QK_K : SOTTO_QK)) continue;
+    const size_t rb = sotto_dtype_row_bytes(t, n), xs = qk_act_row_bytes(f, n);
     const size_t ys = QK_GEMM_N + 8;
     uint8_t *w = malloc(rb * QK_GEMM_N), *wp = malloc(rb * QK_GEMM_N), *xa = malloc(48 * xs);
     for (int j = 0; j < QK_GEMM_N; j++) {
@@ -164,7 +166,7 @@ static void check_gemm(const qk_table *ref, const qk_table *k, int64_t n) {
     float *x = malloc((size_t)n * sizeof *x), *y = malloc(48 * ys * sizeof *y);
     for (int i = 0; i < 48; i++) {
       for (int64_t v = 0; v < n; v++) x[v] = rndf() * (v % 5 == 0 ? 3 : 1);
-      ref->quant[QK_ACT_Q8A](x, xa + (size_t)i * xs, n);
+      ref->quant[f](x, xa + (size_t)i * xs, n);
     }
     if (k->gemm8[t]) {
       sotto_qmat m;

@@ -3,7 +3,8 @@
  * Sapphire Rapids and later) for prompt batches: 32 weight rows by any
  * multiple of 16 activation rows per call (qkernels.h, qk_gemm_fn), for the
  * 32-blocks without a min (Q8_0, Q4_0, Q5_0, in the plain and the 8-row
- * packed layout) with Q8A activations.
+ * packed layout) with Q8A activations, and for Q4_K and Q6_K with Q8_K
+ * activations.
  *
  * Intel's Architecture Instruction Set Extensions Programming Reference
  * (ch. 3, "Intel AMX") defines the tiles: 8 registers of up to 16 rows x 64
@@ -217,21 +218,43 @@ QK_INLINE void unpack_q5_0(const uint8_t *w, size_t ws, int64_t b, int8_t *q, fl
 
 /* ---- the GEMM ---- */
 
-/* acc rows [i, i + rows) += C * d_w * d_x for block b: c holds the C tiles
+/* acc rows [i, i + rows) += C * d_w * d_x, d_x the activation scale at xd
+ * in row 0 (xs bytes a row; the first field of sotto_block_q8a and
+ * sotto_block_q8_k), d_w in d (32 weight rows): c holds the C tiles
  * (rows 0-15 by weight rows 0-15, rows 16-31 by 0-15, rows 0-15 by 16-31,
  * rows 16-31 by 16-31), 16 int32 a row; acc has 32 floats a row. */
-QK_INLINE void amx_scale(const uint8_t *x, size_t xs, int64_t b, size_t i, size_t rows,
+QK_INLINE void amx_scale(const uint8_t *xd, size_t xs, size_t i, size_t rows,
                          const int32_t *c, const float *d, float *acc) {
   const __m512 d0 = _mm512_load_ps(d), d1 = _mm512_load_ps(d + 16);
   for (size_t r = 0; r < rows; r++) {
-    const sotto_block_q8a *bx = (const sotto_block_q8a *)(x + (i + r) * xs) + b;
-    const __m512 dx = _mm512_set1_ps(bx->d);
+    const __m512 dx = _mm512_set1_ps(*(const float *)(xd + (i + r) * xs));
     const int32_t *c0 = c + (r / 16) * 256 + (r % 16) * 16;
     float *ar = acc + (i + r) * 32;
     _mm512_store_ps(ar, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c0)),
                                         _mm512_mul_ps(d0, dx), _mm512_load_ps(ar)));
     _mm512_store_ps(ar + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c0 + 512)),
                                              _mm512_mul_ps(d1, dx), _mm512_load_ps(ar + 16)));
+  }
+}
+
+/* C for 16 or 32 activation rows (A: 32 bytes a row at a, xs apart) by the
+ * two B tiles in tmm0-1, stored to c (amx_scale's layout). */
+QK_INLINE void amx_products(const uint8_t *a, size_t xs, size_t rows, int32_t *c) {
+  _tile_zero(4);
+  _tile_zero(6);
+  _tile_loadd(2, a, xs);
+  _tile_dpbssd(4, 2, 0);
+  _tile_dpbssd(6, 2, 1);
+  _tile_stored(4, c, 64);
+  _tile_stored(6, c + 512, 64);
+  if (rows == 32) {
+    _tile_zero(5);
+    _tile_zero(7);
+    _tile_loadd(3, a + 16 * xs, xs);
+    _tile_dpbssd(5, 3, 0);
+    _tile_dpbssd(7, 3, 1);
+    _tile_stored(5, c + 256, 64);
+    _tile_stored(7, c + 768, 64);
   }
 }
 
@@ -259,29 +282,14 @@ QK_INLINE void amx_gemm(int64_t n, const uint8_t *w, size_t ws, const uint8_t *x
       for (size_t i = 0; i < mc; i += 32) {
         const size_t rows = mc - i >= 32 ? 32 : 16;
         const uint8_t *a = x + i * xs + (size_t)b * sizeof(sotto_block_q8a) + offsetof(sotto_block_q8a, qs);
-        _tile_zero(4);
-        _tile_zero(6);
-        _tile_loadd(2, a, xs);
-        _tile_dpbssd(4, 2, 0);
-        _tile_dpbssd(6, 2, 1);
-        _tile_stored(4, c[s], 64);
-        _tile_stored(6, c[s] + 512, 64);
-        if (rows == 32) {
-          _tile_zero(5);
-          _tile_zero(7);
-          _tile_loadd(3, a + 16 * xs, xs);
-          _tile_dpbssd(5, 3, 0);
-          _tile_dpbssd(7, 3, 1);
-          _tile_stored(5, c[s] + 256, 64);
-          _tile_stored(7, c[s] + 768, 64);
-        }
+        amx_products(a, xs, rows, c[s]);
         /* the float work of the step before, while these products run */
-        if (pending) amx_scale(x, xs, pb, pi, prows, c[s ^ 1], d[pb & 1], acc);
+        if (pending) amx_scale(x + (size_t)pb * sizeof(sotto_block_q8a), xs, pi, prows, c[s ^ 1], d[pb & 1], acc);
         pending = 1, pb = b, pi = i, prows = rows;
         s ^= 1;
       }
     }
-    amx_scale(x, xs, pb, pi, prows, c[s ^ 1], d[pb & 1], acc);
+    amx_scale(x + (size_t)pb * sizeof(sotto_block_q8a), xs, pi, prows, c[s ^ 1], d[pb & 1], acc);
     for (size_t i = 0; i < mc; i++) memcpy(y + i * ys, acc + i * 32, 32 * sizeof(float));
   }
   _tile_release();
@@ -299,6 +307,188 @@ AMX_GEMM(gemm8_q8_0, unpack_q8_0_p8)
 AMX_GEMM(gemm8_q4_0, unpack_q4_0_p8)
 AMX_GEMM(gemm8_q5_0, unpack_q5_0_p8)
 
+/* ---- K-quants: super-blocks of 256 with Q8_K activations ----
+ * A super-block is cut into sub-blocks of 32 activations (Q4_K: its 8
+ * sub-blocks; Q6_K: each 32 values twice, once with the first 16 and once
+ * with the last 16 weights zeroed, for its 16 scales of 16). Per sub-block
+ * the tile products, times the integer scale, are summed in int32 as the
+ * scalar kernels sum them; once per super-block the sums are scaled by d
+ * and d_x, less Q4_K's mins (from the activations' sums of 16, vpdpwssd). */
+typedef struct {
+  int8_t q[16][2 * AMX_B_BYTES]; /* per sub-block: two B tiles */
+  int32_t sc[16][32];            /* per sub-block: its scale, per weight row */
+  int32_t mins[2][4][16];        /* [16 rows][pair p][row]: m_2p | m_2p+1 << 16 */
+  float d[32], dmin[32];
+} amx_super;
+
+typedef void (*amx_kunpack_fn)(const uint8_t *w, size_t ws, int64_t i, amx_super *u);
+
+/* Byte k of each lane of v, zero- or sign-extended. */
+QK_INLINE __m512i byte_u(__m512i v, int k) {
+  return _mm512_and_si512(_mm512_srli_epi32(v, 8 * k), _mm512_set1_epi32(0xFF));
+}
+QK_INLINE __m512i byte_s(__m512i v, int k) {
+  return _mm512_srai_epi32(_mm512_slli_epi32(v, 24 - 8 * k), 24);
+}
+
+/* Q4_K: sub-block 2c (2c + 1) is the low (high) nibbles of the 32 bytes of
+ * chunk c; scales and mins unpacked as qk_unpack_k4 does, in every lane. */
+QK_INLINE void kunpack_q4_k(const uint8_t *w, size_t ws, int64_t i, amx_super *u) {
+  const size_t bytes = sizeof(sotto_block_q4_k);
+  const __m512i low4 = _mm512_set1_epi8(0x0F), m1 = _mm512_set1_epi32(0x3f3f3f3f),
+                m2 = _mm512_set1_epi32(0x0f0f0f0f), m3 = _mm512_set1_epi32(0x03030303);
+  for (int t = 0; t < 2; t++) {
+    const __m512i dd = gather16(w, ws, bytes, i, t, 0);
+    _mm512_store_ps(u->d + 16 * t, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dd)));
+    _mm512_store_ps(u->dmin + 16 * t, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16))));
+    const __m512i u0 = gather16(w, ws, bytes, i, t, 4), u1 = gather16(w, ws, bytes, i, t, 8),
+                  u2 = gather16(w, ws, bytes, i, t, 12);
+    const __m512i sc_lo = _mm512_and_si512(u0, m1);
+    const __m512i sc_hi = _mm512_or_si512(_mm512_and_si512(u2, m2),
+                                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u0, 6), m3), 4));
+    const __m512i mn_lo = _mm512_and_si512(u1, m1);
+    const __m512i mn_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(u2, 4), m2),
+                                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u1, 6), m3), 4));
+    for (int j = 0; j < 8; j++) _mm512_store_si512(u->sc[j] + 16 * t, byte_u(j < 4 ? sc_lo : sc_hi, j % 4));
+    for (int p = 0; p < 4; p++) {
+      const __m512i m = p < 2 ? mn_lo : mn_hi;
+      const int k = 2 * (p % 2);
+      _mm512_store_si512(u->mins[t][p], _mm512_or_si512(byte_u(m, k), _mm512_slli_epi32(byte_u(m, k + 1), 16)));
+    }
+    for (int c = 0; c < 4; c++)
+      for (int k = 0; k < 8; k++) {
+        const __m512i v = gather16(w, ws, bytes, i, t, offsetof(sotto_block_q4_k, qs) + 32 * c + 4 * k);
+        _mm512_store_si512(u->q[2 * c] + t * AMX_B_BYTES + 64 * k, _mm512_and_si512(v, low4));
+        _mm512_store_si512(u->q[2 * c + 1] + t * AMX_B_BYTES + 64 * k,
+                           _mm512_and_si512(_mm512_srli_epi16(v, 4), low4));
+      }
+  }
+}
+
+/* Q6_K (ggml's dequantize_row_q6_K): value 128h + 32k + l has the low bits
+ * in nibble k / 2 of ql[64h + 32(k % 2) + l], the high two at bit 2k of
+ * qh[32h + l], minus 32, and scale 8h + 2k + l / 16. Sub-block 2g (2g + 1)
+ * of g = 4h + k keeps l < 16 (l >= 16). */
+QK_INLINE void kunpack_q6_k(const uint8_t *w, size_t ws, int64_t i, amx_super *u) {
+  const size_t bytes = sizeof(sotto_block_q6_k);
+  const __m512i low4 = _mm512_set1_epi8(0x0F), three = _mm512_set1_epi8(3),
+                bias = _mm512_set1_epi8(32), zero = _mm512_setzero_si512();
+  for (int t = 0; t < 2; t++) {
+    /* d is the last 2 bytes: read with the 2 scales before it */
+    _mm512_store_ps(u->d + 16 * t, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(
+        gather16(w, ws, bytes, i, t, offsetof(sotto_block_q6_k, d) - 2), 16))));
+    for (int q4 = 0; q4 < 4; q4++) {
+      const __m512i sc = gather16(w, ws, bytes, i, t, offsetof(sotto_block_q6_k, scales) + 4 * q4);
+      for (int k = 0; k < 4; k++) {
+        const int j = 4 * q4 + k;                              /* scale 8h + 2k' + half */
+        const int s = 2 * (4 * (j / 8) + (j % 8) / 2) + j % 2; /* its sub-block */
+        _mm512_store_si512(u->sc[s] + 16 * t, byte_s(sc, k));
+      }
+    }
+    for (int h = 0; h < 2; h++)
+      for (int r = 0; r < 8; r++) {
+        const __m512i qh = gather16(w, ws, bytes, i, t, offsetof(sotto_block_q6_k, qh) + 32 * h + 4 * r);
+        for (int p = 0; p < 2; p++) {
+          const __m512i ql = gather16(w, ws, bytes, i, t, 64 * h + 32 * p + 4 * r);
+          for (int nib = 0; nib < 2; nib++) {
+            const int k = p + 2 * nib, g = 4 * h + k;
+            const __m512i lo = _mm512_and_si512(_mm512_srli_epi16(ql, 4 * nib), low4);
+            const __m512i hi = _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, 2 * k), three), 4);
+            const __m512i v = _mm512_sub_epi8(_mm512_or_si512(lo, hi), bias);
+            _mm512_store_si512(u->q[2 * g] + t * AMX_B_BYTES + 64 * r, r < 4 ? v : zero);
+            _mm512_store_si512(u->q[2 * g + 1] + t * AMX_B_BYTES + 64 * r, r < 4 ? zero : v);
+          }
+        }
+      }
+  }
+}
+
+/* isum rows [i, i + rows) += C * sc (amx_scale's C layout, int32). */
+QK_INLINE void amx_scale_int(size_t i, size_t rows, const int32_t *c, const int32_t *sc, int32_t *isum) {
+  const __m512i s0 = _mm512_load_si512(sc), s1 = _mm512_load_si512(sc + 16);
+  for (size_t r = 0; r < rows; r++) {
+    const int32_t *c0 = c + (r / 16) * 256 + (r % 16) * 16;
+    int32_t *ir = isum + (i + r) * 32;
+    _mm512_store_si512(ir, _mm512_add_epi32(_mm512_load_si512(ir),
+                                            _mm512_mullo_epi32(_mm512_load_si512(c0), s0)));
+    _mm512_store_si512(ir + 16, _mm512_add_epi32(_mm512_load_si512(ir + 16),
+                                                 _mm512_mullo_epi32(_mm512_load_si512(c0 + 512), s1)));
+  }
+}
+
+/* acc rows [0, rows) += d_x * (d * isum - dmin * sum_j m_j * (bsums[2j] +
+ * bsums[2j+1])) (qk_scalar.c's dot_q4_k; no mins: dot_q6_k), xk at row
+ * 0's super-block. */
+QK_INLINE void amx_finish(const uint8_t *xk, size_t xs, size_t rows, const amx_super *u,
+                          const int32_t *isum, int mins, float *acc) {
+  for (size_t r = 0; r < rows; r++) {
+    const sotto_block_q8_k *b = (const sotto_block_q8_k *)(xk + r * xs);
+    __m512i m[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+    if (mins) {
+      int32_t pairs[4]; /* (bs_2p, bs_2p+1) as int16 pairs */
+      _mm_storeu_si128((__m128i *)pairs, _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)b->bsums),
+                                                        _mm_loadu_si128((const __m128i *)(b->bsums + 8))));
+      for (int p = 0; p < 4; p++)
+        for (int h = 0; h < 2; h++)
+          m[h] = _mm512_dpwssd_epi32(m[h], _mm512_load_si512(u->mins[h][p]), _mm512_set1_epi32(pairs[p]));
+    }
+    const __m512 dx = _mm512_set1_ps(b->d);
+    for (int h = 0; h < 2; h++) {
+      float *ar = acc + r * 32 + 16 * h;
+      const __m512 q = _mm512_mul_ps(_mm512_load_ps(u->d + 16 * h),
+                                     _mm512_cvtepi32_ps(_mm512_load_si512(isum + r * 32 + 16 * h)));
+      const __m512 v = _mm512_fnmadd_ps(_mm512_load_ps(u->dmin + 16 * h), _mm512_cvtepi32_ps(m[h]), q);
+      _mm512_store_ps(ar, _mm512_fmadd_ps(dx, mins ? v : q, _mm512_load_ps(ar)));
+    }
+  }
+}
+
+QK_INLINE void amx_gemm_k(int64_t n, const uint8_t *w, size_t ws, const uint8_t *x, size_t xs,
+                          size_t m, float *y, size_t ys, amx_kunpack_fn unpack, int nsub, int mins) {
+  amx_super u __attribute__((aligned(64)));
+  int32_t c[2][4 * 256] __attribute__((aligned(64)));
+  int32_t isum[AMX_ROWS * 32] __attribute__((aligned(64)));
+  float acc[AMX_ROWS * 32] __attribute__((aligned(64)));
+  const size_t kb = sizeof(sotto_block_q8_k);
+  _tile_loadconfig(&amx_shapes);
+  for (size_t i0 = 0; i0 < m; i0 += AMX_ROWS, x += AMX_ROWS * xs, y += AMX_ROWS * ys) {
+    const size_t mc = m - i0 < AMX_ROWS ? m - i0 : AMX_ROWS;
+    memset(acc, 0, mc * 32 * sizeof(float));
+    for (int64_t ib = 0; ib < n / SOTTO_QK_K; ib++) {
+      unpack(w, ws, ib, &u);
+      memset(isum, 0, mc * 32 * sizeof(int32_t));
+      const uint8_t *xk = x + (size_t)ib * kb;
+      int s = 0, pending = 0, psub = 0;
+      size_t pi = 0, prows = 0;
+      for (int j = 0; j < nsub; j++) {
+        _tile_loadd(0, u.q[j], 64);
+        _tile_loadd(1, u.q[j] + AMX_B_BYTES, 64);
+        const uint8_t *a = xk + offsetof(sotto_block_q8_k, qs) + 32 * (j * 8 / nsub);
+        for (size_t i = 0; i < mc; i += 32) {
+          const size_t rows = mc - i >= 32 ? 32 : 16;
+          amx_products(a + i * xs, xs, rows, c[s]);
+          if (pending) amx_scale_int(pi, prows, c[s ^ 1], u.sc[psub], isum);
+          pending = 1, psub = j, pi = i, prows = rows;
+          s ^= 1;
+        }
+      }
+      amx_scale_int(pi, prows, c[s ^ 1], u.sc[psub], isum);
+      amx_finish(xk, xs, mc, &u, isum, mins, acc);
+    }
+    for (size_t i = 0; i < mc; i++) memcpy(y + i * ys, acc + i * 32, 32 * sizeof(float));
+  }
+  _tile_release();
+}
+
+static void gemm_q4_k(int64_t n, const void *w, size_t ws, const void *x, size_t xs, size_t m,
+                      float *y, size_t ys) {
+  amx_gemm_k(n, w, ws, x, xs, m, y, ys, kunpack_q4_k, 8, 1);
+}
+static void gemm_q6_k(int64_t n, const void *w, size_t ws, const void *x, size_t xs, size_t m,
+                      float *y, size_t ys) {
+  amx_gemm_k(n, w, ws, x, xs, m, y, ys, kunpack_q6_k, 16, 0);
+}
+
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
@@ -314,6 +504,8 @@ int qk_fill_amx(qk_table *t) {
   t->gemm8[SOTTO_DTYPE_Q8_0] = gemm8_q8_0;
   t->gemm8[SOTTO_DTYPE_Q4_0] = gemm8_q4_0;
   t->gemm8[SOTTO_DTYPE_Q5_0] = gemm8_q5_0;
+  t->gemm[SOTTO_DTYPE_Q4_K] = gemm_q4_k;
+  t->gemm[SOTTO_DTYPE_Q6_K] = gemm_q6_k;
   return 1;
 }
 #endif
