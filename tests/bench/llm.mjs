@@ -2,7 +2,8 @@
 // tokens after one) of random-weight Qwen2.5-shaped models, sotto against
 // llama.cpp (npm node-llama-cpp) on the very same GGUF files with the same
 // threads, natively with 1 and 2 threads; sotto's wasm builds (SIMD128, 1
-// thread; SIMD128 + threads, 2) against @wllama/wllama (llama.cpp in wasm,
+// thread; SIMD128 + threads, 2) in node and the threaded build inside headless
+// Chromium with 1 and 2 threads, against @wllama/wllama (llama.cpp in wasm,
 // headless Chromium: it runs only in a browser) with 1 and 2 threads; plus the
 // machine's memory read bandwidth measured in the same run and decoding as a
 // fraction of the bandwidth bound (bytes of weights read per token x tokens/s
@@ -93,6 +94,14 @@ function wllamaSpeed(file, { threads, prompt: t, decode }) {
   return JSON.parse(out.trim().split('\n').at(-1));
 }
 
+// sotto's threaded wasm build inside headless Chromium, in a worker as the
+// extension runs it (tests/bench/wllama.mjs --sotto), in its own process
+function sottoChromium(file, threads) {
+  const out = execFileSync(process.execPath, [path.join(root, 'tests/bench/wllama.mjs'), '--sotto', file, String(threads), String(DECODE)],
+    { input: JSON.stringify(prompt), encoding: 'utf8', maxBuffer: 1 << 24 });
+  return JSON.parse(out.trim().split('\n').at(-1));
+}
+
 // wllama reads text: a prompt of about PROMPT tokens (its count is printed)
 const words = 'the harbour ships weather morning river market bread music garden letter winter station history'.split(' ');
 const text = Array.from({ length: PROMPT - 8 }, (_, i) => words[(i * 7919) % words.length]).join(' ');
@@ -133,8 +142,10 @@ for (const shape of shapes) {
       for (const threads of [1, 2]) {
         const w = await sottoWasm(file, threads);
         const p = withWllama ? wllamaSpeed(file, { threads, prompt: text, decode: DECODE }) : null;
+        const c = sottoChromium(file, threads);
         const r = (a, b) => (b ? (a / b).toFixed(2) : '');
-        console.log(`| ${shape.name} | ${type} | wasm ${threads} | ${fmt(w.prefill_tok_s)} | ${p ? `wllama ${fmt(p.prefill_tok_s)} (${p.prompt_n} tok)` : ''} | ${r(w.prefill_tok_s, p?.prefill_tok_s)} | ${fmt(w.decode_tok_s)} | ${p ? `wllama ${fmt(p.decode_tok_s)}${p.threads !== threads ? ` (${p.threads} threads)` : ''}` : ''} | ${r(w.decode_tok_s, p?.decode_tok_s)} | | |`);
+        for (const [where, s] of [['wasm', w], ['Chromium', c]])
+          console.log(`| ${shape.name} | ${type} | ${where} ${threads} | ${fmt(s.prefill_tok_s)} | ${p ? `wllama ${fmt(p.prefill_tok_s)} (${p.prompt_n} tok)` : ''} | ${r(s.prefill_tok_s, p?.prefill_tok_s)} | ${fmt(s.decode_tok_s)} | ${p ? `wllama ${fmt(p.decode_tok_s)}${p.threads !== threads ? ` (${p.threads} threads)` : ''}` : ''} | ${r(s.decode_tok_s, p?.decode_tok_s)} | | |`);
       }
     }
   }

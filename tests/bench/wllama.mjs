@@ -3,11 +3,13 @@
 // from 127.0.0.1 (with the COOP/COEP headers its threaded build needs) to
 // Debian's Chromium, headless through playwright-core, and reads llama.cpp's
 // own timings (prompt_per_second, predicted_per_second) from its replies.
-// Used by tests/bench/llm.mjs.
+// The same page runs sotto's threaded wasm build (out/wasm-mt) in a
+// dedicated worker, as the extension does, with its own timings
+// (prefill_tok_s, decode_tok_s). Used by tests/bench/llm.mjs.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { root } from '../js/helpers.mjs';
+import { out, root } from '../js/helpers.mjs';
 
 const esm = path.join(root, 'node_modules/@wllama/wllama/esm');
 
@@ -28,8 +30,37 @@ window.bench = async (threads, prompt, decodePrompt, decode, ban) => {
   return out;
 };
 window.wllamaConfig = location.hash === '#debug' ? {} : { suppressNativeLog: true, logger: { debug() {}, log() {}, warn() {}, error: console.error } };
+window.sotto = (threads, tokens, decode) => new Promise((resolve, reject) => {
+  const worker = new Worker('/sotto-worker.mjs', { type: 'module' });
+  worker.onmessage = (e) => (worker.terminate(), e.data.error ? reject(new Error(e.data.error)) : resolve(e.data));
+  worker.onerror = (e) => (worker.terminate(), reject(new Error(e.message)));
+  worker.postMessage({ threads, tokens, decode });
+});
 window.ready = true;
 </script>`;
+
+// sotto's engine in a worker: the model fetched as bytes, a warm-up, then
+// the prompt (prefill) and decoding after one token, greedy.
+const sottoWorker = `import { SottoEngine } from '/sotto/engine.mjs';
+import createSottoModule from '/sotto/build/sotto.mjs';
+onmessage = async ({ data: { threads, tokens, decode } }) => {
+  try {
+    const engine = await SottoEngine.create(createSottoModule, { threads });
+    engine.addModel('m', new Uint8Array(await (await fetch('/model.gguf')).arrayBuffer()));
+    const gen = (t, n) => {
+      const r = engine.request({ op: 'generate', model: 'm', tokens: t, max_tokens: n, temperature: 0, ignore_eos: true });
+      if (r.error) throw new Error(JSON.stringify(r.error));
+      return r.result.timings;
+    };
+    gen(tokens.slice(0, 32), 8);
+    const pre = gen(tokens, 1), dec = gen(tokens.slice(0, 1), decode);
+    postMessage({ threads, isolated: crossOriginIsolated, prompt_n: tokens.length,
+      prefill_tok_s: pre.prefill_tok_s, decode_tok_s: dec.decode_tok_s });
+    engine.destroy();
+  } catch (e) {
+    postMessage({ error: String(e?.message ?? e) });
+  }
+};`;
 
 function serve(file) {
   const server = http.createServer((req, res) => {
@@ -37,11 +68,13 @@ function serve(file) {
     const url = new URL(req.url, 'http://x').pathname;
     let f, type;
     if (url === '/') return res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }).end(page);
+    if (url === '/sotto-worker.mjs') return res.writeHead(200, { ...headers, 'Content-Type': 'text/javascript' }).end(sottoWorker);
+    const under = (dir, prefix) => path.join(dir, path.normalize(url.slice(prefix.length)).replace(/^(\.\.[/\\])+/, ''));
     if (url === '/model.gguf') f = file, type = 'application/octet-stream';
-    else if (url.startsWith('/wllama/')) {
-      f = path.join(esm, path.normalize(url.slice('/wllama/'.length)).replace(/^(\.\.[/\\])+/, ''));
-      type = f.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
-    }
+    else if (url.startsWith('/wllama/')) f = under(esm, '/wllama/');
+    else if (url === '/sotto/engine.mjs') f = path.join(root, 'engine/wasm/engine.mjs');
+    else if (url.startsWith('/sotto/build/')) f = under(path.join(out, 'wasm-mt/engine'), '/sotto/build/');
+    if (f && !type) type = f.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
     if (!f || !fs.existsSync(f)) return res.writeHead(404, headers).end();
     res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': fs.statSync(f).size });
     fs.createReadStream(f).pipe(res);
@@ -92,10 +125,33 @@ export async function wllamaSpeed(file, { threads = 1, prompt, decodePrompt = 'O
   }
 }
 
+// sotto's threaded wasm build in the same page: prefill of the token ids
+// `tokens`, decoding of `decode` tokens after the first one.
+export async function sottoBrowserSpeed(file, { threads = 1, tokens, decode = 128 }) {
+  const { chromium } = await import('playwright-core');
+  const server = await serve(file);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  try {
+    const p = await browser.newPage();
+    await p.goto(`http://127.0.0.1:${server.address().port}/`);
+    await p.waitForFunction(() => window.ready === true);
+    return await p.evaluate(([t, ids, n]) => window.sotto(t, ids, n), [threads, tokens, decode]);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
 // As a process (playwright-core needs node's fetch, which the wasm engine's
 // node glue must run without):
 //   node tests/bench/wllama.mjs FILE THREADS DECODE TOKENIZER_JSON < prompt.txt  ->  one JSON line
-if (import.meta.url === `file://${process.argv[1]}`) {
+//   node tests/bench/wllama.mjs --sotto FILE THREADS DECODE < token-ids.json     ->  one JSON line
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--sotto') {
+  const [file, threads, decode] = process.argv.slice(3);
+  const tokens = JSON.parse(fs.readFileSync(0, 'utf8'));
+  console.log(JSON.stringify(await sottoBrowserSpeed(file, { threads: +threads, tokens, decode: +decode })));
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const prompt = fs.readFileSync(0, 'utf8');
   const [file, threads, decode, tokenizerJson] = process.argv.slice(2);
   const ban = tokenizerJson ? fragmentIds(tokenizerJson) : [];
