@@ -837,9 +837,11 @@ static int attention_all(sotto_bert *b, pthreadpool_t pool, const bert_batch *bt
 }
 
 /* Runs the encoder over a batch; the last hidden states end in s->x
- * ([n_tok x n_embd], sequences one after another). */
+ * ([n_tok x n_embd], sequences one after another). With first_only, only
+ * each sequence's first row (its [CLS] or <s> token) is computed through
+ * the last layer's output projection and feed-forward. */
 static int forward(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const bert_batch *bt,
-                   sotto_error *err) {
+                   int first_only, sotto_error *err) {
   const bert_config *c = &b->c;
   bert_state *s = &b->s;
   size_t T = (size_t)bt->n_tok, H = (size_t)c->n_embd, F = (size_t)c->n_ff;
@@ -858,6 +860,16 @@ static int forward(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const be
     /* self-attention, output projection, residual + layer norm */
     if (sotto_linear_run_scratch(L->qkv, pool, s->x, T, s->qkv, s->scratch, err)) return -1;
     if (attention_all(b, pool, bt, s->y, err)) return -1;
+    if (first_only && l == c->n_layer - 1) {
+      /* The rest of the last layer for each sequence's first token only:
+       * its rows moved to the front (start[i] >= i), and back at the end. */
+      for (size_t i = 0; i < (size_t)bt->n_seq; i++) {
+        size_t from = (size_t)bt->start[i] * H;
+        memmove(s->x + i * H, s->x + from, H * sizeof(float));
+        memmove(s->y + i * H, s->y + from, H * sizeof(float));
+      }
+      T = (size_t)bt->n_seq;
+    }
     if (sotto_linear_run_scratch(L->out, pool, s->y, T, s->qkv, s->scratch, err)) return -1;
     j = (rows_job){.b = b, .x = s->x, .y = s->qkv, .gamma = L->attn_norm_w,
                    .beta = L->attn_norm_b, .cols = H};
@@ -870,6 +882,8 @@ static int forward(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const be
                    .cols = H};
     pthreadpool_parallelize_1d(pool, task_add_norm, &j, T, 0);
   }
+  for (size_t i = first_only ? (size_t)bt->n_seq : 0; i-- > 0;)
+    memmove(s->x + (size_t)bt->start[i] * H, s->x + i * H, H * sizeof(float));
   return 0;
 }
 
@@ -1012,7 +1026,10 @@ static int jobs_run(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const b
      * for a few microseconds of work costs more than it saves. */
     double macs = (double)tokens * (4.0 * H * H + 2.0 * H * (double)b->c.n_ff);
     pthreadpool_t p = macs < BERT_THREADS_MIN_MACS ? NULL : pool;
-    int rc = forward(b, p, st, &bt, err);
+    /* Classifier heads and CLS pooling read each sequence's first token
+     * only. */
+    int first_only = !pooled || pooling == SOTTO_BERT_POOL_CLS;
+    int rc = forward(b, p, st, &bt, first_only, err);
     if (!rc && pooled) pool_rows(b, &bt, pooling, pooled + (size_t)i * H);
     if (!rc && logits) rc = head(b, p, &bt, logits + (size_t)i * L, err);
     if (!rc && (!finite_all(pooled ? pooled + (size_t)i * H : NULL, (size_t)(k - i) * H) ||
