@@ -115,16 +115,15 @@ typedef struct {
   float *y;
 } qm_job;
 
-/* Activation rows [i0, i1) by weight rows [j0, j1): fewer than
- * QM_TILE_ACTS activation rows (a GEMV) take tile_m weight rows against one
- * activation row where the kernels have it, else QM_TILE_ACTS activation
- * rows per kernel call share each weight row's decoding. */
+/* Activation rows [i0, i1) by weight rows [j0, j1): tile_m weight rows
+ * against one activation row where the kernels have it, else QM_TILE_ACTS
+ * activation rows per kernel call. */
 static void qm_dots(const qm_job *job, size_t i0, size_t i1, size_t j0, size_t j1, qk_dot_fn dot) {
   const sotto_qmat *w = job->w;
   const size_t n_out = (size_t)w->n_out, tm = (size_t)job->k->tile_m;
   const qk_tile_fn tile1 = job->k->tile1[w->type];
   size_t jt = j0;
-  if (tile1 && j1 - j0 >= tm && i1 - i0 < QM_TILE_ACTS) {
+  if (tile1 && j1 - j0 >= tm) {
     jt = j0 + (j1 - j0) / tm * tm;
     for (size_t i = i0; i < i1; i++)
       for (size_t j = j0; j < jt; j += tm)
