@@ -29,6 +29,20 @@ QK_PRAGMA(GCC target(QK_TARGET))
 
 /* ---- primitives ---- */
 
+/* Decoding streams each weight once from memory: software prefetches
+ * QK_PREFETCH_AHEAD bytes ahead keep more of it in flight than the
+ * hardware prefetchers alone (the weights are read in address order, the
+ * next row or 8-row group following the last). */
+#ifndef QK_PREFETCH_AHEAD
+#define QK_PREFETCH_AHEAD 1024
+#endif
+#define QK_PREFETCH(p, bytes)                                                          \
+  do {                                                                                 \
+    if (QK_PREFETCH_AHEAD)                                                             \
+      for (int pf_ = 0; pf_ < (int)(bytes); pf_ += 64)                                 \
+        _mm_prefetch((const char *)(p) + QK_PREFETCH_AHEAD + pf_, _MM_HINT_T0);       \
+  } while (0)
+
 /* One half to float with F16C (vcvtph2ps). */
 QK_INLINE float half_x86(sotto_half h) { return _cvtsh_ss(h); }
 
@@ -259,6 +273,7 @@ QK_TILES32(tile_q8_0, sotto_block_q8_0, DECODE_TQ8, 128, 0, 0)
     for (int j = 0; j < nr; j++) acc[j] = _mm256_setzero_ps();                         \
     for (int64_t b = 0; b < n / SOTTO_QK; b++) {                                       \
       const uint8_t *blk = (const uint8_t *)w8 + (size_t)b * (BLOCK_BYTES);            \
+      QK_PREFETCH(blk, BLOCK_BYTES);                                                   \
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));        \
       __m256i s[4];                                                                    \
       QK_UNROLL                                                                        \
@@ -347,6 +362,7 @@ QK_INLINE int k4_min_sum(const uint8_t *mins, const int16_t *bsums) {
     for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();                         \
     const __m256i low4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);            \
     for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {                                     \
+      QK_PREFETCH(a + i, sizeof(BLOCK));                                               \
       uint8_t sm[16];                                                                  \
       qk_unpack_k4(a[i].scales, sm);                                                   \
       const float d = half_x86(a[i].d), dmin = half_x86(a[i].dmin);                    \
@@ -396,6 +412,7 @@ QK_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *x, size_t xs, in
   for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
   const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(3);
   for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {
+    QK_PREFETCH(a + i, sizeof *a);
     __m256i sumi[4];
     QK_UNROLL
     for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
