@@ -10,10 +10,13 @@ function llama() {
   return llamaPromise;
 }
 
-export async function openModel(file, { threads = 1, contextSize = 1024, batchSize = 512 } = {}) {
+// kvCache: a ggml type name (e.g. 'Q8_0') for the keys and values of the
+// KV cache, with flash attention (llama.cpp quantizes values only there).
+export async function openModel(file, { threads = 1, contextSize = 1024, batchSize = 512, kvCache } = {}) {
   const l = await llama();
   const model = await l.loadModel({ modelPath: file });
-  const context = await model.createContext({ contextSize, threads, batchSize, sequences: 1 });
+  const kv = kvCache ? { experimentalKvCacheKeyType: kvCache, experimentalKvCacheValueType: kvCache, flashAttention: true } : {};
+  const context = await model.createContext({ contextSize, threads, batchSize, sequences: 1, ...kv });
   const sequence = context.getSequence();
   return {
     model, context, sequence,

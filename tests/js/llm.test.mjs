@@ -131,6 +131,44 @@ for (const [name, m] of Object.entries(models)) {
   }
 }
 
+// The Q8_0 KV cache (keys and values in blocks of 32 with a scale, as
+// llama.cpp's q8_0 cache type): on F32 and Q8_0 weights, sotto's distance
+// from PyTorch's F32 distribution is no more than llama.cpp's with a q8_0 K
+// and V cache (flash attention) from its own F32 one; the prefill and decode
+// paths agree; heads of a size not a multiple of 32 are refused.
+test('qwen2-gqa: Q8_0 KV cache no further from PyTorch than llama.cpp with a q8_0 KV cache', async () => {
+  const name = 'qwen2-gqa';
+  for (const type of ['f32', 'q8_0']) {
+    const [lg, gen] = sottoNative(gguf(name, type), [{ ...logitsReq, kv_cache: 'q8_0' },
+      { ...greedyReq, max_tokens: 8, kv_cache: 'q8_0' }]);
+    assert.ok(lg.result && gen.result, JSON.stringify(lg.error || gen.error));
+    assert.equal(gen.result.tokens.length, 8);
+    const dSotto = kl(logSoftmax(ref[name].logits), logSoftmax(lg.result.logits));
+    const l = await openModel(gguf(name, type), { threads: 2, kvCache: 'Q8_0' });
+    let dLlama;
+    try {
+      dLlama = kl(llamaF32[name], Float64Array.from(await l.probabilities(prompt), (p) => Math.log(p)));
+      // the first greedy token (read from the prompt's logits) is llama.cpp's too
+      assert.equal(gen.result.tokens[0], (await l.greedy(prompt, 1))[0]);
+    } finally {
+      await l.close();
+    }
+    console.log(`${name} ${type} q8_0 KV: KL sotto ${dSotto.toExponential(3)}, llama.cpp ${dLlama.toExponential(3)}`);
+    assert.ok(dSotto <= dLlama * 1.1 + 1e-7, `sotto KL ${dSotto} > llama.cpp KL ${dLlama}`);
+  }
+  // the decode path (a token at a time into the cache) against the prompt
+  // path: generated token 3 is the argmax after the prompt and tokens 1-2
+  const [gen] = sottoNative(gguf(name, 'q8_0'), [{ ...greedyReq, max_tokens: 3, kv_cache: 'q8_0' }]);
+  const t = gen.result.tokens;
+  const [whole] = sottoNative(gguf(name, 'q8_0'), [{ ...logitsReq, tokens: [...prompt, t[0], t[1]], kv_cache: 'q8_0' }]);
+  const lz = whole.result.logits;
+  assert.equal(lz.reduce((best, v, i) => (v > lz[best] ? i : best), 0), t[2]);
+  const [small, bad] = sottoNative(gguf('llama2-spm', 'q4_0'), [{ ...logitsReq, kv_cache: 'q8_0' }, { ...logitsReq, kv_cache: 'q4' }]);
+  assert.equal(small.error.code, 'bad_request'); /* heads of 16 */
+  assert.match(small.error.message, /multiple of 32/);
+  assert.equal(bad.error.code, 'bad_request');
+});
+
 // each build runs an F32 model (greedy against PyTorch) and quantized ones
 const wasmModels = {
   'wasm-simd': [['qwen2-gqa', 'f32'], ['gemma3-swa', 'q8_0'], ['qwen2-gqa', 'q5_0']],

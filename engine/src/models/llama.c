@@ -71,14 +71,16 @@ typedef struct {
 
 typedef struct {
   int32_t n_ctx;
-  sotto_dtype kv_type;
-  size_t kv_elem;
+  sotto_dtype kv_type; /* F32, F16 or Q8_0 */
+  size_t kv_row;       /* bytes of one position's keys (or values) in a layer */
   float *x, *xb, *xb2, *q, *k, *v, *att, *hb, *hb2;
   float *scores;   /* threads x group x n_ctx */
   size_t n_threads;
   void *k_cache;   /* [layer][pos][kv_dim] */
-  void *v_cache;   /* [layer][kv head][head_dim][pos]: transposed, so that
-                      attention's weighted sum is a dot per dimension */
+  void *v_cache;   /* F32, F16: [layer][kv head][head_dim][pos], transposed so
+                      that attention's weighted sum is a dot per dimension;
+                      Q8_0: [layer][pos][kv_dim] (blocks of 32 dimensions), a
+                      weighted sum of rows, as llama.cpp's flash attention */
   sotto_qact act_dim, act_q, act_ffn;
   float *rope_inv; /* [2][n_rot / 2]: inverse frequencies, global and sliding */
 } llama_state;
@@ -303,8 +305,8 @@ static int pack_weights(llama_weights *w, const llama_config *c, sotto_error *er
 /* ---- the run state ---- */
 
 static size_t state_bytes(const llama_config *c, int32_t n_ctx, sotto_dtype kv, size_t threads) {
-  const size_t B = LLAMA_BATCH, es = kv == SOTTO_DTYPE_F32 ? 4 : 2;
-  const size_t kv_bytes = 2 * (size_t)c->n_layers * (size_t)n_ctx * (size_t)c->kv_dim * es;
+  const size_t B = LLAMA_BATCH;
+  const size_t kv_bytes = 2 * (size_t)c->n_layers * (size_t)n_ctx * sotto_dtype_row_bytes(kv, c->kv_dim);
   const size_t floats = B * (3 * (size_t)c->dim + 2 * (size_t)c->q_dim + 2 * (size_t)c->kv_dim +
                              2 * (size_t)c->ffn_dim) +
                         threads * LLAMA_MAX_GROUP * (size_t)n_ctx + (size_t)c->n_rot;
@@ -327,9 +329,9 @@ static int state_alloc(llama_model *m, int32_t n_ctx, sotto_dtype kv, sotto_erro
   const size_t B = LLAMA_BATCH;
   s->n_ctx = n_ctx;
   s->kv_type = kv;
-  s->kv_elem = kv == SOTTO_DTYPE_F32 ? 4 : 2;
+  s->kv_row = sotto_dtype_row_bytes(kv, c->kv_dim);
   s->n_threads = 2; /* grown by lm_eval for larger pools: scores are per thread */
-  const size_t kv_size = (size_t)c->n_layers * (size_t)n_ctx * (size_t)c->kv_dim * s->kv_elem;
+  const size_t kv_size = (size_t)c->n_layers * (size_t)n_ctx * s->kv_row;
   s->x = malloc(B * (size_t)c->dim * sizeof(float));
   s->xb = malloc(B * (size_t)c->dim * sizeof(float));
   s->xb2 = malloc(B * (size_t)c->dim * sizeof(float));
@@ -388,6 +390,23 @@ static void rope(float *v, int n_heads, int head_dim, int n_rot, int neox, float
   }
 }
 
+/* o[h * hd + d] = sum over positions p < n of w[h * n + p] * row p's value d,
+ * h < nh: rows of hd values in a quantized type, stride bytes apart (as
+ * llama.cpp's flash attention: each row to floats, then a weighted add). */
+static void weighted_rows(sotto_dtype type, const uint8_t *rows, size_t stride, int n, int hd,
+                          const float *w, int nh, float *o) {
+  float v[512];
+  memset(o, 0, (size_t)nh * (size_t)hd * sizeof *o);
+  for (int p = 0; p < n; p++) {
+    sotto_dequantize_row(type, rows + (size_t)p * stride, v, hd);
+    for (int h = 0; h < nh; h++) {
+      const float wp = w[(size_t)h * n + p];
+      float *oh = o + (size_t)h * hd;
+      for (int d = 0; d < hd; d++) oh[d] += wp * v[d];
+    }
+  }
+}
+
 typedef struct {
   llama_model *m;
   int layer, n, pos;
@@ -405,16 +424,18 @@ static void attn_task(void *ctx, size_t thread, size_t t, size_t g) {
   const int swa = c->swa_pattern && (j->layer + 1) % c->swa_pattern != 0;
   if (swa && p - c->swa_window + 1 > 0) start = p - c->swa_window + 1;
   const int n_keys = p + 1 - start;
-  const size_t es = s->kv_elem;
-  const uint8_t *kc = (const uint8_t *)s->k_cache +
-                      (((size_t)j->layer * s->n_ctx + start) * c->kv_dim + g * hd) * es;
+  const int rows = s->kv_type == SOTTO_DTYPE_Q8_0; /* values by position, not transposed */
+  const size_t es = rows ? 0 : sotto_dtype_row_bytes(s->kv_type, 1);
+  const size_t head = sotto_dtype_row_bytes(s->kv_type, (int64_t)g * hd); /* bytes before head g */
+  const uint8_t *kc = (const uint8_t *)s->k_cache + ((size_t)j->layer * s->n_ctx + start) * s->kv_row + head;
   const uint8_t *vc = (const uint8_t *)s->v_cache +
-                      ((((size_t)j->layer * c->n_kv_heads + g) * hd) * s->n_ctx + start) * es;
+                      (rows ? ((size_t)j->layer * s->n_ctx + start) * s->kv_row + head
+                            : ((((size_t)j->layer * c->n_kv_heads + g) * hd) * s->n_ctx + start) * es);
   float *scores = s->scores + thread * LLAMA_MAX_GROUP * (size_t)s->n_ctx;
   for (int h0 = 0; h0 < group; h0 += LLAMA_MAX_GROUP) {
     const int nh = group - h0 < LLAMA_MAX_GROUP ? group - h0 : LLAMA_MAX_GROUP;
     const float *q = s->q + t * c->q_dim + (size_t)(g * group + h0) * hd;
-    sotto_vec_dots(s->kv_type, kc, (size_t)c->kv_dim * es, n_keys, hd, q, nh, scores);
+    sotto_vec_dots(s->kv_type, kc, s->kv_row, n_keys, hd, q, nh, scores);
     for (int h = 0; h < nh; h++) {
       float *sc = scores + (size_t)h * n_keys, mx = -INFINITY, sum = 0;
       for (int i = 0; i < n_keys; i++) {
@@ -428,7 +449,10 @@ static void attn_task(void *ctx, size_t thread, size_t t, size_t g) {
     float out[LLAMA_MAX_GROUP * 512];
     float *o = hd <= 512 ? out : NULL;
     if (!o) continue; /* head sizes above 512 are refused at load */
-    sotto_vec_dots(s->kv_type, vc, (size_t)s->n_ctx * es, hd, n_keys, scores, nh, o);
+    if (rows)
+      weighted_rows(s->kv_type, vc, s->kv_row, n_keys, hd, scores, nh, o);
+    else
+      sotto_vec_dots(s->kv_type, vc, (size_t)s->n_ctx * es, hd, n_keys, scores, nh, o);
     float *dst = s->att + t * c->q_dim + (size_t)(g * group + h0) * hd;
     for (int h = 0; h < nh; h++) memcpy(dst + (size_t)h * hd, o + (size_t)h * hd, (size_t)hd * sizeof(float));
   }
@@ -441,6 +465,12 @@ static void store_kv(llama_model *m, int layer, int n, int pos) {
     const size_t p = (size_t)pos + (size_t)t;
     const float *k = s->k + (size_t)t * c->kv_dim, *v = s->v + (size_t)t * c->kv_dim;
     const size_t kbase = ((size_t)layer * s->n_ctx + p) * c->kv_dim;
+    if (s->kv_type == SOTTO_DTYPE_Q8_0) { /* both by position, as llama.cpp quantizes them */
+      const size_t at = ((size_t)layer * s->n_ctx + p) * s->kv_row;
+      sotto_quantize_row(SOTTO_DTYPE_Q8_0, k, (uint8_t *)s->k_cache + at, c->kv_dim);
+      sotto_quantize_row(SOTTO_DTYPE_Q8_0, v, (uint8_t *)s->v_cache + at, c->kv_dim);
+      continue;
+    }
     for (int i = 0; i < c->kv_dim; i++) {
       /* v: [layer][kv head][dim][pos] */
       const size_t vi = (((size_t)layer * c->n_kv_heads + i / c->head_dim) * c->head_dim +
@@ -549,8 +579,12 @@ static int forward(llama_model *m, pthreadpool_t pool, const int32_t *tokens, in
 static int lm_begin(sotto_lm *lm, int32_t n_ctx, sotto_dtype kv_type, sotto_error *err) {
   llama_model *m = (llama_model *)lm;
   if (m->busy) return sotto_error_set(err, SOTTO_BUSY, "the model is generating for another request");
-  if (kv_type != SOTTO_DTYPE_F32 && kv_type != SOTTO_DTYPE_F16)
-    return sotto_error_set(err, SOTTO_BAD_REQUEST, "the KV cache is F32 or F16");
+  if (kv_type != SOTTO_DTYPE_F32 && kv_type != SOTTO_DTYPE_F16 && kv_type != SOTTO_DTYPE_Q8_0)
+    return sotto_error_set(err, SOTTO_BAD_REQUEST, "the KV cache is F32, F16 or Q8_0");
+  if (kv_type == SOTTO_DTYPE_Q8_0 && m->c.head_dim % SOTTO_QK)
+    return sotto_error_set(err, SOTTO_BAD_REQUEST,
+                           "a Q8_0 KV cache needs attention heads of a multiple of %d dimensions (has %d)",
+                           SOTTO_QK, m->c.head_dim);
   if (state_alloc(m, n_ctx, kv_type, err)) return -1;
   m->busy = 1;
   return 0;

@@ -338,13 +338,25 @@ void sotto_qmat_row(const sotto_qmat *w, int64_t i, float *out) {
 
 void sotto_vec_dots(sotto_dtype type, const void *rows, size_t stride, int64_t n_rows, int64_t n,
                     const float *x, int nx, float *out) {
-  const qk_dot_fn dot = kernels()->dot[type];
+  const qk_table *k = kernels();
+  const qk_dot_fn dot = k->dot[type];
+  /* Q8_0 rows: the inputs as Q8A blocks, as ggml quantizes a query for a
+   * Q8_0 key cache */
+  sotto_block_q8a xq[QM_TILE_ACTS * SOTTO_VEC_DOTS_MAX_Q8 / SOTTO_QK];
+  const int quant = type == SOTTO_DTYPE_Q8_0;
+  if (quant && n > SOTTO_VEC_DOTS_MAX_Q8) return;
+  const size_t xs = quant ? qk_act_row_bytes(QK_ACT_Q8A, n) : (size_t)n * sizeof(float);
   float o[QM_TILE_ACTS];
   for (int i = 0; i < nx; i += QM_TILE_ACTS) {
     const int nr = nx - i < QM_TILE_ACTS ? nx - i : QM_TILE_ACTS;
+    const void *xi = x + (size_t)i * (size_t)n;
+    if (quant) {
+      for (int j = 0; j < nr; j++)
+        k->quant[QK_ACT_Q8A](x + (size_t)(i + j) * (size_t)n, (uint8_t *)xq + (size_t)j * xs, n);
+      xi = xq;
+    }
     for (int64_t r = 0; r < n_rows; r++) {
-      dot(n, (const uint8_t *)rows + (size_t)r * stride, x + (size_t)i * (size_t)n,
-          (size_t)n * sizeof(float), nr, o);
+      dot(n, (const uint8_t *)rows + (size_t)r * stride, xi, xs, nr, o);
       for (int k = 0; k < nr; k++) out[(size_t)(i + k) * (size_t)n_rows + (size_t)r] = o[k];
     }
   }

@@ -72,8 +72,11 @@ void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float
 void sotto_qmat_row(const sotto_qmat *w, int64_t i, float *out);
 
 /* Dots of nx inputs with many rows, for attention over a cache: rows of
- * type F32 or F16, n values each, stride bytes apart; inputs x + i * n.
+ * type F32, F16 or Q8_0 (then n a multiple of 32, at most
+ * SOTTO_VEC_DOTS_MAX_Q8; the inputs are quantized to 8 bits as for a
+ * matrix), n values each, stride bytes apart; inputs x + i * n.
  * out[i * n_rows + r] = dot(row r, input i). */
+#define SOTTO_VEC_DOTS_MAX_Q8 512
 void sotto_vec_dots(sotto_dtype type, const void *rows, size_t stride, int64_t n_rows, int64_t n,
                     const float *x, int nx, float *out);
 

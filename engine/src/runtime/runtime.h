@@ -23,7 +23,7 @@ struct sotto_lm {
   size_t bytes_per_token; /* weight bytes one decoded token reads */
   const sotto_tokenizer *tok;
   /* Starts a sequence with room for n_ctx positions, its KV cache of type
-   * kv_type (F32 or F16). */
+   * kv_type (F32, F16 or Q8_0). */
   int (*begin)(sotto_lm *lm, int32_t n_ctx, sotto_dtype kv_type, sotto_error *err);
   /* Runs tokens[0..n) at positions pos.. (in batches), storing their keys
    * and values; logits (n_vocab floats, may be NULL) gets the last
@@ -62,7 +62,7 @@ int32_t sotto_sampler_pick(sotto_sampler *s, float *logits, const int32_t *histo
 typedef struct sotto_gen_params {
   int32_t max_tokens;
   int32_t n_ctx;               /* 0: prompt + max_tokens (at most the trained context) */
-  sotto_dtype kv_type;         /* F32 or F16 */
+  sotto_dtype kv_type;         /* F32, F16 or Q8_0 */
   sotto_sampling sampling;
   const char *stops[SOTTO_MAX_STOPS];
   int n_stops;

@@ -4,7 +4,7 @@
  *
  *   {"op":"generate","model":ID,"prompt":".."|"messages":[{"role","content"}]|"tokens":[ids],
  *    "max_tokens":256,"temperature":0.8,"top_k":40,"top_p":0.95,"min_p":0.05,
- *    "repeat_penalty":1,"seed":N,"stop":[".."],"kv_cache":"f32"|"f16","ignore_eos":false}
+ *    "repeat_penalty":1,"seed":N,"stop":[".."],"kv_cache":"f32"|"f16"|"q8_0","ignore_eos":false}
  *   -> partials {"token":id,"text":".."} (with "stream":true), then
  *      {"text","tokens","finish":"stop|length|cancelled",
  *       "usage":{"prompt_tokens","completion_tokens"},
@@ -94,6 +94,16 @@ int sotto_task_lm_stream_token(void *user, int32_t id, const char *text, size_t 
   return sotto_stream_emit(st, p);
 }
 
+/* The request's "kv_cache", by default the model's. */
+static sotto_dtype kv_cache_type(const cJSON *req, const sotto_lm *lm, sotto_error *err) {
+  static const char *const names[] = {"f32", "f16", "q8_0"};
+  static const sotto_dtype types[] = {SOTTO_DTYPE_F32, SOTTO_DTYPE_F16, SOTTO_DTYPE_Q8_0};
+  int dflt = 0;
+  while (dflt < 2 && types[dflt] != lm->kv_default) dflt++;
+  const int kv = sotto_json_enum(req, "kv_cache", names, 3, dflt, err);
+  return types[kv >= 0 && kv < 3 ? kv : dflt];
+}
+
 int sotto_task_gen_params(const cJSON *req, const sotto_lm *lm, sotto_gen_params *p,
                           sotto_error *err) {
   memset(p, 0, sizeof *p);
@@ -107,10 +117,7 @@ int sotto_task_gen_params(const cJSON *req, const sotto_lm *lm, sotto_gen_params
   p->sampling.min_p = (float)sotto_json_num(req, "min_p", d.min_p, 0, 1, err);
   p->sampling.repeat_penalty = (float)sotto_json_num(req, "repeat_penalty", 1, 0.01, 100, err);
   p->sampling.seed = (uint64_t)sotto_json_num(req, "seed", (double)time(NULL), 0, 9007199254740992.0, err);
-  static const char *const kv_names[] = {"f32", "f16"};
-  const int kv = sotto_json_enum(req, "kv_cache", kv_names, 2,
-                                 lm->kv_default == SOTTO_DTYPE_F32 ? 0 : 1, err);
-  p->kv_type = kv == 0 ? SOTTO_DTYPE_F32 : SOTTO_DTYPE_F16;
+  p->kv_type = kv_cache_type(req, lm, err);
   p->stop_at_eos = !sotto_json_bool(req, "ignore_eos", 0, err);
   if (err->status) return -1;
   const cJSON *stop = cJSON_GetObjectItemCaseSensitive(req, "stop");
@@ -198,12 +205,10 @@ cJSON *sotto_task_logits(sotto_context *ctx, const cJSON *req, sotto_stream *st,
                     (int)lm->n_ctx_train);
     return NULL;
   }
-  static const char *const kv_names[] = {"f32", "f16"};
-  const int kv = sotto_json_enum(req, "kv_cache", kv_names, 2,
-                                 lm->kv_default == SOTTO_DTYPE_F32 ? 0 : 1, err);
+  const sotto_dtype kv = kv_cache_type(req, lm, err);
   float *logits = malloc((size_t)lm->n_vocab * sizeof *logits);
   cJSON *out = NULL;
-  if (!err->status && logits && lm->begin(lm, n, kv ? SOTTO_DTYPE_F16 : SOTTO_DTYPE_F32, err) == 0) {
+  if (!err->status && logits && lm->begin(lm, n, kv, err) == 0) {
     const int r = lm->eval(lm, ctx->pool, ids, n, 0, logits, st, err);
     lm->end(lm);
     if (r == 0) {
