@@ -335,10 +335,15 @@ QK_TILE8(tile8_q5_0, 4, 8 * sizeof(sotto_block_q5_0), 16, 48,
 
 /* ---- K-quants with Q8_K activations ---- */
 
-/* 16 unsigned bytes (small, <= 63) times 32 signed bytes, summed in pairs to
- * int16 and then in pairs with the int16 scales sc: 8 x int32. */
-QK_INLINE __m256i mul_scaled(__m256i q, __m256i y, __m256i sc) {
-  return _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), sc);
+/* acc + 32 unsigned bytes q (small, <= 63) times 32 signed bytes y, summed
+ * in pairs to int16 and then in pairs with the int16 scales sc: 8 x int32
+ * (VNNI: vpdpwssd adds the pairs into acc in the same step). */
+QK_INLINE __m256i acc_scaled(__m256i acc, __m256i q, __m256i y, __m256i sc) {
+#if QK_VNNI
+  return _mm256_dpwssd_epi32(acc, _mm256_maddubs_epi16(q, y), sc);
+#else
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), sc));
+#endif
 }
 
 /* Sum over 8 sub-blocks of min_j * (bsums[2j] + bsums[2j+1]). */
@@ -384,9 +389,8 @@ QK_INLINE int k4_min_sum(const uint8_t *mins, const int16_t *bsums) {
         QK_UNROLL \
         for (int r = 0; r < nr; r++) {                                                 \
           const int8_t *y = ROW(sotto_block_q8_k, r)[i].qs + 64 * c;                   \
-          sumi[r] = _mm256_add_epi32(sumi[r], mul_scaled(lo, _mm256_loadu_si256((const __m256i *)y), s0)); \
-          sumi[r] = _mm256_add_epi32(sumi[r],                                          \
-                                     mul_scaled(hi, _mm256_loadu_si256((const __m256i *)(y + 32)), s1)); \
+          sumi[r] = acc_scaled(sumi[r], lo, _mm256_loadu_si256((const __m256i *)y), s0);   \
+          sumi[r] = acc_scaled(sumi[r], hi, _mm256_loadu_si256((const __m256i *)(y + 32)), s1); \
         }                                                                              \
       }                                                                                \
       QK_UNROLL \
@@ -434,8 +438,7 @@ QK_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *x, size_t xs, in
         QK_UNROLL
         for (int r = 0; r < nr; r++) {
           const int8_t *y = ROW(sotto_block_q8_k, r)[i].qs + 128 * h + 32 * k;
-          sumi[r] = _mm256_add_epi32(sumi[r],
-                                     mul_scaled(q[k], _mm256_loadu_si256((const __m256i *)y), s));
+          sumi[r] = acc_scaled(sumi[r], q[k], _mm256_loadu_si256((const __m256i *)y), s);
         }
       }
     }
