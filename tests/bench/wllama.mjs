@@ -106,41 +106,36 @@ export function fragmentIds(tokenizerJson) {
   }).map(([, id]) => id);
 }
 
-// Prefill of the text prompt (its token count is reported back) and decoding
-// of `decode` tokens after a short prompt, in one fresh page per call.
-export async function wllamaSpeed(file, { threads = 1, prompt, decodePrompt = 'Once', decode = 128, ban = [] }) {
+// Runs fn(page) on the bench page, served with `file` as its model, in a fresh
+// headless Chromium (WLLAMA_DEBUG=1: the page's console and wllama's log).
+async function onPage(file, fn) {
   const { chromium } = await import('playwright-core');
   const server = await serve(file);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
   try {
     const p = await browser.newPage();
-    if (process.env.WLLAMA_DEBUG) p.on("console", (m) => console.log("page:", m.text().slice(0, 300)));
+    if (process.env.WLLAMA_DEBUG) p.on('console', (m) => console.log('page:', m.text().slice(0, 300)));
     await p.goto(`http://127.0.0.1:${server.address().port}/${process.env.WLLAMA_DEBUG ? '#debug' : ''}`);
     await p.waitForFunction(() => window.ready === true);
-    return await p.evaluate(([t, pr, dp, n, b]) => window.bench(t, pr, dp, n, b), [threads, prompt, decodePrompt, decode, ban]);
+    return await fn(p);
   } finally {
     await browser.close();
     server.close();
   }
 }
 
+// Prefill of the text prompt (its token count is reported back) and decoding
+// of `decode` tokens after a short prompt, in one fresh page per call.
+export function wllamaSpeed(file, { threads = 1, prompt, decodePrompt = 'Once', decode = 128, ban = [] }) {
+  return onPage(file, (p) => p.evaluate(([t, pr, dp, n, b]) => window.bench(t, pr, dp, n, b),
+    [threads, prompt, decodePrompt, decode, ban]));
+}
+
 // sotto's threaded wasm build in the same page: prefill of the token ids
 // `tokens`, decoding of `decode` tokens after the first one.
-export async function sottoBrowserSpeed(file, { threads = 1, tokens, decode = 128 }) {
-  const { chromium } = await import('playwright-core');
-  const server = await serve(file);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
-  try {
-    const p = await browser.newPage();
-    await p.goto(`http://127.0.0.1:${server.address().port}/`);
-    await p.waitForFunction(() => window.ready === true);
-    return await p.evaluate(([t, ids, n]) => window.sotto(t, ids, n), [threads, tokens, decode]);
-  } finally {
-    await browser.close();
-    server.close();
-  }
+export function sottoBrowserSpeed(file, { threads = 1, tokens, decode = 128 }) {
+  return onPage(file, (p) => p.evaluate(([t, ids, n]) => window.sotto(t, ids, n), [threads, tokens, decode]));
 }
 
 // As a process (playwright-core needs node's fetch, which the wasm engine's

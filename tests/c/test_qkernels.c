@@ -57,6 +57,19 @@ static void *random_row(sotto_dtype t, int64_t n, size_t *bytes) {
   return p;
 }
 
+/* count random rows of n values of type t, one after another. */
+static uint8_t *random_rows(sotto_dtype t, int64_t n, size_t count) {
+  const size_t rb = sotto_dtype_row_bytes(t, n);
+  uint8_t *w = malloc(rb * count);
+  for (size_t j = 0; j < count; j++) {
+    size_t b;
+    void *row = random_row(t, n, &b);
+    memcpy(w + j * rb, row, rb);
+    free(row);
+  }
+  return w;
+}
+
 /* Kernels add int32 partial sums in float in different orders; with the
  * extreme random scales here, partial sums reach 2^24, past float's exact
  * integers, so differences are allowed relative to 1 as well. */
@@ -97,13 +110,7 @@ static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
     }
     if (k->tile[t]) { /* a GEMM tile of tile_m weight rows (copies of w, offset) */
       const int tm = k->tile_m, tn = k->tile_n;
-      uint8_t *wt = malloc(wb * (size_t)tm);
-      for (int i = 0; i < tm; i++) {
-        size_t b2;
-        void *row = random_row(t, n, &b2);
-        memcpy(wt + (size_t)i * wb, row, wb);
-        free(row);
-      }
+      uint8_t *wt = random_rows(t, n, (size_t)tm);
       uint8_t *xt = malloc(stride * (size_t)tn);
       for (int j = 0; j < tn; j++) ref->quant[f](x + (j % 4) * n, xt + (size_t)j * stride, n);
       float *yt = malloc(sizeof(float) * (size_t)(tm * tn) * 2);
@@ -121,13 +128,7 @@ static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
     }
     if (k->tile1[t]) { /* tile_m weight rows by one activation row (row 1) */
       const int tm = k->tile_m;
-      uint8_t *wt = malloc(wb * (size_t)tm);
-      for (int i = 0; i < tm; i++) {
-        size_t b2;
-        void *row = random_row(t, n, &b2);
-        memcpy(wt + (size_t)i * wb, row, wb);
-        free(row);
-      }
+      uint8_t *wt = random_rows(t, n, (size_t)tm);
       float yt[16];
       k->tile1[t](n, wt, wb, xa + stride, stride, yt, 1);
       int bad = 0;
@@ -156,13 +157,7 @@ static void check_gemm(const qk_table *ref, const qk_table *k, int64_t n) {
     if (n % (f == QK_ACT_Q8K ? SOTTO_QK_K : SOTTO_QK)) continue;
     const size_t rb = sotto_dtype_row_bytes(t, n), xs = qk_act_row_bytes(f, n);
     const size_t ys = QK_GEMM_N + 8;
-    uint8_t *w = malloc(rb * QK_GEMM_N), *wp = malloc(rb * QK_GEMM_N), *xa = malloc(48 * xs);
-    for (int j = 0; j < QK_GEMM_N; j++) {
-      size_t b;
-      void *row = random_row(t, n, &b);
-      memcpy(w + (size_t)j * rb, row, rb);
-      free(row);
-    }
+    uint8_t *w = random_rows(t, n, QK_GEMM_N), *wp = malloc(rb * QK_GEMM_N), *xa = malloc(48 * xs);
     float *x = malloc((size_t)n * sizeof *x), *y = malloc(48 * ys * sizeof *y);
     for (int i = 0; i < 48; i++) {
       for (int64_t v = 0; v < n; v++) x[v] = rndf() * (v % 5 == 0 ? 3 : 1);
@@ -240,13 +235,7 @@ static void check_qmatmul(pthreadpool_t pool, sotto_dtype t, int64_t n_in, int64
   qk_table ref;
   qk_fill_scalar(&ref);
   const size_t rb = sotto_dtype_row_bytes(t, n_in);
-  uint8_t *w = malloc(rb * (size_t)n_out);
-  for (int64_t j = 0; j < n_out; j++) {
-    size_t b;
-    void *row = random_row(t, n_in, &b);
-    memcpy(w + (size_t)j * rb, row, rb);
-    free(row);
-  }
+  uint8_t *w = random_rows(t, n_in, (size_t)n_out);
   float *x = malloc(rows * (size_t)n_in * sizeof *x), *y = malloc(rows * (size_t)n_out * sizeof *y);
   for (size_t i = 0; i < rows * (size_t)n_in; i++) x[i] = rndf();
   sotto_qmat m;

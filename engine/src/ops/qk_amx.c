@@ -52,17 +52,8 @@ static int amx_permitted(void) {
 }
 
 #define QK_TARGET "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,amx-tile,amx-int8"
-#define QK_STR(x) #x
-#define QK_PRAGMA(x) _Pragma(QK_STR(x))
-#if defined(__clang__)
-QK_PRAGMA(clang attribute push(__attribute__((target(QK_TARGET))), apply_to = function))
-#else
-#pragma GCC push_options
-QK_PRAGMA(GCC target(QK_TARGET))
-#endif
-#include <immintrin.h>
+#include "ops/qk_target.h"
 
-#define QK_INLINE static inline __attribute__((always_inline))
 #define AMX_B_BYTES 512 /* one B tile: 8 rows x 64 bytes (16 weight rows x 32 values) */
 
 /* The tile shapes (palette 1): tmm0-1 B (weights), tmm2-3 A (16
@@ -489,11 +480,7 @@ static void gemm_q6_k(int64_t n, const void *w, size_t ws, const void *x, size_t
   amx_gemm_k(n, w, ws, x, xs, m, y, ys, kunpack_q6_k, 16, 0);
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "ops/qk_x86_end.h"
 
 int qk_fill_amx(qk_table *t) {
   if (!amx_permitted()) return 0;

@@ -10,19 +10,9 @@
  * Same integer sums as the scalar references (qk_scalar.c), after the
  * shapes of ggml-cpu's AVX2 vec_dot_<type>_q8_<x> functions.
  */
-#define QK_STR(x) #x
-#define QK_PRAGMA(x) _Pragma(QK_STR(x))
-#if defined(__clang__)
-QK_PRAGMA(clang attribute push(__attribute__((target(QK_TARGET))), apply_to = function))
-#else
-#pragma GCC push_options
-QK_PRAGMA(GCC target(QK_TARGET))
-#endif
-#include <immintrin.h>
-
+#include "ops/qk_target.h"
 #include "ops/qkernels.h"
 
-#define QK_INLINE static inline __attribute__((always_inline))
 /* Loops over the rows of a tile must unroll, or their accumulators live in
  * memory instead of registers (gcc -O2 unrolls none). */
 #define QK_UNROLL _Pragma("GCC unroll 4")

@@ -1,4 +1,4 @@
-/* qk_x86_end.h - closes the target region that qk_x86.h opened. */
+/* qk_x86_end.h - closes the target region that qk_target.h opened. */
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
