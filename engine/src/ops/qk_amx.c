@@ -84,6 +84,13 @@ QK_INLINE __m512i join256(const uint8_t *lo, const uint8_t *hi) {
                             _mm256_loadu_si256((const __m256i *)hi), 1);
 }
 
+/* The 8 half scales that open a packed block of each of two 8-row groups,
+ * as 16 floats. */
+QK_INLINE void scales_p8(const uint8_t *g0, const uint8_t *g1, float *d) {
+  _mm256_store_ps(d, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g0)));
+  _mm256_store_ps(d + 8, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g1)));
+}
+
 /* Packed by 8 rows (qkernels.h): per group and block the 8 half scales, then
  * 4 bytes of each row at a time: chunk k of two groups is B row k as is. */
 QK_INLINE void unpack_q8_0_p8(const uint8_t *w, size_t ws, int64_t b, int8_t *q, float *d) {
@@ -91,8 +98,7 @@ QK_INLINE void unpack_q8_0_p8(const uint8_t *w, size_t ws, int64_t b, int8_t *q,
   const __m512i bias = _mm512_set1_epi8((char)0x80); /* stored + 128 */
   for (int t = 0; t < 2; t++) {
     const uint8_t *g0 = w + (size_t)(2 * t) * gs + (size_t)b * bb, *g1 = g0 + gs;
-    _mm256_store_ps(d + 16 * t, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g0)));
-    _mm256_store_ps(d + 16 * t + 8, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g1)));
+    scales_p8(g0, g1, d + 16 * t);
     for (int k = 0; k < 8; k++)
       _mm512_store_si512(q + t * AMX_B_BYTES + 64 * k,
                          _mm512_xor_si512(join256(g0 + 16 + 32 * k, g1 + 16 + 32 * k), bias));
@@ -106,8 +112,7 @@ QK_INLINE void unpack_q4_0_p8(const uint8_t *w, size_t ws, int64_t b, int8_t *q,
   const __m512i low4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
   for (int t = 0; t < 2; t++) {
     const uint8_t *g0 = w + (size_t)(2 * t) * gs + (size_t)b * bb, *g1 = g0 + gs;
-    _mm256_store_ps(d + 16 * t, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g0)));
-    _mm256_store_ps(d + 16 * t + 8, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g1)));
+    scales_p8(g0, g1, d + 16 * t);
     for (int k = 0; k < 4; k++) {
       const __m512i v = join256(g0 + 16 + 32 * k, g1 + 16 + 32 * k);
       _mm512_store_si512(q + t * AMX_B_BYTES + 64 * k,
@@ -126,8 +131,7 @@ QK_INLINE void unpack_q5_0_p8(const uint8_t *w, size_t ws, int64_t b, int8_t *q,
   const __m512i low4 = _mm512_set1_epi8(0x0F), sixteen = _mm512_set1_epi8(16);
   for (int t = 0; t < 2; t++) {
     const uint8_t *g0 = w + (size_t)(2 * t) * gs + (size_t)b * bb, *g1 = g0 + gs;
-    _mm256_store_ps(d + 16 * t, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g0)));
-    _mm256_store_ps(d + 16 * t + 8, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g1)));
+    scales_p8(g0, g1, d + 16 * t);
     uint32_t h0[8], h1[8];
     memcpy(h0, g0 + 16, 32);
     memcpy(h1, g1 + 16, 32);
