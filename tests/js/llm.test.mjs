@@ -76,6 +76,7 @@ function kl(lp, lq) {
 const ref = {}; // name -> PyTorch logits and greedy
 const llamaF32 = {};
 const llamaKL = {}; // "name type" -> llama.cpp's distance of that type from its F32
+const llamaKvKL = {}; // "name type" -> the same with q8_0 K and V caches
 
 before(async () => {
   fs.mkdirSync(dir, { recursive: true });
@@ -153,6 +154,7 @@ test('qwen2-gqa: Q8_0 KV cache no further from PyTorch than llama.cpp with a q8_
     } finally {
       await l.close();
     }
+    llamaKvKL[`${name} ${type}`] = dLlama;
     console.log(`${name} ${type} q8_0 KV: KL sotto ${dSotto.toExponential(3)}, llama.cpp ${dLlama.toExponential(3)}`);
     assert.ok(dSotto <= dLlama * 1.1 + 1e-7, `sotto KL ${dSotto} > llama.cpp KL ${dLlama}`);
   }
@@ -201,6 +203,14 @@ for (const flavour of Object.keys(wasmModels)) {
         } else {
           const d = kl(logSoftmax(ref[name].logits), logSoftmax(wl.result.logits));
           assert.ok(d <= llamaKL[`${name} ${type}`] * 1.1 + 1e-7, `${name} ${type}: KL ${d}`);
+        }
+        const kvBound = llamaKvKL[`${name} ${type}`]; /* the Q8_0 KV cache, as natively */
+        if (kvBound !== undefined) {
+          const wq = engine.request({ ...logitsReq, kv_cache: 'q8_0' });
+          assert.ok(wq.result, JSON.stringify(wq.error));
+          const d = kl(logSoftmax(ref[name].logits), logSoftmax(wq.result.logits));
+          console.log(`${flavour} ${name} ${type} q8_0 KV: KL sotto ${d.toExponential(3)}, llama.cpp ${kvBound.toExponential(3)}`);
+          assert.ok(d <= kvBound * 1.1 + 1e-7, `${name} ${type} q8_0 KV: KL ${d} > llama.cpp's ${kvBound}`);
         }
       }
     } finally {
