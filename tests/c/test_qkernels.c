@@ -3,7 +3,8 @@
  * wasm SIMD128 in the wasm builds, run by tests/js/qkernels-wasm.test.mjs)
  * against the scalar references (qk_scalar.c) on random blocks of every
  * weight type, for 1 to 4 activation rows and the GEMV and GEMM tiles of
- * several weight rows; activation quantization against the
+ * several weight rows and of 8 rows packed (sotto_qmat_pack); activation
+ * quantization against the
  * reference; sotto_qmatmul (tiled, threaded) against row-by-row dots; and
  * the scalar dots against float products of dequantized rows (quant.h's
  * reference dequantizers).
@@ -140,6 +141,31 @@ static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
       CHECK(bad == 0, "%s %s n=%lld: %d of the %dx1 tile differ", k->isa,
             sotto_dtype_get(t)->name, (long long)n, bad, tm);
       free(wt);
+    }
+    if (k->tile8[t]) { /* 8 weight rows packed (sotto_qmat_pack) by 1-4 activation rows */
+      const uint32_t rng_after = rng; /* the checks after this one keep their data */
+      const size_t rb = sotto_dtype_row_bytes(t, n);
+      uint8_t *wt = random_rows(t, n, 8), *wp = malloc(8 * rb);
+      memcpy(wp, wt, 8 * rb);
+      sotto_qmat m;
+      sotto_error err = {0};
+      CHECK(sotto_qmat_init(&m, t, wp, n, 8, &err) == 0 && sotto_qmat_pack(&m, wp, &err) == 0,
+            "pack: %s", err.message);
+      for (int nr = 1; nr <= 4; nr++) {
+        float yt[4 * 10];
+        k->tile8[t](n, wp, xa, stride, nr, yt, 10);
+        int bad = 0;
+        for (int j = 0; j < nr; j++)
+          for (int i = 0; i < 8; i++) {
+            float want;
+            ref->dot[t](n, wt + (size_t)i * rb, xa + (size_t)j * stride, 0, 1, &want);
+            bad += !close_to(want, yt[j * 10 + i], 2e-5f);
+          }
+        CHECK(bad == 0, "%s %s n=%lld nr=%d: %d of the packed 8-row tile differ", k->isa,
+              sotto_dtype_get(t)->name, (long long)n, nr, bad);
+      }
+      free(wt), free(wp);
+      rng = rng_after;
     }
     free(xa), free(w);
   }

@@ -2,9 +2,9 @@
  * qk_amx.c - GEMM tiles on Intel AMX-INT8 (Advanced Matrix Extensions:
  * Sapphire Rapids and later) for prompt batches: 32 weight rows by any
  * multiple of 16 activation rows per call (qkernels.h, qk_gemm_fn), for the
- * 32-blocks without a min (Q8_0, Q4_0, Q5_0, in the plain and the 8-row
- * packed layout) with Q8A activations, and for Q4_K and Q6_K with Q8_K
- * activations.
+ * 32-blocks without a min (Q8_0, Q4_0, Q5_0) with Q8A activations, and for
+ * Q4_K and Q6_K with Q8_K activations, each in the plain and the 8-row
+ * packed layout.
  *
  * Intel's Architecture Instruction Set Extensions Programming Reference
  * (ch. 3, "Intel AMX") defines the tiles: 8 registers of up to 16 rows x 64
@@ -326,18 +326,28 @@ QK_INLINE __m512i byte_s(__m512i v, int k) {
   return _mm512_srai_epi32(_mm512_slli_epi32(v, 24 - 8 * k), 24);
 }
 
+/* The 32-bit word at byte o (a multiple of 4) of super-block i of 16 rows
+ * (from row 16t), one per lane: plain rows (gather16), or packed by 8 rows
+ * (qkernels.h: word o / 4 of 8 rows side by side; two 8-row groups). */
+QK_INLINE __m512i kword16(const uint8_t *w, size_t ws, size_t bytes, int64_t i, int t, int o,
+                          int packed) {
+  if (!packed) return gather16(w, ws, bytes, i, t, o);
+  const uint8_t *g0 = w + (size_t)(2 * t) * 8 * ws + (size_t)i * 8 * bytes + 8 * (size_t)o;
+  return join256(g0, g0 + 8 * ws);
+}
+
 /* Q4_K: sub-block 2c (2c + 1) is the low (high) nibbles of the 32 bytes of
  * chunk c; scales and mins unpacked as qk_unpack_k4 does, in every lane. */
-QK_INLINE void kunpack_q4_k(const uint8_t *w, size_t ws, int64_t i, amx_super *u) {
+QK_INLINE void kunpack_q4_k(const uint8_t *w, size_t ws, int64_t i, amx_super *u, int packed) {
   const size_t bytes = sizeof(sotto_block_q4_k);
   const __m512i low4 = _mm512_set1_epi8(0x0F), m1 = _mm512_set1_epi32(0x3f3f3f3f),
                 m2 = _mm512_set1_epi32(0x0f0f0f0f), m3 = _mm512_set1_epi32(0x03030303);
   for (int t = 0; t < 2; t++) {
-    const __m512i dd = gather16(w, ws, bytes, i, t, 0);
+    const __m512i dd = kword16(w, ws, bytes, i, t, 0, packed);
     _mm512_store_ps(u->d + 16 * t, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dd)));
     _mm512_store_ps(u->dmin + 16 * t, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16))));
-    const __m512i u0 = gather16(w, ws, bytes, i, t, 4), u1 = gather16(w, ws, bytes, i, t, 8),
-                  u2 = gather16(w, ws, bytes, i, t, 12);
+    const __m512i u0 = kword16(w, ws, bytes, i, t, 4, packed), u1 = kword16(w, ws, bytes, i, t, 8, packed),
+                  u2 = kword16(w, ws, bytes, i, t, 12, packed);
     const __m512i sc_lo = _mm512_and_si512(u0, m1);
     const __m512i sc_hi = _mm512_or_si512(_mm512_and_si512(u2, m2),
                                           _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u0, 6), m3), 4));
@@ -352,7 +362,7 @@ QK_INLINE void kunpack_q4_k(const uint8_t *w, size_t ws, int64_t i, amx_super *u
     }
     for (int c = 0; c < 4; c++)
       for (int k = 0; k < 8; k++) {
-        const __m512i v = gather16(w, ws, bytes, i, t, offsetof(sotto_block_q4_k, qs) + 32 * c + 4 * k);
+        const __m512i v = kword16(w, ws, bytes, i, t, offsetof(sotto_block_q4_k, qs) + 32 * c + 4 * k, packed);
         _mm512_store_si512(u->q[2 * c] + t * AMX_B_BYTES + 64 * k, _mm512_and_si512(v, low4));
         _mm512_store_si512(u->q[2 * c + 1] + t * AMX_B_BYTES + 64 * k,
                            _mm512_and_si512(_mm512_srli_epi16(v, 4), low4));
@@ -364,16 +374,21 @@ QK_INLINE void kunpack_q4_k(const uint8_t *w, size_t ws, int64_t i, amx_super *u
  * in nibble k / 2 of ql[64h + 32(k % 2) + l], the high two at bit 2k of
  * qh[32h + l], minus 32, and scale 8h + 2k + l / 16. Sub-block 2g (2g + 1)
  * of g = 4h + k keeps l < 16 (l >= 16). */
-QK_INLINE void kunpack_q6_k(const uint8_t *w, size_t ws, int64_t i, amx_super *u) {
+QK_INLINE void kunpack_q6_k(const uint8_t *w, size_t ws, int64_t i, amx_super *u, int packed) {
   const size_t bytes = sizeof(sotto_block_q6_k);
   const __m512i low4 = _mm512_set1_epi8(0x0F), three = _mm512_set1_epi8(3),
                 bias = _mm512_set1_epi8(32), zero = _mm512_setzero_si512();
   for (int t = 0; t < 2; t++) {
-    /* d is the last 2 bytes: read with the 2 scales before it */
-    _mm512_store_ps(u->d + 16 * t, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(
-        gather16(w, ws, bytes, i, t, offsetof(sotto_block_q6_k, d) - 2), 16))));
+    if (packed) { /* the 8 rows' halves d after the words */
+      const uint8_t *g0 = w + (size_t)(2 * t) * 8 * ws + (size_t)i * 8 * bytes + 8 * offsetof(sotto_block_q6_k, d);
+      _mm512_store_ps(u->d + 16 * t, _mm512_cvtph_ps(_mm256_set_m128i(
+          _mm_loadu_si128((const __m128i *)(g0 + 8 * ws)), _mm_loadu_si128((const __m128i *)g0))));
+    } else { /* d is the last 2 bytes: read with the 2 scales before it */
+      _mm512_store_ps(u->d + 16 * t, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(
+          gather16(w, ws, bytes, i, t, offsetof(sotto_block_q6_k, d) - 2), 16))));
+    }
     for (int q4 = 0; q4 < 4; q4++) {
-      const __m512i sc = gather16(w, ws, bytes, i, t, offsetof(sotto_block_q6_k, scales) + 4 * q4);
+      const __m512i sc = kword16(w, ws, bytes, i, t, offsetof(sotto_block_q6_k, scales) + 4 * q4, packed);
       for (int k = 0; k < 4; k++) {
         const int j = 4 * q4 + k;                              /* scale 8h + 2k' + half */
         const int s = 2 * (4 * (j / 8) + (j % 8) / 2) + j % 2; /* its sub-block */
@@ -382,9 +397,9 @@ QK_INLINE void kunpack_q6_k(const uint8_t *w, size_t ws, int64_t i, amx_super *u
     }
     for (int h = 0; h < 2; h++)
       for (int r = 0; r < 8; r++) {
-        const __m512i qh = gather16(w, ws, bytes, i, t, offsetof(sotto_block_q6_k, qh) + 32 * h + 4 * r);
+        const __m512i qh = kword16(w, ws, bytes, i, t, offsetof(sotto_block_q6_k, qh) + 32 * h + 4 * r, packed);
         for (int p = 0; p < 2; p++) {
-          const __m512i ql = gather16(w, ws, bytes, i, t, 64 * h + 32 * p + 4 * r);
+          const __m512i ql = kword16(w, ws, bytes, i, t, 64 * h + 32 * p + 4 * r, packed);
           for (int nib = 0; nib < 2; nib++) {
             const int k = p + 2 * nib, g = 4 * h + k;
             const __m512i lo = _mm512_and_si512(_mm512_srli_epi16(ql, 4 * nib), low4);
@@ -475,14 +490,18 @@ QK_INLINE void amx_gemm_k(int64_t n, const uint8_t *w, size_t ws, const uint8_t 
   _tile_release();
 }
 
-static void gemm_q4_k(int64_t n, const void *w, size_t ws, const void *x, size_t xs, size_t m,
-                      float *y, size_t ys) {
-  amx_gemm_k(n, w, ws, x, xs, m, y, ys, kunpack_q4_k, 8, 1);
-}
-static void gemm_q6_k(int64_t n, const void *w, size_t ws, const void *x, size_t xs, size_t m,
-                      float *y, size_t ys) {
-  amx_gemm_k(n, w, ws, x, xs, m, y, ys, kunpack_q6_k, 16, 0);
-}
+#define AMX_GEMM_K(name, unpack, packed, nsub, mins)                                              \
+  static void kunpack_##name(const uint8_t *w, size_t ws, int64_t i, amx_super *u) {              \
+    unpack(w, ws, i, u, packed);                                                                  \
+  }                                                                                               \
+  static void name(int64_t n, const void *w, size_t ws, const void *x, size_t xs, size_t m,       \
+                   float *y, size_t ys) {                                                         \
+    amx_gemm_k(n, w, ws, x, xs, m, y, ys, kunpack_##name, nsub, mins);                            \
+  }
+AMX_GEMM_K(gemm_q4_k, kunpack_q4_k, 0, 8, 1)
+AMX_GEMM_K(gemm_q6_k, kunpack_q6_k, 0, 16, 0)
+AMX_GEMM_K(gemm8_q4_k, kunpack_q4_k, 1, 8, 1)
+AMX_GEMM_K(gemm8_q6_k, kunpack_q6_k, 1, 16, 0)
 
 #include "ops/qk_x86_end.h"
 
@@ -497,6 +516,8 @@ int qk_fill_amx(qk_table *t) {
   t->gemm8[SOTTO_DTYPE_Q5_0] = gemm8_q5_0;
   t->gemm[SOTTO_DTYPE_Q4_K] = gemm_q4_k;
   t->gemm[SOTTO_DTYPE_Q6_K] = gemm_q6_k;
+  t->gemm8[SOTTO_DTYPE_Q4_K] = gemm8_q4_k;
+  t->gemm8[SOTTO_DTYPE_Q6_K] = gemm8_q6_k;
   return 1;
 }
 #endif

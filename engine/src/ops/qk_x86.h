@@ -255,6 +255,17 @@ QK_TILES32(tile_q8_0, sotto_block_q8_0, DECODE_TQ8, 128, 0, 0)
 
 /* ---- weights packed by 8 rows (qkernels.h, qk_tile8_fn) ---- */
 
+#define QK_TILE8_DISPATCH(name)                                                        \
+  static void QK_FN(name)(int64_t n, const void *w8, const void *x, size_t xs, int nr, \
+                          float *y, size_t ys) {                                       \
+    switch (nr) {                                                                      \
+      case 1: name##_n(n, w8, x, xs, 1, y, ys); break;                                 \
+      case 2: name##_n(n, w8, x, xs, 2, y, ys); break;                                 \
+      case 3: name##_n(n, w8, x, xs, 3, y, ys); break;                                 \
+      default: name##_n(n, w8, x, xs, 4, y, ys); break;                                \
+    }                                                                                  \
+  }
+
 #define QK_TILE8(name, NK, BLOCK_BYTES, OFFSET, QS, BODY)                                \
   QK_INLINE void name##_n(int64_t n, const void *w8, const void *x, size_t xs, int nr, \
                           float *y, size_t ys) {                                       \
@@ -282,15 +293,7 @@ QK_TILES32(tile_q8_0, sotto_block_q8_0, DECODE_TQ8, 128, 0, 0)
     QK_UNROLL                                                                          \
     for (int j = 0; j < nr; j++) _mm256_storeu_ps(y + (size_t)j * ys, acc[j]);         \
   }                                                                                    \
-  static void QK_FN(name)(int64_t n, const void *w8, const void *x, size_t xs, int nr, \
-                          float *y, size_t ys) {                                       \
-    switch (nr) {                                                                      \
-      case 1: name##_n(n, w8, x, xs, 1, y, ys); break;                                 \
-      case 2: name##_n(n, w8, x, xs, 2, y, ys); break;                                 \
-      case 3: name##_n(n, w8, x, xs, 3, y, ys); break;                                 \
-      default: name##_n(n, w8, x, xs, 4, y, ys); break;                                \
-    }                                                                                  \
-  }
+  QK_TILE8_DISPATCH(name)
 
 QK_INLINE int32_t load_i32(const void *p) {
   int32_t v;
@@ -321,6 +324,157 @@ QK_TILE8(tile8_q5_0, 4, 8 * sizeof(sotto_block_q5_0), 16, 48,
            s[j] = _mm256_dpbusd_epi32(s[j], lo, XB(j, 4 * k));
            s[j] = _mm256_dpbusd_epi32(s[j], hi, XB(j, 16 + 4 * k));
          })
+
+/* K-quants packed by 8 rows (qkernels.h): the sums of dot_q4_k and
+ * dot_q6_k with the 8 rows in the 8 lanes. Per sub-block, vpdpbusd of 4
+ * values of each row against 4 broadcast activation bytes gives the 8 rows'
+ * int32 dots, then times each row's integer scale (vpmulld); the scales and
+ * mins are unpacked once for 8 rows. */
+#define KW(o) _mm256_loadu_si256((const __m256i *)(blk + 32 * (o))) /* word o of 8 rows */
+/* 4 activation bytes of super-block i, row j, from value o, in every lane */
+#define XK(j, o) _mm256_set1_epi32(load_i32(ROW(sotto_block_q8_k, j)[i].qs + (o)))
+
+/* Byte k of each lane, zero- or sign-extended. */
+QK_INLINE __m256i lane_byte_u(__m256i v, int k) {
+  return _mm256_and_si256(_mm256_srli_epi32(v, 8 * k), _mm256_set1_epi32(0xFF));
+}
+QK_INLINE __m256i lane_byte_s(__m256i v, int k) {
+  return _mm256_srai_epi32(_mm256_slli_epi32(v, 24 - 8 * k), 24);
+}
+
+/* Q4_K: words 0 (d, dmin), 1-3 (scales and mins: qk_unpack_k4 lane by
+ * lane), then chunk c's 8 words: low nibbles sub-block 2c, high 2c + 1. */
+QK_INLINE void tile8_q4_k_n(int64_t n, const void *w8, const void *x, size_t xs, int nr,
+                            float *y, size_t ys) {
+  const __m256i low4 = _mm256_set1_epi8(0x0F), m1 = _mm256_set1_epi32(0x3f3f3f3f),
+                m2 = _mm256_set1_epi32(0x0f0f0f0f), m3 = _mm256_set1_epi32(0x03030303),
+                even = _mm256_set1_epi32(0x00FF00FF);
+  /* the sums of 32 activations P0..P7 in the order of the mins' int16 pairs */
+  const __m128i pair_order = _mm_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15);
+  __m256 acc[4];
+  QK_UNROLL
+  for (int j = 0; j < nr; j++) acc[j] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {
+    const uint8_t *blk = (const uint8_t *)w8 + (size_t)i * 8 * sizeof(sotto_block_q4_k);
+    QK_PREFETCH(blk, 8 * sizeof(sotto_block_q4_k));
+    const __m256i dd = KW(0), u0 = KW(1), u1 = KW(2), u2 = KW(3);
+    const __m256 d = _mm256_cvtph_ps(_mm256_cvtepi32_epi16(dd));
+    const __m256 dmin = _mm256_cvtph_ps(_mm256_cvtepi32_epi16(_mm256_srli_epi32(dd, 16)));
+    const __m256i sc_lo = _mm256_and_si256(u0, m1);
+    const __m256i sc_hi = _mm256_or_si256(_mm256_and_si256(u2, m2),
+        _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u0, 6), m3), 4));
+    const __m256i mn_lo = _mm256_and_si256(u1, m1);
+    const __m256i mn_hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(u2, 4), m2),
+        _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u1, 6), m3), 4));
+    /* mins as int16 pairs (m0, m2), (m1, m3), (m4, m6), (m5, m7) */
+    const __m256i mp[4] = {_mm256_and_si256(mn_lo, even), _mm256_srli_epi16(mn_lo, 8),
+                           _mm256_and_si256(mn_hi, even), _mm256_srli_epi16(mn_hi, 8)};
+    __m256i isum[4];
+    QK_UNROLL
+    for (int j = 0; j < nr; j++) isum[j] = _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+      __m256i s0[4], s1[4];
+      QK_UNROLL
+      for (int j = 0; j < nr; j++) s0[j] = s1[j] = _mm256_setzero_si256();
+      QK_UNROLL
+      for (int k = 0; k < 8; k++) {
+        const __m256i v = KW(4 + 8 * c + k);
+        const __m256i lo = _mm256_and_si256(v, low4);
+        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+        QK_UNROLL
+        for (int j = 0; j < nr; j++) {
+          s0[j] = _mm256_dpbusd_epi32(s0[j], lo, XK(j, 64 * c + 4 * k));
+          s1[j] = _mm256_dpbusd_epi32(s1[j], hi, XK(j, 64 * c + 32 + 4 * k));
+        }
+      }
+      const __m256i sc = c < 2 ? sc_lo : sc_hi;
+      const __m256i sc0 = lane_byte_u(sc, 2 * (c % 2)), sc1 = lane_byte_u(sc, 2 * (c % 2) + 1);
+      QK_UNROLL
+      for (int j = 0; j < nr; j++)
+        isum[j] = _mm256_add_epi32(isum[j], _mm256_add_epi32(_mm256_mullo_epi32(s0[j], sc0),
+                                                             _mm256_mullo_epi32(s1[j], sc1)));
+    }
+    QK_UNROLL
+    for (int j = 0; j < nr; j++) {
+      const sotto_block_q8_k *b = ROW(sotto_block_q8_k, j) + i;
+      const __m128i p = _mm_shuffle_epi8(_mm_hadd_epi16(_mm_loadu_si128((const __m128i *)b->bsums),
+                                                        _mm_loadu_si128((const __m128i *)(b->bsums + 8))),
+                                         pair_order);
+      const __m256i pp = _mm256_broadcastsi128_si256(p);
+      __m256i m = _mm256_madd_epi16(mp[0], _mm256_shuffle_epi32(pp, 0x00));
+      m = _mm256_dpwssd_epi32(m, mp[1], _mm256_shuffle_epi32(pp, 0x55));
+      m = _mm256_dpwssd_epi32(m, mp[2], _mm256_shuffle_epi32(pp, 0xAA));
+      m = _mm256_dpwssd_epi32(m, mp[3], _mm256_shuffle_epi32(pp, 0xFF));
+      const __m256 v = _mm256_fnmadd_ps(dmin, _mm256_cvtepi32_ps(m),
+                                        _mm256_mul_ps(d, _mm256_cvtepi32_ps(isum[j])));
+      acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(b->d), v, acc[j]);
+    }
+  }
+  QK_UNROLL
+  for (int j = 0; j < nr; j++) _mm256_storeu_ps(y + (size_t)j * ys, acc[j]);
+}
+QK_TILE8_DISPATCH(tile8_q4_k)
+
+/* Q6_K: words 0-31 ql, 32-47 qh, 48-51 scales, then the 8 halves d. Value
+ * 128h + 32k + 4i + t has its low bits in nibble k / 2 of word 16h + 8(k %
+ * 2) + i, its high two at bit 2k of word 32 + 8h + i, and scale 8h + 2k +
+ * i / 4; stored plus 32: each sub-block's sum starts at -32 times its
+ * activations' sum (bsums). */
+QK_INLINE void tile8_q6_k_n(int64_t n, const void *w8, const void *x, size_t xs, int nr,
+                            float *y, size_t ys) {
+  const __m256i low4 = _mm256_set1_epi8(0x0F), high2 = _mm256_set1_epi8(0x30);
+  __m256 acc[4];
+  QK_UNROLL
+  for (int j = 0; j < nr; j++) acc[j] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {
+    const uint8_t *blk = (const uint8_t *)w8 + (size_t)i * 8 * sizeof(sotto_block_q6_k);
+    QK_PREFETCH(blk, 8 * sizeof(sotto_block_q6_k));
+    __m256i isum[4];
+    QK_UNROLL
+    for (int j = 0; j < nr; j++) isum[j] = _mm256_setzero_si256();
+    for (int h = 0; h < 2; h++)
+      for (int half = 0; half < 2; half++) {
+        __m256i s[4][4]; /* [k][j] */
+        QK_UNROLL
+        for (int k = 0; k < 4; k++)
+          QK_UNROLL
+          for (int j = 0; j < nr; j++)
+            s[k][j] = _mm256_set1_epi32(-32 * ROW(sotto_block_q8_k, j)[i].bsums[8 * h + 2 * k + half]);
+        QK_UNROLL
+        for (int ii = 0; ii < 4; ii++) {
+          const int w = 4 * half + ii;
+          const __m256i l0 = KW(16 * h + w), l1 = KW(16 * h + 8 + w), qh = KW(32 + 8 * h + w);
+          /* low | (high bits & 0x30): vpternlogd 0xF8 is a | (b & c) */
+          const __m256i q[4] = {
+              _mm256_ternarylogic_epi32(_mm256_and_si256(l0, low4), _mm256_slli_epi16(qh, 4), high2, 0xF8),
+              _mm256_ternarylogic_epi32(_mm256_and_si256(l1, low4), _mm256_slli_epi16(qh, 2), high2, 0xF8),
+              _mm256_ternarylogic_epi32(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), qh, high2, 0xF8),
+              _mm256_ternarylogic_epi32(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
+                                        _mm256_srli_epi16(qh, 2), high2, 0xF8)};
+          QK_UNROLL
+          for (int k = 0; k < 4; k++)
+            QK_UNROLL
+            for (int j = 0; j < nr; j++)
+              s[k][j] = _mm256_dpbusd_epi32(s[k][j], q[k], XK(j, 128 * h + 32 * k + 4 * w));
+        }
+        QK_UNROLL
+        for (int k = 0; k < 4; k++) {
+          /* scale 8h + 2k + half: byte 2(k % 2) + half of word 48 + 2h + k / 2 */
+          const __m256i sc = lane_byte_s(KW(48 + 2 * h + k / 2), 2 * (k % 2) + half);
+          QK_UNROLL
+          for (int j = 0; j < nr; j++) isum[j] = _mm256_add_epi32(isum[j], _mm256_mullo_epi32(s[k][j], sc));
+        }
+      }
+    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + 32 * 52)));
+    QK_UNROLL
+    for (int j = 0; j < nr; j++)
+      acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(ROW(sotto_block_q8_k, j)[i].d)),
+                               _mm256_cvtepi32_ps(isum[j]), acc[j]);
+  }
+  QK_UNROLL
+  for (int j = 0; j < nr; j++) _mm256_storeu_ps(y + (size_t)j * ys, acc[j]);
+}
+QK_TILE8_DISPATCH(tile8_q6_k)
 #endif
 
 /* ---- K-quants with Q8_K activations ---- */
@@ -532,5 +686,7 @@ static void QK_FN(fill)(qk_table *t) {
   t->tile8[SOTTO_DTYPE_Q8_0] = QK_FN(tile8_q8_0);
   t->tile8[SOTTO_DTYPE_Q4_0] = QK_FN(tile8_q4_0);
   t->tile8[SOTTO_DTYPE_Q5_0] = QK_FN(tile8_q5_0);
+  t->tile8[SOTTO_DTYPE_Q4_K] = QK_FN(tile8_q4_k);
+  t->tile8[SOTTO_DTYPE_Q6_K] = QK_FN(tile8_q6_k);
 #endif
 }

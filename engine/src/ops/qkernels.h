@@ -53,8 +53,11 @@ typedef void (*qk_tile_fn)(int64_t n, const void *w, size_t ws, const void *x, s
  * plus 128 (unsigned). Q5_0 has 8 words of fifth bits between the scales
  * and the quants: bit 4r + t of word 2k (2k + 1) is the fifth bit of row
  * r's value 4k + t (16 + 4k + t), the value in the low (high) nibble of
- * row r's byte t of 4-byte chunk k. y[j * ys + r] = dot(row r, activation
- * row j), r < 8, j < nr (1..4). */
+ * row r's byte t of 4-byte chunk k. K-quants (Q4_K, Q6_K) keep each
+ * super-block's bytes as they are, 4 at a time: word w of the 8 rows side
+ * by side (row r's at byte 32w + 4r), and a last 2 bytes (Q6_K's d) as the
+ * 8 rows' halves; so a 32-byte load holds the same 4 bytes of 8 rows.
+ * y[j * ys + r] = dot(row r, activation row j), r < 8, j < nr (1..4). */
 typedef void (*qk_tile8_fn)(int64_t n, const void *w8, const void *x, size_t xs, int nr,
                             float *y, size_t ys);
 

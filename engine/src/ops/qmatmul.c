@@ -258,8 +258,30 @@ int sotto_qmat_packable(const sotto_qmat *m) {
  * value 16 * (h & 1) + 4 * (h >> 1) + t. */
 static int pack_qh_source_bit(int h, int t) { return 16 * (h & 1) + 4 * (h >> 1) + t; }
 
-/* One block of 8 rows (src[r]: row r's block) into the packed layout. */
-static void pack_block8(sotto_dtype type, const uint8_t *const src[8], uint8_t *o) {
+/* K-quant super-blocks (qkernels.h): each of the 8 rows' blocks 4 bytes at
+ * a time, word w of the 8 rows side by side; a last 2 bytes (Q6_K's d) as
+ * the 8 rows' halves. */
+static int is_k_quant(sotto_dtype t) { return qk_act_of(t) == QK_ACT_Q8K; }
+
+static void pack_words8(const uint8_t *const src[8], size_t bb, uint8_t *o) {
+  size_t w = 0;
+  for (; w + 4 <= bb; w += 4, o += 32)
+    for (int r = 0; r < 8; r++) memcpy(o + 4 * r, src[r] + w, 4);
+  for (int r = 0; w < bb && r < 8; r++) memcpy(o + 2 * r, src[r] + w, 2);
+}
+
+static void unpack_words8(const uint8_t *g, size_t bb, int r, uint8_t *blk) {
+  size_t w = 0;
+  for (; w + 4 <= bb; w += 4, g += 32) memcpy(blk + w, g + 4 * r, 4);
+  if (w < bb) memcpy(blk + w, g + 2 * r, 2);
+}
+
+/* One block of 8 rows (src[r]: row r's block, bb bytes) into the packed layout. */
+static void pack_block8(sotto_dtype type, const uint8_t *const src[8], size_t bb, uint8_t *o) {
+  if (is_k_quant(type)) {
+    pack_words8(src, bb, o);
+    return;
+  }
   int qh, bias;
   const int qs = pack_layout(type, &qh, &bias);
   for (int r = 0; r < 8; r++, o += 2) memcpy(o, src[r], 2);
@@ -278,7 +300,11 @@ static void pack_block8(sotto_dtype type, const uint8_t *const src[8], uint8_t *
 }
 
 /* Row r of a packed block of 8 rows back in the plain layout. */
-static void unpack_block8(sotto_dtype type, const uint8_t *g, int r, uint8_t *blk) {
+static void unpack_block8(sotto_dtype type, const uint8_t *g, size_t bb, int r, uint8_t *blk) {
+  if (is_k_quant(type)) {
+    unpack_words8(g, bb, r, blk);
+    return;
+  }
   int qh, bias;
   const int qs = pack_layout(type, &qh, &bias);
   memcpy(blk, g + 2 * r, 2);
@@ -298,17 +324,18 @@ static void unpack_block8(sotto_dtype type, const uint8_t *g, int r, uint8_t *bl
 }
 
 int sotto_qmat_pack(sotto_qmat *m, void *dst, sotto_error *err) {
-  const size_t bb = m->row_bytes / (size_t)(m->n_in / SOTTO_QK); /* bytes of a block */
+  const sotto_dtype_info *info = sotto_dtype_get(m->type);
+  const size_t bb = info->bytes; /* bytes of a block */
   const size_t group = 8 * m->row_bytes;
   uint8_t *tmp = malloc(group);
   if (!tmp) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   for (int64_t g = 0; g < m->n_out / 8; g++) {
     memcpy(tmp, (const uint8_t *)m->data + (size_t)g * group, group);
     uint8_t *o = (uint8_t *)dst + (size_t)g * group;
-    for (int64_t b = 0; b < m->n_in / SOTTO_QK; b++, o += 8 * bb) {
+    for (int64_t b = 0; b < m->n_in / info->block; b++, o += 8 * bb) {
       const uint8_t *src[8];
       for (int r = 0; r < 8; r++) src[r] = tmp + (size_t)r * m->row_bytes + (size_t)b * bb;
-      pack_block8(m->type, src, o);
+      pack_block8(m->type, src, bb, o);
     }
   }
   free(tmp);
@@ -328,11 +355,12 @@ void sotto_qmat_row(const sotto_qmat *w, int64_t i, float *out) {
   }
   /* row i % 8 of its group, back in the plain layout, block by block */
   const uint8_t *g = (const uint8_t *)w->data + (size_t)(i / 8) * 8 * w->row_bytes;
-  const size_t bb = w->row_bytes / (size_t)(w->n_in / SOTTO_QK);
-  uint8_t blk[sizeof(sotto_block_q8_0)];
-  for (int64_t b = 0; b < w->n_in / SOTTO_QK; b++, g += 8 * bb) {
-    unpack_block8(w->type, g, (int)(i % 8), blk);
-    sotto_dequantize_row(w->type, blk, out + b * SOTTO_QK, SOTTO_QK);
+  const sotto_dtype_info *info = sotto_dtype_get(w->type);
+  const size_t bb = info->bytes;
+  uint8_t blk[sizeof(sotto_block_q6_k)]; /* the largest packed block */
+  for (int64_t b = 0; b < w->n_in / info->block; b++, g += 8 * bb) {
+    unpack_block8(w->type, g, bb, (int)(i % 8), blk);
+    sotto_dequantize_row(w->type, blk, out + b * info->block, info->block);
   }
 }
 
