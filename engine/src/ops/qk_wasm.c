@@ -160,13 +160,8 @@ QK_INLINE v128_t gather4(const uint8_t *p, size_t stride) {
   return wasm_v128_load32_lane(p + 3 * stride, v, 3);
 }
 
-/* 4 halves from p, p + stride, ... as floats: qk_half lane by lane. */
-QK_INLINE v128_t halves4(const uint8_t *p, size_t stride) {
-  v128_t h = wasm_i32x4_splat(0);
-  h = wasm_v128_load16_lane(p, h, 0);
-  h = wasm_v128_load16_lane(p + stride, h, 2);
-  h = wasm_v128_load16_lane(p + 2 * stride, h, 4);
-  h = wasm_v128_load16_lane(p + 3 * stride, h, 6);
+/* 4 halves in the low 16 bits of 32-bit lanes as floats: qk_half lane by lane. */
+QK_INLINE v128_t half_f32x4(v128_t h) {
   const v128_t w = wasm_i32x4_shl(h, 16), two_w = wasm_i32x4_add(w, w);
   const v128_t normalized = wasm_f32x4_mul(
       wasm_i32x4_add(wasm_u32x4_shr(two_w, 4), wasm_i32x4_splat(0xE0 << 23)), wasm_f32x4_splat(0x1.0p-112f));
@@ -175,6 +170,15 @@ QK_INLINE v128_t halves4(const uint8_t *p, size_t stride) {
   const v128_t is_denormal = wasm_i32x4_eq(wasm_u32x4_shr(two_w, 27), wasm_i32x4_splat(0));
   return wasm_v128_or(wasm_v128_bitselect(denormalized, normalized, is_denormal),
                       wasm_v128_and(w, wasm_i32x4_splat((int32_t)0x80000000u)));
+}
+
+/* 4 halves from p, p + stride, ... as floats. */
+QK_INLINE v128_t halves4(const uint8_t *p, size_t stride) {
+  v128_t h = wasm_i32x4_splat(0);
+  h = wasm_v128_load16_lane(p, h, 0);
+  h = wasm_v128_load16_lane(p + stride, h, 2);
+  h = wasm_v128_load16_lane(p + 2 * stride, h, 4);
+  return half_f32x4(wasm_v128_load16_lane(p + 3 * stride, h, 6));
 }
 
 #define XB(c, i) ((const sotto_block_q8a *)((const uint8_t *)x + (size_t)(c) * xs) + (i))
@@ -260,6 +264,111 @@ QK_BLOCK32(q4_1, B_Q4_1)
 QK_BLOCK32(q5_0, B_Q5_0)
 QK_BLOCK32(q5_1, B_Q5_1)
 QK_BLOCK32(q8_0, B_Q8_0)
+
+/* ---- weights packed by 8 rows (qkernels.h, qk_tile8_fn) ----
+ * A 16-byte load of a chunk holds 4 bytes of each of 4 rows: read as int16
+ * lanes, the low bytes (Q8_0) or nibbles (Q4_0, Q5_0) of lanes 2r and
+ * 2r + 1 are row r's values 4k and 4k + 2, the high ones 4k + 1 and
+ * 4k + 3, so i32x4.dot_i16x8_s against those activation pairs, the same
+ * in every 32-bit lane, adds 4 rows' products in the rows' own lanes. The
+ * stored offsets (Q8_0 128, Q4_0 8, Q5_0 16) come off through the
+ * activation block's sum, as in block32. */
+
+/* Activation values 4k..4k+3 (q) in every 32-bit lane as int16 pairs:
+ * (4k, 4k + 2) in e, (4k + 1, 4k + 3) in o. */
+QK_INLINE void act_pairs(const int8_t *q, v128_t *e, v128_t *o) {
+  const v128_t v = wasm_v128_load32_splat(q);
+  *e = wasm_i16x8_shr(wasm_i16x8_shl(v, 8), 8);
+  *o = wasm_i16x8_shr(v, 8);
+}
+
+/* 16 where bit i of the 16 bits at p is set, in byte i: the fifth bits of
+ * a Q5_0 chunk's 4 rows, in the order of the rows' quant bytes. */
+QK_INLINE v128_t fifth_bytes(const uint8_t *p) {
+  const v128_t bit = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+  const v128_t v = wasm_i8x16_shuffle(wasm_v128_load16_splat(p), wasm_i32x4_splat(0), 0, 0, 0, 0, 0, 0, 0,
+                                      0, 1, 1, 1, 1, 1, 1, 1, 1);
+  return wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(v, bit), bit), wasm_i8x16_splat(16));
+}
+
+QK_INLINE void block32_p8(int kind, int64_t n, const void *w8, const void *x, size_t xs, int nr,
+                          float *y, size_t ys) {
+  const size_t gb = 8 * block_bytes(kind); /* bytes of a block of 8 rows */
+  const int off = kind == B_Q8_0 ? 128 : block_offset(kind);
+  const int qs = kind == B_Q5_0 ? 48 : 16; /* the quants' offset in the block */
+  const v128_t m8 = wasm_i16x8_splat(0xFF), m4 = wasm_i8x16_splat(0x0F);
+  v128_t acc[4][2];
+  for (int c = 0; c < nr; c++) acc[c][0] = acc[c][1] = wasm_f32x4_splat(0);
+  for (int64_t b = 0; b < n / SOTTO_QK; b++) {
+    const uint8_t *blk = (const uint8_t *)w8 + (size_t)b * gb;
+    v128_t s[4][2];
+    for (int c = 0; c < nr; c++) s[c][0] = s[c][1] = wasm_i32x4_splat(-off * XB(c, b)->sum);
+    if (kind == B_Q8_0) {
+      for (int k = 0; k < 8; k++) {
+        v128_t e[4], o[4];
+        for (int c = 0; c < nr; c++) act_pairs(XB(c, b)->qs + 4 * k, &e[c], &o[c]);
+        for (int h = 0; h < 2; h++) { /* rows 4h..4h+3 */
+          const v128_t v = wasm_v128_load(blk + qs + 32 * k + 16 * h);
+          const v128_t ve = wasm_v128_and(v, m8), vo = wasm_u16x8_shr(v, 8);
+          for (int c = 0; c < nr; c++)
+            s[c][h] = wasm_i32x4_add(s[c][h], wasm_i32x4_add(wasm_i32x4_dot_i16x8(ve, e[c]),
+                                                             wasm_i32x4_dot_i16x8(vo, o[c])));
+        }
+      }
+    } else {
+      for (int k = 0; k < 4; k++) {
+        v128_t e[4][2], o[4][2]; /* values 4k.. and 16 + 4k.. */
+        for (int c = 0; c < nr; c++) {
+          act_pairs(XB(c, b)->qs + 4 * k, &e[c][0], &o[c][0]);
+          act_pairs(XB(c, b)->qs + 16 + 4 * k, &e[c][1], &o[c][1]);
+        }
+        for (int h = 0; h < 2; h++) {
+          const v128_t v = wasm_v128_load(blk + qs + 32 * k + 16 * h);
+          v128_t lo = wasm_v128_and(v, m4), hi = wasm_v128_and(wasm_u16x8_shr(v, 4), m4);
+          if (kind == B_Q5_0) { /* words 2k and 2k + 1, the half of rows 4h..4h+3 */
+            lo = wasm_v128_or(lo, fifth_bytes(blk + 16 + 8 * k + 2 * h));
+            hi = wasm_v128_or(hi, fifth_bytes(blk + 20 + 8 * k + 2 * h));
+          }
+          const v128_t le = wasm_v128_and(lo, m8), lo_o = wasm_u16x8_shr(lo, 8);
+          const v128_t he = wasm_v128_and(hi, m8), ho = wasm_u16x8_shr(hi, 8);
+          for (int c = 0; c < nr; c++)
+            s[c][h] = wasm_i32x4_add(
+                s[c][h], wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(le, e[c][0]),
+                                                       wasm_i32x4_dot_i16x8(lo_o, o[c][0])),
+                                        wasm_i32x4_add(wasm_i32x4_dot_i16x8(he, e[c][1]),
+                                                       wasm_i32x4_dot_i16x8(ho, o[c][1]))));
+        }
+      }
+    }
+    const v128_t h8 = wasm_v128_load(blk);
+    const v128_t dw[2] = {half_f32x4(wasm_u32x4_extend_low_u16x8(h8)),
+                          half_f32x4(wasm_u32x4_extend_high_u16x8(h8))};
+    for (int c = 0; c < nr; c++) {
+      const v128_t dx = wasm_f32x4_splat(XB(c, b)->d);
+      for (int h = 0; h < 2; h++)
+        acc[c][h] = wasm_f32x4_add(acc[c][h], wasm_f32x4_mul(wasm_f32x4_mul(dw[h], dx),
+                                                             wasm_f32x4_convert_i32x4(s[c][h])));
+    }
+  }
+  for (int c = 0; c < nr; c++) {
+    wasm_v128_store(y + (size_t)c * ys, acc[c][0]);
+    wasm_v128_store(y + (size_t)c * ys + 4, acc[c][1]);
+  }
+}
+
+#define QK_TILE8(name, KIND)                                                           \
+  static void tile8_##name(int64_t n, const void *w8, const void *x, size_t xs, int nr, \
+                           float *y, size_t ys) {                                      \
+    switch (nr) {                                                                      \
+      case 1: block32_p8(KIND, n, w8, x, xs, 1, y, ys); break;                         \
+      case 2: block32_p8(KIND, n, w8, x, xs, 2, y, ys); break;                         \
+      case 3: block32_p8(KIND, n, w8, x, xs, 3, y, ys); break;                         \
+      default: block32_p8(KIND, n, w8, x, xs, 4, y, ys); break;                        \
+    }                                                                                  \
+  }
+QK_TILE8(q4_0, B_Q4_0)
+QK_TILE8(q5_0, B_Q5_0)
+QK_TILE8(q8_0, B_Q8_0)
 
 /* ---- K-quants ---- */
 
@@ -397,5 +506,8 @@ void qk_fill_wasm(qk_table *t) {
   t->dot[SOTTO_DTYPE_Q4_K] = dot_q4_k;
   t->dot[SOTTO_DTYPE_Q5_K] = dot_q5_k;
   t->dot[SOTTO_DTYPE_Q6_K] = dot_q6_k;
+  t->tile8[SOTTO_DTYPE_Q4_0] = tile8_q4_0;
+  t->tile8[SOTTO_DTYPE_Q5_0] = tile8_q5_0;
+  t->tile8[SOTTO_DTYPE_Q8_0] = tile8_q8_0;
 }
 #endif
