@@ -1,7 +1,8 @@
 /*
  * qk_wasm.c - the kernels of qkernels.h in WebAssembly SIMD128 (no relaxed
- * SIMD). int8 products use i16x8.extmul (|q| <= 127 on one side, so a sum
- * of two products fits int16) and i32x4.extadd_pairwise. Float weights
+ * SIMD). Quantized products are taken in int16 pairs with i32x4.dot_i16x8_s
+ * (one pmaddwd), weights and activations widened to int16 in matching lane
+ * orders (see each section). Float weights
  * other than F32 keep the scalar kernels (they have no wasm conversion
  * instruction and are test formats in the browser).
  */
@@ -23,13 +24,6 @@
       default: name##_n(n, w, x, xs, 4, out); break;                                   \
     }                                                                                  \
   }
-
-/* 4 x int32: sums of products of 16 signed bytes a and b (|b| <= 127). */
-QK_INLINE v128_t dot16(v128_t a, v128_t b) {
-  const v128_t p = wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(a, b),
-                                  wasm_i16x8_extmul_high_i8x16(a, b));
-  return wasm_i32x4_extadd_pairwise_i16x8(p);
-}
 
 QK_INLINE float hsum4(v128_t v) {
   return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) +
@@ -370,57 +364,105 @@ QK_TILE8(q4_0, B_Q4_0)
 QK_TILE8(q5_0, B_Q5_0)
 QK_TILE8(q8_0, B_Q8_0)
 
-/* ---- K-quants ---- */
+/* ---- K-quants ----
+ * The same int16 pairs: 16 quant bytes (unsigned, fifth and sixth bits
+ * merged in with 16-bit shifts and byte masks) give their even and odd
+ * values as v & 0xFF and v >> 8 in int16 lanes, the 16 activation bytes are
+ * widened to the same order, i32x4.dot_i16x8_s adds the pairs, and a
+ * sub-block's sum is scaled once by its integer scale. Q6_K's offset 32
+ * comes off through the activation block's sums of 16 (bsums). */
 
-#define QK_K4_DOT(name, BLOCK, FIFTH_BIT, QH)                                            \
-  QK_INLINE void name##_n(int64_t n, const void *w, const void *x, size_t xs, int nr,  \
-                          float *out) {                                                \
-    const BLOCK *a = w;                                                                \
-    float acc[4] = {0, 0, 0, 0};                                                       \
-    const v128_t low4 = wasm_i8x16_splat(0x0F), one = wasm_i8x16_splat(1);             \
-    for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {                                     \
-      uint8_t sm[16];                                                                  \
-      qk_unpack_k4(a[i].scales, sm);                                                   \
-      const float d = qk_half(a[i].d), dmin = qk_half(a[i].dmin);                      \
-      v128_t sumi[4];                                                                  \
-      for (int r = 0; r < nr; r++) sumi[r] = wasm_i32x4_splat(0);                      \
-      for (int c = 0; c < 4; c++) {                                                    \
-        for (int half = 0; half < 2; half++) {                                         \
-          const v128_t raw = wasm_v128_load(a[i].qs + 32 * c + 16 * half);             \
-          v128_t lo = wasm_v128_and(raw, low4), hi = wasm_u8x16_shr(raw, 4);           \
-          if (FIFTH_BIT) {                                                             \
-            const v128_t h = wasm_v128_load((QH) + 16 * half);                         \
-            lo = wasm_v128_or(lo, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 2 * c), one), 4)); \
-            hi = wasm_v128_or(hi, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 2 * c + 1), one), 4)); \
-          }                                                                            \
-          const v128_t s0 = wasm_i32x4_splat(sm[2 * c]), s1 = wasm_i32x4_splat(sm[2 * c + 1]); \
-          for (int r = 0; r < nr; r++) {                                               \
-            const int8_t *y = ROW(sotto_block_q8_k, r)[i].qs + 64 * c + 16 * half;     \
-            sumi[r] = wasm_i32x4_add(sumi[r], wasm_i32x4_mul(dot16(lo, wasm_v128_load(y)), s0)); \
-            sumi[r] = wasm_i32x4_add(sumi[r], wasm_i32x4_mul(dot16(hi, wasm_v128_load(y + 32)), s1)); \
-          }                                                                            \
-        }                                                                              \
-      }                                                                                \
-      for (int r = 0; r < nr; r++) {                                                   \
-        const sotto_block_q8_k *b = ROW(sotto_block_q8_k, r) + i;                      \
-        int summ = 0;                                                                  \
-        for (int j = 0; j < 8; j++) summ += sm[8 + j] * (b->bsums[2 * j] + b->bsums[2 * j + 1]); \
-        acc[r] += b->d * (d * (float)hsum4i(sumi[r]) - dmin * (float)summ);            \
-      }                                                                                \
-    }                                                                                  \
-    for (int r = 0; r < nr; r++) out[r] = acc[r];                                      \
-  }                                                                                    \
-  QK_DISPATCH(name)
+/* 16 activation bytes as int16: even values in e, odd ones in o. */
+QK_INLINE void act16(const int8_t *q, v128_t *e, v128_t *o) {
+  const v128_t v = wasm_v128_load(q);
+  *e = wasm_i16x8_shr(wasm_i16x8_shl(v, 8), 8);
+  *o = wasm_i16x8_shr(v, 8);
+}
 
-QK_K4_DOT(dot_q4_k, sotto_block_q4_k, 0, a[i].qs)
-QK_K4_DOT(dot_q5_k, sotto_block_q5_k, 1, a[i].qh)
+/* 4 x int32: 16 unsigned weight bytes (< 128) times 16 activations, in pairs. */
+QK_INLINE v128_t dot_u8(v128_t w, const int8_t *q) {
+  v128_t e, o;
+  act16(q, &e, &o);
+  return wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_and(w, wasm_i16x8_splat(0xFF)), e),
+                        wasm_i32x4_dot_i16x8(wasm_u16x8_shr(w, 8), o));
+}
+
+/* Bits s and s + 1 (bits == 3) or bit s (bits == 1) of each byte of v,
+ * moved to bits 4 and 5 of the byte (the rest zero). */
+QK_INLINE v128_t bits_at4(v128_t v, int s, int bits) {
+  const v128_t m = wasm_i8x16_splat((int8_t)(bits << 4));
+  if (s < 4) return wasm_v128_and(wasm_i16x8_shl(v, 4 - s), m);
+  return wasm_v128_and(wasm_u16x8_shr(v, s - 4), m);
+}
+
+QK_INLINE void dot_k4(int fifth, int64_t n, const void *w, const void *x, size_t xs, int nr,
+                      float *out) {
+  const size_t bb = fifth ? sizeof(sotto_block_q5_k) : sizeof(sotto_block_q4_k);
+  const v128_t low4 = wasm_i8x16_splat(0x0F);
+  float acc[4] = {0, 0, 0, 0};
+  for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {
+    const uint8_t *blk = (const uint8_t *)w + (size_t)i * bb;
+    /* Q4_K and Q5_K share d, dmin and scales; qh and qs follow */
+    const sotto_block_q4_k *a = (const sotto_block_q4_k *)blk;
+    const uint8_t *qh = ((const sotto_block_q5_k *)blk)->qh;
+    const uint8_t *qs = fifth ? ((const sotto_block_q5_k *)blk)->qs : a->qs;
+    uint8_t sm[16];
+    qk_unpack_k4(a->scales, sm);
+    v128_t sumi[4];
+    for (int r = 0; r < nr; r++) sumi[r] = wasm_i32x4_splat(0);
+    for (int c = 0; c < 4; c++) { /* values 64c..64c+31 (low nibbles), 64c+32.. (high) */
+      v128_t slo[4], shi[4];
+      for (int r = 0; r < nr; r++) slo[r] = shi[r] = wasm_i32x4_splat(0);
+      for (int g = 0; g < 2; g++) {
+        const v128_t raw = wasm_v128_load(qs + 32 * c + 16 * g);
+        v128_t lo = wasm_v128_and(raw, low4), hi = wasm_v128_and(wasm_u16x8_shr(raw, 4), low4);
+        if (fifth) {
+          const v128_t h = wasm_v128_load(qh + 16 * g);
+          lo = wasm_v128_or(lo, bits_at4(h, 2 * c, 1));
+          hi = wasm_v128_or(hi, bits_at4(h, 2 * c + 1, 1));
+        }
+        for (int r = 0; r < nr; r++) {
+          const int8_t *y = ROW(sotto_block_q8_k, r)[i].qs + 64 * c + 16 * g;
+          slo[r] = wasm_i32x4_add(slo[r], dot_u8(lo, y));
+          shi[r] = wasm_i32x4_add(shi[r], dot_u8(hi, y + 32));
+        }
+      }
+      const v128_t s0 = wasm_i32x4_splat(sm[2 * c]), s1 = wasm_i32x4_splat(sm[2 * c + 1]);
+      for (int r = 0; r < nr; r++)
+        sumi[r] = wasm_i32x4_add(sumi[r], wasm_i32x4_add(wasm_i32x4_mul(slo[r], s0),
+                                                         wasm_i32x4_mul(shi[r], s1)));
+    }
+    /* the mins times the sums of their 32 values: bsums pairs times mins twice over */
+    const v128_t smv = wasm_v128_load(sm);
+    const v128_t m03 = wasm_i8x16_shuffle(smv, wasm_i32x4_splat(0), 8, 16, 8, 16, 9, 16, 9, 16, 10, 16,
+                                          10, 16, 11, 16, 11, 16);
+    const v128_t m47 = wasm_i8x16_shuffle(smv, wasm_i32x4_splat(0), 12, 16, 12, 16, 13, 16, 13, 16, 14,
+                                          16, 14, 16, 15, 16, 15, 16);
+    const float d = qk_half(a->d), dmin = qk_half(a->dmin);
+    for (int r = 0; r < nr; r++) {
+      const sotto_block_q8_k *b = ROW(sotto_block_q8_k, r) + i;
+      const int summ = hsum4i(wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_load(b->bsums), m03),
+                                             wasm_i32x4_dot_i16x8(wasm_v128_load(b->bsums + 8), m47)));
+      acc[r] += b->d * (d * (float)hsum4i(sumi[r]) - dmin * (float)summ);
+    }
+  }
+  for (int r = 0; r < nr; r++) out[r] = acc[r];
+}
+
+QK_INLINE void dot_q4_k_n(int64_t n, const void *w, const void *x, size_t xs, int nr, float *out) {
+  dot_k4(0, n, w, x, xs, nr, out);
+}
+QK_INLINE void dot_q5_k_n(int64_t n, const void *w, const void *x, size_t xs, int nr, float *out) {
+  dot_k4(1, n, w, x, xs, nr, out);
+}
+QK_DISPATCH(dot_q4_k)
+QK_DISPATCH(dot_q5_k)
 
 QK_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *x, size_t xs, int nr,
                           float *out) {
   const sotto_block_q6_k *a = w;
   float acc[4] = {0, 0, 0, 0};
-  const v128_t low4 = wasm_i8x16_splat(0x0F), three = wasm_i8x16_splat(3);
-  const v128_t m32 = wasm_i8x16_splat(32);
+  const v128_t low4 = wasm_i8x16_splat(0x0F);
   for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {
     v128_t sumi[4];
     for (int r = 0; r < nr; r++) sumi[r] = wasm_i32x4_splat(0);
@@ -432,22 +474,28 @@ QK_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *x, size_t xs, in
         v128_t q[4];
         q[0] = wasm_v128_and(la, low4);
         q[1] = wasm_v128_and(lb, low4);
-        q[2] = wasm_u8x16_shr(la, 4);
-        q[3] = wasm_u8x16_shr(lb, 4);
+        q[2] = wasm_v128_and(wasm_u16x8_shr(la, 4), low4);
+        q[3] = wasm_v128_and(wasm_u16x8_shr(lb, 4), low4);
         for (int k = 0; k < 4; k++) {
-          const v128_t hk = wasm_v128_and(wasm_u8x16_shr(hb, 2 * k), three);
-          const v128_t qk = wasm_i8x16_sub(wasm_v128_or(q[k], wasm_i8x16_shl(hk, 4)), m32);
+          const v128_t qk = wasm_v128_or(q[k], bits_at4(hb, 2 * k, 3));
           const v128_t s = wasm_i32x4_splat(a[i].scales[8 * h + 2 * k + g]);
           for (int r = 0; r < nr; r++) {
             const int8_t *y = ROW(sotto_block_q8_k, r)[i].qs + 128 * h + 32 * k + 16 * g;
-            sumi[r] = wasm_i32x4_add(sumi[r], wasm_i32x4_mul(dot16(qk, wasm_v128_load(y)), s));
+            sumi[r] = wasm_i32x4_add(sumi[r], wasm_i32x4_mul(dot_u8(qk, y), s));
           }
         }
       }
     }
+    /* the offset 32: the scales times the activations' sums of 16 */
+    const v128_t sc = wasm_v128_load(a[i].scales);
+    const v128_t sc0 = wasm_i16x8_extend_low_i8x16(sc), sc1 = wasm_i16x8_extend_high_i8x16(sc);
     const float d = qk_half(a[i].d);
-    for (int r = 0; r < nr; r++)
-      acc[r] += d * ROW(sotto_block_q8_k, r)[i].d * (float)hsum4i(sumi[r]);
+    for (int r = 0; r < nr; r++) {
+      const sotto_block_q8_k *b = ROW(sotto_block_q8_k, r) + i;
+      const v128_t o = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_load(b->bsums), sc0),
+                                      wasm_i32x4_dot_i16x8(wasm_v128_load(b->bsums + 8), sc1));
+      acc[r] += d * b->d * (float)hsum4i(wasm_i32x4_sub(sumi[r], wasm_i32x4_shl(o, 5)));
+    }
   }
   for (int r = 0; r < nr; r++) out[r] = acc[r];
 }
