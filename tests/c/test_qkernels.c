@@ -319,6 +319,45 @@ static void check_qmatmul(pthreadpool_t pool, sotto_dtype t, int64_t n_in, int64
   free(xa), free(w), free(x), free(y);
 }
 
+/* sotto_qmat_pack_all: matrices of one buffer (more than 2 MiB, so whole
+ * huge pages lie inside) packed in place: each row reads back as before,
+ * the bytes around and between the matrices are untouched. */
+static void check_pack_all(sotto_dtype t) {
+  const int64_t n_in = 512, n_out = 4096;
+  const size_t rb = sotto_dtype_row_bytes(t, n_in), mat = rb * (size_t)n_out, gap = 4160;
+  const size_t size = 3 * (mat + gap) + gap;
+  uint8_t *buf = malloc(size), *copy = malloc(size);
+  for (size_t i = 0; i < size; i++) buf[i] = (uint8_t)rnd();
+  sotto_qmat m[3], plain[3], *all[3];
+  sotto_error err = {0};
+  for (int i = 0; i < 3; i++) {
+    uint8_t *rows = random_rows(t, n_in, (size_t)n_out);
+    memcpy(buf + gap + (size_t)i * (mat + gap), rows, mat);
+    free(rows);
+  }
+  memcpy(copy, buf, size);
+  for (int i = 0; i < 3; i++) {
+    sotto_qmat_init(&m[i], t, buf + gap + (size_t)i * (mat + gap), n_in, n_out, &err);
+    sotto_qmat_init(&plain[i], t, copy + gap + (size_t)i * (mat + gap), n_in, n_out, &err);
+    all[i] = &m[i];
+  }
+  CHECK(sotto_qmat_pack_all(all, 3, &err) == 0, "pack_all: %s", err.message);
+  float *r1 = malloc((size_t)n_in * sizeof *r1), *r2 = malloc((size_t)n_in * sizeof *r2);
+  int bad = 0;
+  for (int i = 0; i < 3; i++) {
+    CHECK(m[i].packed == sotto_qmat_packable(&plain[i]), "%s: matrix %d not packed", sotto_dtype_get(t)->name, i);
+    for (int64_t j = 0; j < n_out; j++) {
+      sotto_qmat_row(&m[i], j, r1);
+      sotto_qmat_row(&plain[i], j, r2);
+      bad += memcmp(r1, r2, (size_t)n_in * sizeof *r1) != 0;
+    }
+    for (size_t g = 0; g < gap; g++) bad += buf[(size_t)i * (mat + gap) + g] != copy[(size_t)i * (mat + gap) + g];
+  }
+  for (size_t g = size - gap; g < size; g++) bad += buf[g] != copy[g];
+  CHECK(bad == 0, "pack_all %s: %d rows or bytes differ", sotto_dtype_get(t)->name, bad);
+  free(r1), free(r2), free(buf), free(copy);
+}
+
 int main(void) {
   qk_table ref, k;
   qk_fill_scalar(&ref);
@@ -367,5 +406,7 @@ int main(void) {
     if (qk_act_of(types[ti]) == QK_ACT_Q8A) check_qmatmul(pool, types[ti], 896, 136, 67);
   }
   pthreadpool_destroy(pool);
+  check_pack_all(SOTTO_DTYPE_Q8_0);
+  check_pack_all(SOTTO_DTYPE_Q4_K);
   return check_finish();
 }

@@ -296,8 +296,7 @@ static int pack_weights(llama_weights *w, const llama_config *c, sotto_error *er
     sotto_qmat *mats[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
     for (int i = 0; i < 7; i++) all[n++] = mats[i];
   }
-  for (int i = 0; i < n; i++)
-    if (sotto_qmat_packable(all[i]) && sotto_qmat_pack(all[i], (void *)all[i]->data, err)) return -1;
+  if (sotto_qmat_pack_all(all, n, err)) return -1;
   if (tied) w->output = w->tok_embd;
   return 0;
 }

@@ -37,13 +37,18 @@ int sotto_qmat_init(sotto_qmat *m, sotto_dtype type, const void *data, int64_t n
                     int64_t n_out, sotto_error *err);
 
 /* Kernels that multiply faster from weights packed 8 rows at a time
- * (qkernels.h, Q8_0, Q4_0 and Q5_0 on AVX-512 VNNI) can have them in that layout,
+ * (qkernels.h, Q8_0, Q4_0, Q5_0, Q4_K and Q6_K on AVX-512 VNNI) can have them in that layout,
  * same size; the rows past the last whole group of 8 (a vocabulary of
  * 151,669 leaves 5) stay as they are. 1 when this matrix can be packed. */
 int sotto_qmat_packable(const sotto_qmat *m);
 /* Packs the matrix into dst (n_out * row_bytes bytes; dst may be m->data,
  * then packing is in place) and points m at it. */
 int sotto_qmat_pack(sotto_qmat *m, void *dst, sotto_error *err);
+/* Packs in place each of the n matrices that can be packed, all inside one
+ * buffer the caller owns (a model's bytes); the whole 2 MiB pages between
+ * the first and the last of them are first moved to memory that may be
+ * backed by transparent huge pages (Linux), holding the same bytes. */
+int sotto_qmat_pack_all(sotto_qmat *const *m, int n, sotto_error *err);
 
 /* An input of up to max_rows rows of max_n values, prepared per format. */
 typedef struct sotto_qact {
