@@ -7,7 +7,6 @@
  * threads at once: callers that share a model serialise on it.
  */
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,88 +39,12 @@ int sotto_ops_init(sotto_error *err) {
 #define LINEAR_BLOCK_BYTES (128u << 10)
 #define LINEAR_BLOCK_ALIGN 64 /* columns: a multiple of every kernel's nr */
 
-/* The packed weights of all of a layer's blocks live in one buffer, filled
- * through XNNPACK's weights-cache interface (XNNPACK packs into the space
- * reserve_space gives and reports each block's place in
- * look_up_or_insert), so the layer knows where each block's weights are
- * and can read them ahead of the block's run. */
-#define PACKED_ALIGN 64 /* XNNPACK's largest XNN_ALLOCATION_ALIGNMENT */
-
-typedef struct {
-  struct xnn_weights_cache_provider provider; /* context points here */
-  uint8_t *data;
-  size_t size, cap, last; /* last: the offset of the last block inserted */
-  bool finalized;         /* every block packed (XNNPACK runs only then) */
-} packed_store;
-
 struct sotto_linear {
   xnn_operator_t *ops;     /* one per block of output columns */
   size_t n_ops, block;     /* block: columns per operator (the last may have fewer) */
   xnn_operator_t quantize; /* int8 layers: f32 rows -> qd8 */
   size_t n_in, n_out;
-  packed_store packed;
-  size_t *offset;          /* block i's packed weights: offset[i] .. offset[i + 1] */
 };
-
-static size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
-
-/* Moves the store's bytes to a buffer of cap bytes; 0 or -1. */
-static int packed_resize(packed_store *st, size_t cap) {
-  uint8_t *p = aligned_alloc(PACKED_ALIGN, round_up(cap, PACKED_ALIGN));
-  if (!p) return -1;
-  if (st->size) memcpy(p, st->data, st->size);
-  free(st->data);
-  st->data = p, st->cap = cap;
-  return 0;
-}
-
-static size_t packed_look_up(void *ctx, const struct xnn_weights_cache_look_up_key *key) {
-  (void)ctx, (void)key;
-  return SIZE_MAX; /* never shared: every block is packed */
-}
-
-static void *packed_reserve(void *ctx, size_t n) {
-  packed_store *st = ctx;
-  if (st->size + n > st->cap) {
-    size_t cap = st->cap ? 2 * st->cap : n;
-    if (packed_resize(st, cap > st->size + n ? cap : st->size + n)) return NULL;
-  }
-  return st->data + st->size;
-}
-
-static size_t packed_insert(void *ctx, const struct xnn_weights_cache_look_up_key *key, void *ptr,
-                            size_t n) {
-  packed_store *st = ctx;
-  (void)key;
-  st->last = (size_t)((uint8_t *)ptr - st->data);
-  st->size = st->last + round_up(n, PACKED_ALIGN);
-  return st->last;
-}
-
-static bool packed_is_finalized(void *ctx) { return ((packed_store *)ctx)->finalized; }
-
-static void *packed_addr(void *ctx, size_t offset) { return ((packed_store *)ctx)->data + offset; }
-
-static enum xnn_status packed_delete(void *ctx) {
-  (void)ctx;
-  return xnn_status_success; /* the layer frees the buffer */
-}
-
-/* Reads a block's packed weights, a byte a cache line, into the cache just
- * before the block runs. XNNPACK's kernels otherwise pull them from memory
- * at their own pace in their first rows, stalling on each line; a plain
- * sequential read brings them faster (natively 3-5 % off a BERT-base or
- * MiniLM pass at 128 rows). Not in wasm, whose kernels run at a fraction
- * of the native speed. */
-static void packed_touch(const packed_store *st, size_t from, size_t to) {
-#if defined(__wasm__)
-  (void)st, (void)from, (void)to;
-#else
-  unsigned sum = 0;
-  for (size_t o = from; o < to; o += 64) sum += st->data[o];
-  __asm__ volatile("" : : "r"(sum)); /* keeps the reads */
-#endif
-}
 
 static size_t block_columns(size_t n_in, size_t n_out, size_t weight_bytes) {
   size_t b = LINEAR_BLOCK_BYTES / (n_in * weight_bytes) / LINEAR_BLOCK_ALIGN * LINEAR_BLOCK_ALIGN;
@@ -129,65 +52,42 @@ static size_t block_columns(size_t n_in, size_t n_out, size_t weight_bytes) {
   return b < n_out ? b : n_out;
 }
 
-/* Allocates l with its operator array for blocks of block columns and a
- * packed-weights buffer for weights of weight_bytes (the estimate leaves
- * room for XNNPACK's bias, scales and padding; the buffer grows if short). */
-static sotto_linear *linear_alloc(size_t n_in, size_t n_out, size_t block, size_t weight_bytes,
-                                  sotto_error *err) {
+/* Allocates l with its operator array for blocks of block columns. */
+static sotto_linear *linear_alloc(size_t n_in, size_t n_out, size_t block, sotto_error *err) {
   if (n_in == 0 || n_out == 0) {
     sotto_error_set(err, SOTTO_BAD_REQUEST, "linear layer with an empty dimension");
     return NULL;
   }
   sotto_linear *l = calloc(1, sizeof *l);
-  if (!l) goto oom;
-  l->n_in = n_in, l->n_out = n_out, l->block = block;
-  l->n_ops = (n_out + block - 1) / block;
-  l->packed.provider = (struct xnn_weights_cache_provider){
-      .context = &l->packed,
-      .look_up = packed_look_up,
-      .reserve_space = packed_reserve,
-      .look_up_or_insert = packed_insert,
-      .is_finalized = packed_is_finalized,
-      .offset_to_addr = packed_addr,
-      .delete_cache = packed_delete,
-  };
-  size_t per_block = round_up(block, LINEAR_BLOCK_ALIGN) * (round_up(n_in, 16) * weight_bytes + 16);
-  l->ops = calloc(l->n_ops, sizeof *l->ops);
-  l->offset = calloc(l->n_ops + 1, sizeof *l->offset);
-  if (!l->ops || !l->offset || packed_resize(&l->packed, l->n_ops * (per_block + PACKED_ALIGN))) {
-    sotto_linear_destroy(l);
-    goto oom;
+  if (l) {
+    l->n_in = n_in, l->n_out = n_out, l->block = block;
+    l->n_ops = (n_out + block - 1) / block;
+    l->ops = calloc(l->n_ops, sizeof *l->ops);
+  }
+  if (!l || !l->ops) {
+    if (l) free(l);
+    sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+    return NULL;
   }
   return l;
-oom:
-  sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
-  return NULL;
-}
-
-/* Records where block i's packed weights went. */
-static void linear_packed(sotto_linear *l, size_t i) {
-  l->offset[i] = l->packed.last;
-  l->offset[i + 1] = l->packed.size;
 }
 
 static sotto_linear *linear_create(const float *w, const float *bias, size_t n_in,
                                    size_t n_out, uint32_t flags, sotto_error *err) {
   /* Transposed weights ([n_in x n_out]) cannot be cut by columns in place. */
   size_t block = flags & XNN_FLAG_TRANSPOSE_WEIGHTS ? n_out : block_columns(n_in, n_out, 4);
-  sotto_linear *l = linear_alloc(n_in, n_out, block, 4, err);
+  sotto_linear *l = linear_alloc(n_in, n_out, block, err);
   for (size_t i = 0; l && i < l->n_ops; i++) {
     size_t off = i * block, n = n_out - off < block ? n_out - off : block;
     enum xnn_status s = xnn_create_fully_connected_nc_f32(
         n_in, n, n_in, n_out, w + off * n_in, bias ? bias + off : NULL, -INFINITY, INFINITY,
-        flags, NULL, &l->packed.provider, &l->ops[i]);
+        flags, NULL, NULL, &l->ops[i]);
     if (s != xnn_status_success) {
       xnn_fail(err, "fully-connected create", s);
       sotto_linear_destroy(l);
       return NULL;
     }
-    linear_packed(l, i);
   }
-  if (l) l->packed.finalized = true;
   return l;
 }
 
@@ -198,7 +98,7 @@ sotto_linear *sotto_linear_create(const float *w, const float *bias, size_t n_in
 
 sotto_linear *sotto_linear_create_int8(const float *w, const float *bias, size_t n_in,
                                        size_t n_out, sotto_error *err) {
-  sotto_linear *l = linear_alloc(n_in, n_out, block_columns(n_in, n_out, 1), 1, err);
+  sotto_linear *l = linear_alloc(n_in, n_out, block_columns(n_in, n_out, 1), err);
   int8_t *q = l ? malloc(n_in * n_out) : NULL;
   float *scale = l ? malloc(n_out * sizeof *scale) : NULL;
   if (!l) return NULL;
@@ -221,15 +121,13 @@ sotto_linear *sotto_linear_create_int8(const float *w, const float *bias, size_t
     size_t off = i * l->block, n = n_out - off < l->block ? n_out - off : l->block;
     s = xnn_create_fully_connected_nc_qd8_f32_qc8w(n_in, n, n_in, n_out, scale + off,
                                                     q + off * n_in, bias ? bias + off : NULL,
-                                                    -INFINITY, INFINITY, 0, NULL,
-                                                    &l->packed.provider, &l->ops[i]);
-    if (s == xnn_status_success) linear_packed(l, i);
+                                                    -INFINITY, INFINITY, 0, NULL, NULL,
+                                                    &l->ops[i]);
   }
   if (s != xnn_status_success) {
     xnn_fail(err, "int8 fully-connected create", s);
     goto fail;
   }
-  l->packed.finalized = true;
   free(q);
   free(scale);
   return l;
@@ -263,7 +161,6 @@ static void linear_block(void *ctx, size_t i) {
   sotto_linear *l = j->l;
   float *yb = j->y + i * l->block;
   enum xnn_status s;
-  packed_touch(&l->packed, l->offset[i], l->offset[i + 1]);
   if (l->quantize) {
     s = xnn_reshape_fully_connected_nc_qd8_f32_qc8w(l->ops[i], j->rows, j->pool);
     if (s == xnn_status_success) s = xnn_setup_fully_connected_nc_qd8_f32_qc8w(l->ops[i], j->xq, yb, j->qp);
@@ -311,12 +208,10 @@ int sotto_linear_run(sotto_linear *l, pthreadpool_t pool, const float *x, size_t
 
 void sotto_linear_destroy(sotto_linear *l) {
   if (!l) return;
-  for (size_t i = 0; l->ops && i < l->n_ops; i++)
+  for (size_t i = 0; i < l->n_ops; i++)
     if (l->ops[i]) xnn_delete_operator(l->ops[i]);
   if (l->quantize) xnn_delete_operator(l->quantize);
   free(l->ops);
-  free(l->offset);
-  free(l->packed.data);
   free(l);
 }
 
