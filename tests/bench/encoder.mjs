@@ -11,10 +11,15 @@
 // wasm backend (1 thread here, 2 threads in a child process: its thread
 // count is fixed when its wasm starts). The runners take turns run by run;
 // each reports sotto's engine time (stats.ms) or onnxruntime's
-// session.run(), 21 runs for MiniLM and 5 for BERT-base (about 7 minutes on
-// a quiet machine). The tables give medians and minimums (on a loaded machine
-// the minimum is the run least disturbed by other work), then every ratio of
-// the issue's targets in one table.
+// session.run(), after warm-up rounds: MiniLM 21 runs at batch 1 and 8 after
+// two warm-ups (about 2 minutes on a quiet machine); BERT-base 5 runs at
+// batch 1 and 3 at batch 8 after one (12 minutes in all on this project's
+// 2-core machine at a load average of 9-11: 191 s for batch 1, 480 s for
+// batch 8, where the wasm and onnxruntime-web runners take seconds a run and
+// the native CLI loads the 0.4 GB model in every run). Each table prints the
+// time it took. The tables give medians and minimums (on a loaded machine the
+// minimum is the run least disturbed by other work), then every ratio of the
+// issue's targets in one table.
 //
 //   node --no-experimental-fetch --no-liftoff tests/bench/encoder.mjs [minilm|bert-base]...
 import { execFileSync, fork } from 'node:child_process';
@@ -29,7 +34,11 @@ import { makeVocab } from '../tokenizers/vocabs.mjs';
 const require = createRequire(import.meta.url);
 const dir = path.join(out, 'bench-models/encoder');
 const SEQ = 128;
-const SHAPES = { minilm: { model: 'bench-minilm', runs: 21 }, 'bert-base': { model: 'bench-bert-base', runs: 5 } };
+// Timed runs by batch size, after warm-up rounds.
+const SHAPES = {
+  minilm: { model: 'bench-minilm', runs: { 1: 21, 8: 21 }, warmup: 2 },
+  'bert-base': { model: 'bench-bert-base', runs: { 1: 5, 8: 3 }, warmup: 1 },
+};
 
 
 function prepare(model) {
@@ -151,7 +160,7 @@ async function main() {
   console.log(`${os.cpus()[0].model}, ${os.cpus().length} cores, node ${process.version}; load average ${load()} (1, 5, 15 min)`);
   const summary = [];
   for (const shape of wanted) {
-    const { model, runs } = SHAPES[shape];
+    const { model, runs: runsOf, warmup } = SHAPES[shape];
     const f = prepare(model);
     const runners = {
       'sotto native 1T': nativeRunner(f.f32, 1),
@@ -168,19 +177,21 @@ async function main() {
       'ORT-web 2T': ortWebChild(f.onnx, 2),
     };
     for (const batch of [1, 8]) {
-      const rounds = Array.from({ length: runs + 2 }, () => batchIds(batch)); // two warm-up rounds
+      const runs = runsOf[batch], started = performance.now();
+      const rounds = Array.from({ length: runs + warmup }, () => batchIds(batch));
       const times = Object.fromEntries(Object.keys(runners).map((k) => [k, []])), outs = {};
       const loadBefore = load();
       for (let r = 0; r < rounds.length; r++) {
         for (const [name, runner] of Object.entries(runners)) {
           const { ms, out: o } = await runner.run(rounds[r]);
-          if (r >= 2) times[name].push(ms);
-          if (r === 1) outs[name] = o;
+          if (r >= warmup) times[name].push(ms);
+          if (r === 0) outs[name] = o;
         }
       }
       const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
       const mn = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, min(v)]));
-      console.log(`\n${shape}, sequence ${SEQ}, batch ${batch}: ${runs} runs (load average ${loadBefore} before, ${load()} after)`);
+      const took = ((performance.now() - started) / 1000).toFixed(0);
+      console.log(`\n${shape}, sequence ${SEQ}, batch ${batch}: ${runs} runs in ${took} s (load average ${loadBefore} before, ${load()} after)`);
       console.log('| runner | median ms | min ms | max abs diff from ORT-node 1T |\n|---|---|---|---|');
       for (const k of Object.keys(runners))
         console.log(`| ${k} | ${med[k].toFixed(1)} | ${mn[k].toFixed(1)} | ${maxDiff(outs[k], outs['ORT-node 1T']).toExponential(1)} |`);
