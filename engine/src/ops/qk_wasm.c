@@ -276,12 +276,18 @@ QK_INLINE void act_pairs(const int8_t *q, v128_t *e, v128_t *o) {
   *o = wasm_i16x8_shr(v, 8);
 }
 
-/* 16 where bit i of the 16 bits at p is set, in byte i: the fifth bits of
- * a Q5_0 chunk's 4 rows, in the order of the rows' quant bytes. */
-QK_INLINE v128_t fifth_bytes(const uint8_t *p) {
+/* 16 where bit i of 16 bits of a Q5_0 chunk's high-bit words (qh: words
+ * 2k and 2k + 1; first: the 16 bits' first byte) is set, in byte i: the
+ * fifth bits of 4 rows in the order of the rows' quant bytes. */
+QK_INLINE v128_t fifth_bytes(v128_t qh, int first) {
   const v128_t bit = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
-  const v128_t v = wasm_i8x16_shuffle(wasm_v128_load16_splat(p), wasm_i32x4_splat(0), 0, 0, 0, 0, 0, 0, 0,
-                                      0, 1, 1, 1, 1, 1, 1, 1, 1);
+  v128_t v;
+  switch (first) {
+    case 0: v = wasm_i8x16_shuffle(qh, qh, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1); break;
+    case 2: v = wasm_i8x16_shuffle(qh, qh, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3); break;
+    case 4: v = wasm_i8x16_shuffle(qh, qh, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5); break;
+    default: v = wasm_i8x16_shuffle(qh, qh, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7); break;
+  }
   return wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(v, bit), bit), wasm_i8x16_splat(16));
 }
 
@@ -316,12 +322,13 @@ QK_INLINE void block32_p8(int kind, int64_t n, const void *w8, const void *x, si
           act_pairs(XB(c, b)->qs + 4 * k, &e[c][0], &o[c][0]);
           act_pairs(XB(c, b)->qs + 16 + 4 * k, &e[c][1], &o[c][1]);
         }
+        const v128_t qh = kind == B_Q5_0 ? wasm_v128_load64_zero(blk + 16 + 8 * k) : m4;
         for (int h = 0; h < 2; h++) {
           const v128_t v = wasm_v128_load(blk + qs + 32 * k + 16 * h);
           v128_t lo = wasm_v128_and(v, m4), hi = wasm_v128_and(wasm_u16x8_shr(v, 4), m4);
           if (kind == B_Q5_0) { /* words 2k and 2k + 1, the half of rows 4h..4h+3 */
-            lo = wasm_v128_or(lo, fifth_bytes(blk + 16 + 8 * k + 2 * h));
-            hi = wasm_v128_or(hi, fifth_bytes(blk + 20 + 8 * k + 2 * h));
+            lo = wasm_v128_or(lo, fifth_bytes(qh, 2 * h));
+            hi = wasm_v128_or(hi, fifth_bytes(qh, 4 + 2 * h));
           }
           const v128_t le = wasm_v128_and(lo, m8), lo_o = wasm_u16x8_shr(lo, 8);
           const v128_t he = wasm_v128_and(hi, m8), ho = wasm_u16x8_shr(hi, 8);
