@@ -18,12 +18,13 @@
 
 #include "formats/gguf.h"
 #include "models/llama.h"
+#include "ops/attention.h"
 #include "ops/qmatmul.h"
 #include "ops/vecmath.h"
 #include "runtime/runtime.h"
 #include "tokenizers/tokenizer.h"
 
-#define LLAMA_BATCH 64          /* prompt tokens per forward pass */
+#define LLAMA_BATCH 64         /* prompt tokens per forward pass */
 #define LLAMA_CTX_DEFAULT 4096  /* the context memory estimates assume */
 #define LLAMA_MAX_LAYERS 512
 #define LLAMA_MAX_GROUP 4       /* query heads per kernel call (qk_dot_fn nr) */
@@ -74,13 +75,15 @@ typedef struct {
   sotto_dtype kv_type; /* F32, F16 or Q8_0 */
   size_t kv_row;       /* bytes of one position's keys (or values) in a layer */
   float *x, *xb, *xb2, *q, *k, *v, *att, *hb, *hb2;
-  float *scores;   /* threads x group x n_ctx */
+  float *scores;   /* per thread: scores_floats */
   size_t n_threads;
   void *k_cache;   /* [layer][pos][kv_dim] */
   void *v_cache;   /* F32, F16: [layer][kv head][head_dim][pos], transposed so
                       that attention's weighted sum is a dot per dimension;
                       Q8_0: [layer][pos][kv_dim] (blocks of 32 dimensions), a
                       weighted sum of rows, as llama.cpp's flash attention */
+  float *kf, *vf;  /* F16 caches: one layer's keys and values as floats, in
+                      the cache's layout, for reading a prompt */
   sotto_qact act_dim, act_q, act_ffn;
   float *rope_inv; /* [2][n_rot / 2]: inverse frequencies, global and sliding */
 } llama_state;
@@ -303,12 +306,21 @@ static int pack_weights(llama_weights *w, const llama_config *c, sotto_error *er
 
 /* ---- the run state ---- */
 
+/* Each thread's attention scores: a group of query heads of one token
+ * (decoding), or SOTTO_ATTN_ROWS rows of a prompt over the whole context. */
+static size_t scores_floats(const llama_config *c, int32_t n_ctx) {
+  const size_t one = LLAMA_MAX_GROUP * (size_t)n_ctx;
+  const size_t rows = sotto_attn_scratch((size_t)n_ctx, (size_t)c->head_dim);
+  return one > rows ? one : rows;
+}
+
 static size_t state_bytes(const llama_config *c, int32_t n_ctx, sotto_dtype kv, size_t threads) {
   const size_t B = LLAMA_BATCH;
   const size_t kv_bytes = 2 * (size_t)c->n_layers * (size_t)n_ctx * sotto_dtype_row_bytes(kv, c->kv_dim);
   const size_t floats = B * (3 * (size_t)c->dim + 2 * (size_t)c->q_dim + 2 * (size_t)c->kv_dim +
                              2 * (size_t)c->ffn_dim) +
-                        threads * LLAMA_MAX_GROUP * (size_t)n_ctx + (size_t)c->n_rot;
+                        threads * scores_floats(c, n_ctx) + (size_t)c->n_rot +
+                        (kv == SOTTO_DTYPE_F16 ? 2 * (size_t)n_ctx * (size_t)c->kv_dim : 0);
   return kv_bytes + floats * sizeof(float) + sotto_qact_bytes(c->dim, B) +
          sotto_qact_bytes(c->q_dim, B) + sotto_qact_bytes(c->ffn_dim, B);
 }
@@ -316,6 +328,7 @@ static size_t state_bytes(const llama_config *c, int32_t n_ctx, sotto_dtype kv, 
 static void state_free(llama_state *s) {
   free(s->x), free(s->xb), free(s->xb2), free(s->q), free(s->k), free(s->v), free(s->att);
   free(s->hb), free(s->hb2), free(s->scores), free(s->k_cache), free(s->v_cache);
+  free(s->kf), free(s->vf);
   free(s->rope_inv);
   sotto_qact_free(&s->act_dim), sotto_qact_free(&s->act_q), sotto_qact_free(&s->act_ffn);
   memset(s, 0, sizeof *s);
@@ -340,12 +353,17 @@ static int state_alloc(llama_model *m, int32_t n_ctx, sotto_dtype kv, sotto_erro
   s->v = malloc(B * (size_t)c->kv_dim * sizeof(float));
   s->hb = malloc(B * (size_t)c->ffn_dim * sizeof(float));
   s->hb2 = malloc(B * (size_t)c->ffn_dim * sizeof(float));
-  s->scores = malloc(s->n_threads * LLAMA_MAX_GROUP * (size_t)n_ctx * sizeof(float));
+  s->scores = malloc(s->n_threads * scores_floats(c, n_ctx) * sizeof(float));
   s->k_cache = calloc(1, kv_size);
   s->v_cache = calloc(1, kv_size);
+  if (kv == SOTTO_DTYPE_F16) {
+    s->kf = malloc((size_t)n_ctx * (size_t)c->kv_dim * sizeof(float));
+    s->vf = malloc((size_t)n_ctx * (size_t)c->kv_dim * sizeof(float));
+  }
   s->rope_inv = malloc((size_t)c->n_rot * sizeof(float));
   if (!s->x || !s->xb || !s->xb2 || !s->q || !s->att || !s->k || !s->v || !s->hb || !s->hb2 ||
       !s->scores || !s->k_cache || !s->v_cache || !s->rope_inv ||
+      (kv == SOTTO_DTYPE_F16 && (!s->kf || !s->vf)) ||
       sotto_qact_init(&s->act_dim, c->dim, B, err) || sotto_qact_init(&s->act_q, c->q_dim, B, err) ||
       sotto_qact_init(&s->act_ffn, c->ffn_dim, B, err)) {
     state_free(s);
@@ -375,12 +393,19 @@ static void rmsnorm(float *o, const float *x, const float *w, int n, float eps) 
   for (int i = 0; i < n; i++) o[i] = x[i] * r * w[i];
 }
 
-static void rope(float *v, int n_heads, int head_dim, int n_rot, int neox, float pos,
-                 const float *inv) {
+/* cs[2i], cs[2i + 1]: the cosine and sine of pair i's angle at pos. */
+static void rope_angles(float *cs, int n_rot, float pos, const float *inv) {
+  for (int i = 0; i < n_rot / 2; i++) {
+    const float a = pos * inv[i];
+    cs[2 * i] = cosf(a), cs[2 * i + 1] = sinf(a);
+  }
+}
+
+static void rope(float *v, int n_heads, int head_dim, int n_rot, int neox, const float *cs) {
   for (int h = 0; h < n_heads; h++) {
     float *x = v + h * head_dim;
     for (int i = 0; i < n_rot / 2; i++) {
-      const float a = pos * inv[i], c = cosf(a), s = sinf(a);
+      const float c = cs[2 * i], s = cs[2 * i + 1];
       const int i0 = neox ? i : 2 * i, i1 = neox ? i + n_rot / 2 : 2 * i + 1;
       const float x0 = x[i0], x1 = x[i1];
       x[i0] = x0 * c - x1 * s;
@@ -430,7 +455,7 @@ static void attn_task(void *ctx, size_t thread, size_t t, size_t g) {
   const uint8_t *vc = (const uint8_t *)s->v_cache +
                       (rows ? ((size_t)j->layer * s->n_ctx + start) * s->kv_row + head
                             : ((((size_t)j->layer * c->n_kv_heads + g) * hd) * s->n_ctx + start) * es);
-  float *scores = s->scores + thread * LLAMA_MAX_GROUP * (size_t)s->n_ctx;
+  float *scores = s->scores + thread * scores_floats(c, s->n_ctx);
   for (int h0 = 0; h0 < group; h0 += LLAMA_MAX_GROUP) {
     const int nh = group - h0 < LLAMA_MAX_GROUP ? group - h0 : LLAMA_MAX_GROUP;
     const float *q = s->q + t * c->q_dim + (size_t)(g * group + h0) * hd;
@@ -457,32 +482,165 @@ static void attn_task(void *ctx, size_t thread, size_t t, size_t g) {
   }
 }
 
-static void store_kv(llama_model *m, int layer, int n, int pos) {
+typedef struct {
+  llama_model *m;
+  int layer, n, pos;
+  const float *k, *v; /* the layer's keys [pos][kv_dim], values [kv head][dim][pos] */
+} prompt_attn_job;
+
+/* Attention of the prompt's query rows of kv head g (token-major: row r is
+ * token r / group's head r % group of the group), SOTTO_ATTN_ROWS rows from
+ * row blk * SOTTO_ATTN_ROWS. */
+static void prompt_attn_task(void *ctx, size_t thread, size_t g, size_t blk) {
+  const prompt_attn_job *j = ctx;
+  const llama_config *c = &j->m->c;
+  llama_state *s = &j->m->s;
+  const int group = c->n_heads / c->n_kv_heads, hd = c->head_dim;
+  const int swa = c->swa_pattern && (j->layer + 1) % c->swa_pattern != 0;
+  const float *q[SOTTO_ATTN_ROWS];
+  float *o[SOTTO_ATTN_ROWS];
+  int lo[SOTTO_ATTN_ROWS], hi[SOTTO_ATTN_ROWS], rows = 0;
+  for (int r = (int)blk * SOTTO_ATTN_ROWS; r < j->n * group && rows < SOTTO_ATTN_ROWS; r++, rows++) {
+    const int t = r / group, p = j->pos + t;
+    const size_t at = (size_t)t * c->q_dim + (size_t)((int)g * group + r % group) * hd;
+    q[rows] = s->q + at;
+    o[rows] = s->att + at;
+    lo[rows] = swa && p - c->swa_window + 1 > 0 ? p - c->swa_window + 1 : 0;
+    hi[rows] = p;
+  }
+  sotto_attn_rows(j->k + g * (size_t)hd, (size_t)c->kv_dim, j->v + g * (size_t)hd * s->n_ctx,
+                  (size_t)s->n_ctx, hd, c->attn_scale, q, o, lo, hi, rows,
+                  s->scores + thread * scores_floats(c, s->n_ctx));
+}
+
+/* F16 caches: value row i (a kv head's dimension) and a share of the keys
+ * of positions 0..n to floats. */
+static void kv_to_float_task(void *ctx, size_t i) {
+  const prompt_attn_job *j = ctx;
+  const llama_config *c = &j->m->c;
+  llama_state *s = &j->m->s;
+  const size_t n = (size_t)(j->pos + j->n), layer = (size_t)j->layer * s->n_ctx;
+  const size_t row = ((size_t)j->layer * c->kv_dim + i) * s->n_ctx;
+  sotto_dequantize_row(SOTTO_DTYPE_F16, (const sotto_half *)s->v_cache + row,
+                       s->vf + i * s->n_ctx, (int64_t)n);
+  const size_t all = n * c->kv_dim, k0 = all * i / c->kv_dim, k1 = all * (i + 1) / c->kv_dim;
+  sotto_dequantize_row(SOTTO_DTYPE_F16, (const sotto_half *)s->k_cache + layer * c->kv_dim + k0,
+                       s->kf + k0, (int64_t)(k1 - k0));
+}
+
+/* Attention of n > 1 prompt tokens over an F32 or F16 cache. */
+static void prompt_attention(llama_model *m, pthreadpool_t pool, int layer, int n, int pos) {
   const llama_config *c = &m->c;
   llama_state *s = &m->s;
-  for (int t = 0; t < n; t++) {
-    const size_t p = (size_t)pos + (size_t)t;
-    const float *k = s->k + (size_t)t * c->kv_dim, *v = s->v + (size_t)t * c->kv_dim;
-    const size_t kbase = ((size_t)layer * s->n_ctx + p) * c->kv_dim;
-    if (s->kv_type == SOTTO_DTYPE_Q8_0) { /* both by position, as llama.cpp quantizes them */
-      const size_t at = ((size_t)layer * s->n_ctx + p) * s->kv_row;
-      sotto_quantize_row(SOTTO_DTYPE_Q8_0, k, (uint8_t *)s->k_cache + at, c->kv_dim);
-      sotto_quantize_row(SOTTO_DTYPE_Q8_0, v, (uint8_t *)s->v_cache + at, c->kv_dim);
-      continue;
-    }
-    for (int i = 0; i < c->kv_dim; i++) {
-      /* v: [layer][kv head][dim][pos] */
-      const size_t vi = (((size_t)layer * c->n_kv_heads + i / c->head_dim) * c->head_dim +
-                         i % c->head_dim) * s->n_ctx + p;
-      if (s->kv_type == SOTTO_DTYPE_F32) {
-        ((float *)s->k_cache)[kbase + i] = k[i];
-        ((float *)s->v_cache)[vi] = v[i];
-      } else {
-        ((sotto_half *)s->k_cache)[kbase + i] = sotto_float_to_half(k[i]);
-        ((sotto_half *)s->v_cache)[vi] = sotto_float_to_half(v[i]);
-      }
+  prompt_attn_job job = {m, layer, n, pos, s->kf, s->vf};
+  if (s->kv_type == SOTTO_DTYPE_F16) {
+    pthreadpool_parallelize_1d(pool, kv_to_float_task, &job, (size_t)c->kv_dim, 0);
+  } else {
+    job.k = (const float *)s->k_cache + (size_t)layer * s->n_ctx * c->kv_dim;
+    job.v = (const float *)s->v_cache + (size_t)layer * c->kv_dim * s->n_ctx;
+  }
+  const size_t rows = (size_t)n * (size_t)(c->n_heads / c->n_kv_heads);
+  pthreadpool_parallelize_2d_with_thread(pool, prompt_attn_task, &job, (size_t)c->n_kv_heads,
+                                         (rows + SOTTO_ATTN_ROWS - 1) / SOTTO_ATTN_ROWS, 0);
+}
+
+/* Token t's keys and values into the cache at position pos + t. */
+static void store_kv(llama_model *m, int layer, int t, int pos) {
+  const llama_config *c = &m->c;
+  llama_state *s = &m->s;
+  const size_t p = (size_t)pos + (size_t)t;
+  const float *k = s->k + (size_t)t * c->kv_dim, *v = s->v + (size_t)t * c->kv_dim;
+  const size_t kbase = ((size_t)layer * s->n_ctx + p) * c->kv_dim;
+  if (s->kv_type == SOTTO_DTYPE_Q8_0) { /* both by position, as llama.cpp quantizes them */
+    const size_t at = ((size_t)layer * s->n_ctx + p) * s->kv_row;
+    sotto_quantize_row(SOTTO_DTYPE_Q8_0, k, (uint8_t *)s->k_cache + at, c->kv_dim);
+    sotto_quantize_row(SOTTO_DTYPE_Q8_0, v, (uint8_t *)s->v_cache + at, c->kv_dim);
+    return;
+  }
+  for (int i = 0; i < c->kv_dim; i++) {
+    /* v: [layer][kv head][dim][pos] */
+    const size_t vi = (((size_t)layer * c->n_kv_heads + i / c->head_dim) * c->head_dim +
+                       i % c->head_dim) * s->n_ctx + p;
+    if (s->kv_type == SOTTO_DTYPE_F32) {
+      ((float *)s->k_cache)[kbase + i] = k[i];
+      ((float *)s->v_cache)[vi] = v[i];
+    } else {
+      ((sotto_half *)s->k_cache)[kbase + i] = sotto_float_to_half(k[i]);
+      ((sotto_half *)s->v_cache)[vi] = sotto_float_to_half(v[i]);
     }
   }
+}
+
+/* The per-token steps between the matrix products, one task per token. */
+typedef struct {
+  llama_model *m;
+  const llama_layer *L;
+  int layer, pos;
+} token_job;
+
+/* Before attention: x's norm into xb. */
+static void attn_norm_task(void *ctx, size_t t) {
+  const token_job *j = ctx;
+  const llama_config *c = &j->m->c;
+  llama_state *s = &j->m->s;
+  rmsnorm(s->xb + t * c->dim, s->x + t * c->dim, j->L->attn_norm, c->dim, c->norm_eps);
+}
+
+/* q, k, v: biases, head norms, RoPE; k and v into the cache. */
+static void qkv_task(void *ctx, size_t t) {
+  const token_job *j = ctx;
+  const llama_config *c = &j->m->c;
+  const llama_layer *L = j->L;
+  llama_state *s = &j->m->s;
+  float *q = s->q + t * c->q_dim, *k = s->k + t * c->kv_dim, *v = s->v + t * c->kv_dim;
+  if (L->bq) {
+    for (int i = 0; i < c->q_dim; i++) q[i] += L->bq[i];
+    for (int i = 0; i < c->kv_dim; i++) k[i] += L->bk[i], v[i] += L->bv[i];
+  }
+  if (L->q_norm) {
+    for (int h = 0; h < c->n_heads; h++)
+      rmsnorm(q + h * c->head_dim, q + h * c->head_dim, L->q_norm, c->head_dim, c->norm_eps);
+    for (int h = 0; h < c->n_kv_heads; h++)
+      rmsnorm(k + h * c->head_dim, k + h * c->head_dim, L->k_norm, c->head_dim, c->norm_eps);
+  }
+  const int swa = c->swa_pattern && (j->layer + 1) % c->swa_pattern != 0;
+  float cs[1024]; /* n_rot <= head_dim <= 512 */
+  rope_angles(cs, c->n_rot, (float)(j->pos + (int)t) * (swa ? c->rope_scale_swa : c->rope_scale),
+              s->rope_inv + (swa ? c->n_rot / 2 : 0));
+  rope(q, c->n_heads, c->head_dim, c->n_rot, c->rope_neox, cs);
+  rope(k, c->n_kv_heads, c->head_dim, c->n_rot, c->rope_neox, cs);
+  store_kv(j->m, j->layer, (int)t, j->pos);
+}
+
+/* After attention: x += (normed) output, its norm into xb for the FFN. */
+static void attn_residual_task(void *ctx, size_t t) {
+  const token_job *j = ctx;
+  const llama_config *c = &j->m->c;
+  llama_state *s = &j->m->s;
+  float *x = s->x + t * c->dim, *o = s->xb2 + t * c->dim;
+  if (j->L->post_attn_norm) rmsnorm(o, o, j->L->post_attn_norm, c->dim, c->norm_eps);
+  for (int i = 0; i < c->dim; i++) x[i] += o[i];
+  rmsnorm(s->xb + t * c->dim, x, j->L->ffn_norm, c->dim, c->norm_eps);
+}
+
+/* The FFN's gate: act(gate) * up. */
+static void ffn_act_task(void *ctx, size_t t) {
+  const token_job *j = ctx;
+  const llama_config *c = &j->m->c;
+  llama_state *s = &j->m->s;
+  float *a = s->hb + t * c->ffn_dim, *b = s->hb2 + t * c->ffn_dim;
+  if (c->geglu) sotto_vgelu_mul(a, b, c->ffn_dim);
+  else sotto_vsilu_mul(a, b, c->ffn_dim);
+}
+
+/* After the FFN: x += (normed) output. */
+static void ffn_residual_task(void *ctx, size_t t) {
+  const token_job *j = ctx;
+  const llama_config *c = &j->m->c;
+  llama_state *s = &j->m->s;
+  float *x = s->x + t * c->dim, *o = s->xb2 + t * c->dim;
+  if (j->L->post_ffn_norm) rmsnorm(o, o, j->L->post_ffn_norm, c->dim, c->norm_eps);
+  for (int i = 0; i < c->dim; i++) x[i] += o[i];
 }
 
 /* The forward pass over n <= LLAMA_BATCH tokens at positions pos..;
@@ -493,6 +651,7 @@ static int forward(llama_model *m, pthreadpool_t pool, const int32_t *tokens, in
   const llama_weights *w = &m->w;
   llama_state *s = &m->s;
   const int dim = c->dim;
+  const size_t nt = (size_t)n;
 
   for (int t = 0; t < n; t++) {
     float *x = s->x + (size_t)t * dim;
@@ -503,65 +662,34 @@ static int forward(llama_model *m, pthreadpool_t pool, const int32_t *tokens, in
 
   for (int l = 0; l < c->n_layers; l++) {
     const llama_layer *L = &w->layers[l];
+    token_job tj = {m, L, l, pos};
     if (sotto_stream_cancelled(st)) return 1;
 
     /* attention */
-    for (int t = 0; t < n; t++)
-      rmsnorm(s->xb + (size_t)t * dim, s->x + (size_t)t * dim, L->attn_norm, dim, c->norm_eps);
-    sotto_qact_set(&s->act_dim, s->xb, (size_t)n, dim);
+    pthreadpool_parallelize_1d(pool, attn_norm_task, &tj, nt, 0);
+    sotto_qact_set(&s->act_dim, s->xb, nt, dim);
     sotto_qmatmul(pool, &L->wq, &s->act_dim, s->q);
     sotto_qmatmul(pool, &L->wk, &s->act_dim, s->k);
     sotto_qmatmul(pool, &L->wv, &s->act_dim, s->v);
-    const int swa = c->swa_pattern && (l + 1) % c->swa_pattern != 0;
-    const float *inv = s->rope_inv + (swa ? c->n_rot / 2 : 0);
-    const float pscale = swa ? c->rope_scale_swa : c->rope_scale;
-    for (int t = 0; t < n; t++) {
-      float *q = s->q + (size_t)t * c->q_dim, *k = s->k + (size_t)t * c->kv_dim;
-      float *v = s->v + (size_t)t * c->kv_dim;
-      if (L->bq) {
-        for (int i = 0; i < c->q_dim; i++) q[i] += L->bq[i];
-        for (int i = 0; i < c->kv_dim; i++) k[i] += L->bk[i], v[i] += L->bv[i];
-      }
-      if (L->q_norm) {
-        for (int h = 0; h < c->n_heads; h++)
-          rmsnorm(q + h * c->head_dim, q + h * c->head_dim, L->q_norm, c->head_dim, c->norm_eps);
-        for (int h = 0; h < c->n_kv_heads; h++)
-          rmsnorm(k + h * c->head_dim, k + h * c->head_dim, L->k_norm, c->head_dim, c->norm_eps);
-      }
-      const float p = (float)(pos + t) * pscale;
-      rope(q, c->n_heads, c->head_dim, c->n_rot, c->rope_neox, p, inv);
-      rope(k, c->n_kv_heads, c->head_dim, c->n_rot, c->rope_neox, p, inv);
+    pthreadpool_parallelize_1d(pool, qkv_task, &tj, nt, 0);
+    if (n > 1 && s->kv_type != SOTTO_DTYPE_Q8_0) {
+      prompt_attention(m, pool, l, n, pos);
+    } else {
+      attn_job job = {m, l, n, pos};
+      pthreadpool_parallelize_2d_with_thread(pool, attn_task, &job, nt, (size_t)c->n_kv_heads, 0);
     }
-    store_kv(m, l, n, pos);
-    attn_job job = {m, l, n, pos};
-    pthreadpool_parallelize_2d_with_thread(pool, attn_task, &job, (size_t)n,
-                                           (size_t)c->n_kv_heads, 0);
-    sotto_qact_set(&s->act_q, s->att, (size_t)n, c->q_dim);
+    sotto_qact_set(&s->act_q, s->att, nt, c->q_dim);
     sotto_qmatmul(pool, &L->wo, &s->act_q, s->xb2);
-    for (int t = 0; t < n; t++) {
-      float *x = s->x + (size_t)t * dim, *o = s->xb2 + (size_t)t * dim;
-      if (L->post_attn_norm) rmsnorm(o, o, L->post_attn_norm, dim, c->norm_eps);
-      for (int i = 0; i < dim; i++) x[i] += o[i];
-    }
 
     /* feed-forward: down(act(gate(x)) * up(x)) */
-    for (int t = 0; t < n; t++)
-      rmsnorm(s->xb + (size_t)t * dim, s->x + (size_t)t * dim, L->ffn_norm, dim, c->norm_eps);
-    sotto_qact_set(&s->act_dim, s->xb, (size_t)n, dim);
+    pthreadpool_parallelize_1d(pool, attn_residual_task, &tj, nt, 0);
+    sotto_qact_set(&s->act_dim, s->xb, nt, dim);
     sotto_qmatmul(pool, &L->w_gate, &s->act_dim, s->hb);
     sotto_qmatmul(pool, &L->w_up, &s->act_dim, s->hb2);
-    const size_t nf = (size_t)n * c->ffn_dim;
-    if (c->geglu)
-      sotto_vgelu_mul(s->hb, s->hb2, (int64_t)nf);
-    else
-      sotto_vsilu_mul(s->hb, s->hb2, (int64_t)nf);
-    sotto_qact_set(&s->act_ffn, s->hb, (size_t)n, c->ffn_dim);
+    pthreadpool_parallelize_1d(pool, ffn_act_task, &tj, nt, 0);
+    sotto_qact_set(&s->act_ffn, s->hb, nt, c->ffn_dim);
     sotto_qmatmul(pool, &L->w_down, &s->act_ffn, s->xb2);
-    for (int t = 0; t < n; t++) {
-      float *x = s->x + (size_t)t * dim, *o = s->xb2 + (size_t)t * dim;
-      if (L->post_ffn_norm) rmsnorm(o, o, L->post_ffn_norm, dim, c->norm_eps);
-      for (int i = 0; i < dim; i++) x[i] += o[i];
-    }
+    pthreadpool_parallelize_1d(pool, ffn_residual_task, &tj, nt, 0);
   }
 
   if (logits) {
@@ -601,7 +729,7 @@ static int lm_eval(sotto_lm *lm, pthreadpool_t pool, const int32_t *tokens, int3
                              (int)tokens[i], m->c.vocab);
   const size_t threads = pthreadpool_get_threads_count(pool);
   if (threads > m->s.n_threads) {
-    float *sc = realloc(m->s.scores, threads * LLAMA_MAX_GROUP * (size_t)m->s.n_ctx * sizeof(float));
+    float *sc = realloc(m->s.scores, threads * scores_floats(&m->c, m->s.n_ctx) * sizeof(float));
     if (!sc) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
     m->s.scores = sc;
     m->s.n_threads = threads;
