@@ -3,7 +3,8 @@
  * softmax, SiLU and GELU gates, residual + layer norm. One algorithm (Cephes' expf: range
  * reduction by ln 2, a degree-6 polynomial, the exponent assembled in the
  * bits; relative error below 2e-7, inputs clamped to [-87.3, 88]) in SSE2
- * (every x86-64), wasm SIMD128 or plain C (vecmath.c).
+ * (every x86-64; AVX-512 for exp and SiLU where there), wasm SIMD128 or plain
+ * C (vecmath.c).
  */
 #ifndef SOTTO_VECMATH_H
 #define SOTTO_VECMATH_H
