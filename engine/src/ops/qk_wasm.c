@@ -268,14 +268,6 @@ QK_BLOCK32(q8_0, B_Q8_0)
  * stored offsets (Q8_0 128, Q4_0 8, Q5_0 16) come off through the
  * activation block's sum, as in block32. */
 
-/* Activation values 4k..4k+3 (q) in every 32-bit lane as int16 pairs:
- * (4k, 4k + 2) in e, (4k + 1, 4k + 3) in o. */
-QK_INLINE void act_pairs(const int8_t *q, v128_t *e, v128_t *o) {
-  const v128_t v = wasm_v128_load32_splat(q);
-  *e = wasm_i16x8_shr(wasm_i16x8_shl(v, 8), 8);
-  *o = wasm_i16x8_shr(v, 8);
-}
-
 /* 16 where bit i of 16 bits of a Q5_0 chunk's high-bit words (qh: words
  * 2k and 2k + 1; first: the 16 bits' first byte) is set, in byte i: the
  * fifth bits of 4 rows in the order of the rows' quant bytes. */
@@ -291,6 +283,17 @@ QK_INLINE v128_t fifth_bytes(v128_t qh, int first) {
   return wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(v, bit), bit), wasm_i8x16_splat(16));
 }
 
+/* 32-bit lane k of v in every lane: with v an activation block's even (odd)
+ * values of a half as int16 (widen8), the pair 4k, 4k + 2 (4k + 1, 4k + 3). */
+QK_INLINE v128_t lane32(v128_t v, int k) {
+  switch (k) {
+    case 0: return wasm_i32x4_shuffle(v, v, 0, 0, 0, 0);
+    case 1: return wasm_i32x4_shuffle(v, v, 1, 1, 1, 1);
+    case 2: return wasm_i32x4_shuffle(v, v, 2, 2, 2, 2);
+    default: return wasm_i32x4_shuffle(v, v, 3, 3, 3, 3);
+  }
+}
+
 QK_INLINE void block32_p8(int kind, int64_t n, const void *w8, const void *x, size_t xs, int nr,
                           float *y, size_t ys) {
   const size_t gb = 8 * block_bytes(kind); /* bytes of a block of 8 rows */
@@ -303,10 +306,15 @@ QK_INLINE void block32_p8(int kind, int64_t n, const void *w8, const void *x, si
     const uint8_t *blk = (const uint8_t *)w8 + (size_t)b * gb;
     v128_t s[4][2];
     for (int c = 0; c < nr; c++) s[c][0] = s[c][1] = wasm_i32x4_splat(-off * XB(c, b)->sum);
+    q16 xw[4]; /* the activation blocks widened once; lane32 picks a chunk's pairs */
+    for (int c = 0; c < nr; c++) xw[c] = widen8(XB(c, b)->qs);
     if (kind == B_Q8_0) {
       for (int k = 0; k < 8; k++) {
         v128_t e[4], o[4];
-        for (int c = 0; c < nr; c++) act_pairs(XB(c, b)->qs + 4 * k, &e[c], &o[c]);
+        for (int c = 0; c < nr; c++) {
+          e[c] = lane32(xw[c].v[k < 4 ? 0 : 2], k & 3);
+          o[c] = lane32(xw[c].v[k < 4 ? 1 : 3], k & 3);
+        }
         for (int h = 0; h < 2; h++) { /* rows 4h..4h+3 */
           const v128_t v = wasm_v128_load(blk + qs + 32 * k + 16 * h);
           const v128_t ve = wasm_v128_and(v, m8), vo = wasm_u16x8_shr(v, 8);
@@ -319,19 +327,23 @@ QK_INLINE void block32_p8(int kind, int64_t n, const void *w8, const void *x, si
       for (int k = 0; k < 4; k++) {
         v128_t e[4][2], o[4][2]; /* values 4k.. and 16 + 4k.. */
         for (int c = 0; c < nr; c++) {
-          act_pairs(XB(c, b)->qs + 4 * k, &e[c][0], &o[c][0]);
-          act_pairs(XB(c, b)->qs + 16 + 4 * k, &e[c][1], &o[c][1]);
+          e[c][0] = lane32(xw[c].v[0], k), o[c][0] = lane32(xw[c].v[1], k);
+          e[c][1] = lane32(xw[c].v[2], k), o[c][1] = lane32(xw[c].v[3], k);
         }
         const v128_t qh = kind == B_Q5_0 ? wasm_v128_load64_zero(blk + 16 + 8 * k) : m4;
         for (int h = 0; h < 2; h++) {
           const v128_t v = wasm_v128_load(blk + qs + 32 * k + 16 * h);
-          v128_t lo = wasm_v128_and(v, m4), hi = wasm_v128_and(wasm_u16x8_shr(v, 4), m4);
+          v128_t le, lo_o, he, ho;
           if (kind == B_Q5_0) { /* words 2k and 2k + 1, the half of rows 4h..4h+3 */
-            lo = wasm_v128_or(lo, fifth_bytes(qh, 2 * h));
-            hi = wasm_v128_or(hi, fifth_bytes(qh, 4 + 2 * h));
+            const v128_t lo = wasm_v128_or(wasm_v128_and(v, m4), fifth_bytes(qh, 2 * h));
+            const v128_t hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(v, 4), m4), fifth_bytes(qh, 4 + 2 * h));
+            le = wasm_v128_and(lo, m8), lo_o = wasm_u16x8_shr(lo, 8);
+            he = wasm_v128_and(hi, m8), ho = wasm_u16x8_shr(hi, 8);
+          } else {
+            const v128_t m = wasm_i16x8_splat(0x0F);
+            le = wasm_v128_and(v, m), lo_o = wasm_v128_and(wasm_u16x8_shr(v, 8), m);
+            he = wasm_v128_and(wasm_u16x8_shr(v, 4), m), ho = wasm_u16x8_shr(v, 12);
           }
-          const v128_t le = wasm_v128_and(lo, m8), lo_o = wasm_u16x8_shr(lo, 8);
-          const v128_t he = wasm_v128_and(hi, m8), ho = wasm_u16x8_shr(hi, 8);
           for (int c = 0; c < nr; c++)
             s[c][h] = wasm_i32x4_add(
                 s[c][h], wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(le, e[c][0]),
