@@ -34,6 +34,22 @@ static float expf1(float x) {
   return p * s;
 }
 
+/* expf1's arithmetic on vectors of any width, one lane op at a time in
+ * the same order (so every width gives the same bits). */
+#define DEFINE_VEXP(name, T, SET, ADD, SUB, MUL, MIN, MAX, EXP2I)        \
+  static inline T name(T x) {                                           \
+    x = MIN(MAX(x, SET(EXP_LO)), SET(EXP_HI));                          \
+    const T n = SUB(ADD(MUL(x, SET(LOG2E)), SET(ROUND)), SET(ROUND));   \
+    const T r = SUB(SUB(x, MUL(n, SET(LN2_HI))), MUL(n, SET(LN2_LO)));  \
+    T p = ADD(MUL(SET(P0), r), SET(P1));                                \
+    p = ADD(MUL(p, r), SET(P2));                                        \
+    p = ADD(MUL(p, r), SET(P3));                                        \
+    p = ADD(MUL(p, r), SET(P4));                                        \
+    p = ADD(MUL(p, r), SET(P5));                                        \
+    p = ADD(ADD(MUL(MUL(p, r), r), r), SET(1.0f));                      \
+    return MUL(p, EXP2I(n));                                            \
+  }
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #define V __m128
@@ -76,21 +92,10 @@ static float expf1(float x) {
 #pragma GCC optimize("fp-contract=off")
 #include <immintrin.h>
 
-static inline __m512 vexp16(__m512 x) {
-  const __m512 lo = _mm512_set1_ps(EXP_LO), hi = _mm512_set1_ps(EXP_HI), round = _mm512_set1_ps(ROUND);
-  x = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
-  const __m512 n = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(LOG2E)), round), round);
-  const __m512 r = _mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(LN2_HI))),
-                                 _mm512_mul_ps(n, _mm512_set1_ps(LN2_LO)));
-  __m512 p = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(P0), r), _mm512_set1_ps(P1));
-  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(P2));
-  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(P3));
-  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(P4));
-  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(P5));
-  p = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(p, r), r), r), _mm512_set1_ps(1.0f));
-  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
-  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
-}
+#define V16EXP2I(n) \
+  _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23))
+DEFINE_VEXP(vexp16, __m512, _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, _mm512_min_ps,
+            _mm512_max_ps, V16EXP2I)
 
 /* The first n / 16 * 16 elements; *s: the 4-lane sums as SSE2 adds them. */
 static int64_t vexp_avx512(float *x, int64_t n, float sub, __m128 *s) {
@@ -122,21 +127,7 @@ static int64_t silu_mul_avx512(float *a, const float *b, int64_t n) {
 #endif
 
 #ifdef V
-static inline V vexp(V x) {
-  x = VMIN(VMAX(x, VSET(EXP_LO)), VSET(EXP_HI));
-  const V n = VSUB(VADD(VMUL(x, VSET(LOG2E)), VSET(ROUND)), VSET(ROUND));
-  const V r = VSUB(VSUB(x, VMUL(n, VSET(LN2_HI))), VMUL(n, VSET(LN2_LO)));
-  V p = VADD(VMUL(VSET(P0), r), VSET(P1));
-  p = VADD(VMUL(p, r), VSET(P2));
-  p = VADD(VMUL(p, r), VSET(P3));
-  p = VADD(VMUL(p, r), VSET(P4));
-  p = VADD(VMUL(p, r), VSET(P5));
-  p = VADD(VADD(VMUL(VMUL(p, r), r), r), VSET(1.0f));
-  return VMUL(p, VEXP2I(n));
-}
-#define STEP 4
-#else
-#define STEP 1 /* no vector loop */
+DEFINE_VEXP(vexp, V, VSET, VADD, VSUB, VMUL, VMIN, VMAX, VEXP2I)
 #endif
 
 float sotto_vexp(float *x, int64_t n, float sub) {
