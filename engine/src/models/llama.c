@@ -431,6 +431,13 @@ static void weighted_rows(sotto_dtype type, const uint8_t *rows, size_t stride, 
   }
 }
 
+/* The first position a query at position p of this layer sees: 0, or the
+ * start of the sliding window on gemma3's local layers. */
+static int first_visible(const llama_config *c, int layer, int p) {
+  const int swa = c->swa_pattern && (layer + 1) % c->swa_pattern != 0;
+  return swa && p - c->swa_window + 1 > 0 ? p - c->swa_window + 1 : 0;
+}
+
 typedef struct {
   llama_model *m;
   int layer, n, pos;
@@ -444,9 +451,7 @@ static void attn_task(void *ctx, size_t thread, size_t t, size_t g) {
   llama_state *s = &j->m->s;
   const int group = c->n_heads / c->n_kv_heads, hd = c->head_dim;
   const int p = j->pos + (int)t; /* this token's position */
-  int start = 0;
-  const int swa = c->swa_pattern && (j->layer + 1) % c->swa_pattern != 0;
-  if (swa && p - c->swa_window + 1 > 0) start = p - c->swa_window + 1;
+  const int start = first_visible(c, j->layer, p);
   const int n_keys = p + 1 - start;
   const int rows = s->kv_type == SOTTO_DTYPE_Q8_0; /* values by position, not transposed */
   const size_t es = rows ? 0 : sotto_dtype_row_bytes(s->kv_type, 1);
@@ -496,7 +501,6 @@ static void prompt_attn_task(void *ctx, size_t thread, size_t g, size_t blk) {
   const llama_config *c = &j->m->c;
   llama_state *s = &j->m->s;
   const int group = c->n_heads / c->n_kv_heads, hd = c->head_dim;
-  const int swa = c->swa_pattern && (j->layer + 1) % c->swa_pattern != 0;
   const float *q[SOTTO_ATTN_ROWS];
   float *o[SOTTO_ATTN_ROWS];
   int lo[SOTTO_ATTN_ROWS], hi[SOTTO_ATTN_ROWS], rows = 0;
@@ -505,7 +509,7 @@ static void prompt_attn_task(void *ctx, size_t thread, size_t g, size_t blk) {
     const size_t at = (size_t)t * c->q_dim + (size_t)((int)g * group + r % group) * hd;
     q[rows] = s->q + at;
     o[rows] = s->att + at;
-    lo[rows] = swa && p - c->swa_window + 1 > 0 ? p - c->swa_window + 1 : 0;
+    lo[rows] = first_visible(c, j->layer, p);
     hi[rows] = p;
   }
   sotto_attn_rows(j->k + g * (size_t)hd, (size_t)c->kv_dim, j->v + g * (size_t)hd * s->n_ctx,
