@@ -141,14 +141,21 @@ class OffscreenEngine {
     });
   }
 
+  // The document serves once createDocument has resolved (Chrome resolves it
+  // when the page has loaded), but hasDocument() is true from the moment
+  // creation starts: a request that finds a document while another request's
+  // creation is under way waits for that creation, or its message would find
+  // no listener ("Receiving end does not exist"). Checked again after the
+  // hasDocument() await, since a creation may start during it; two requests
+  // racing here create one document, not two.
   async #ensure() {
-    if (await api.offscreen.hasDocument()) return;
-    // Two requests racing here must create one document, not two.
-    this.#creating ??= api.offscreen.createDocument({
-      url: OffscreenEngine.URL,
-      reasons: ['WORKERS'],
-      justification: 'Runs the on-device inference engine in a worker.',
-    }).finally(() => { this.#creating = null; });
+    if (!this.#creating && !(await api.offscreen.hasDocument())) {
+      this.#creating ??= api.offscreen.createDocument({
+        url: OffscreenEngine.URL,
+        reasons: ['WORKERS'],
+        justification: 'Runs the on-device inference engine in a worker.',
+      }).finally(() => { this.#creating = null; });
+    }
     await this.#creating;
   }
 

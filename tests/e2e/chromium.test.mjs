@@ -80,6 +80,19 @@ test('chromium: the engine worker runs threaded in a cross-origin isolated docum
   assert.equal(status.crossOriginIsolated, true);
 });
 
+test('chromium: a request sent while the engine page is still loading waits for it', { skip }, async () => {
+  const reply = await drv.bg(async ({ sotto, api }) => {
+    await sotto.engine.close();
+    const warm = sotto.engine.request({ id: 'w1', op: 'browser.warm' }); // starts the document
+    while (!(await api.offscreen.hasDocument())) await new Promise((r) => setTimeout(r, 2));
+    const caps = await sotto.engine.request({ id: 'c2', op: 'capabilities' });
+    await warm;
+    return caps;
+  });
+  assert.equal(reply.id, 'c2', JSON.stringify(reply.error));
+  assert.equal(reply.result.flavour, 'wasm-simd-threads');
+});
+
 test('chromium: summarize selection', { skip: skipModels }, () => flows.checkSummarizeSelection(drv, 'chromium'));
 
 test('chromium: hard-wrapped pages in English, German and French: whole sentences of the main text, from across the page', { skip: skipModels },
