@@ -7,7 +7,8 @@
  * quantization against the
  * reference; sotto_qmatmul (tiled, threaded) against row-by-row dots; and
  * the scalar dots against float products of dequantized rows (quant.h's
- * reference dequantizers).
+ * reference dequantizers). Also the greedy sampler (runtime/sample.c, the
+ * vocabulary-sized scan after each matrix product) against a plain scan.
  */
 #include <math.h>
 
@@ -15,6 +16,7 @@
 #include "cpuinfo.h"
 #include "ops/qkernels.h"
 #include "ops/qmatmul.h"
+#include "runtime/runtime.h"
 
 static uint32_t rng = 12345;
 static uint32_t rnd(void) {
@@ -361,6 +363,34 @@ static void check_pack_all(sotto_dtype t) {
   free(r1), free(r2), free(buf), free(copy);
 }
 
+/* Greedy picks equal a plain scan keeping each strictly larger logit: ties
+ * to the lowest id, NaNs never chosen unless first, -inf, odd lengths. */
+static void check_greedy(void) {
+  const sotto_sampling greedy = {0, 0, 1, 0, 1, 0, 0};
+  static float x[1037];
+  int bad = 0;
+  for (int trial = 0; trial < 400; trial++) {
+    const int32_t n = 1 + (int32_t)(rnd() % 1037);
+    for (int32_t i = 0; i < n; i++) x[i] = (float)(rnd() % 7) - 3; /* many ties */
+    const int special = trial % 5;
+    for (int k = 0; k < 3 && special; k++) {
+      const int32_t i = (int32_t)(rnd() % (uint32_t)n);
+      x[i] = special == 1 ? NAN : special == 2 ? -INFINITY : special == 3 ? INFINITY : 3;
+    }
+    if (trial % 7 == 0) x[0] = NAN;
+    if (trial % 11 == 0)
+      for (int32_t i = 0; i < n; i++) x[i] = -INFINITY;
+    int32_t want = 0;
+    for (int32_t i = 1; i < n; i++)
+      if (x[i] > x[want]) want = i;
+    sotto_sampler *s = sotto_sampler_create(&greedy, n);
+    const int32_t got = sotto_sampler_pick(s, x, NULL, 0);
+    sotto_sampler_free(s);
+    if (got != want && bad++ < 5) printf("greedy pick over %d logits: %d, want %d\n", n, got, want);
+  }
+  CHECK(bad == 0, "greedy pick equals a plain scan (%d of 400 differ)", bad);
+}
+
 int main(void) {
   qk_table ref, k;
   qk_fill_scalar(&ref);
@@ -411,5 +441,6 @@ int main(void) {
   pthreadpool_destroy(pool);
   check_pack_all(SOTTO_DTYPE_Q8_0);
   check_pack_all(SOTTO_DTYPE_Q4_K);
+  check_greedy();
   return check_finish();
 }
