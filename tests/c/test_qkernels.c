@@ -7,8 +7,9 @@
  * quantization against the
  * reference; sotto_qmatmul (tiled, threaded) against row-by-row dots; and
  * the scalar dots against float products of dequantized rows (quant.h's
- * reference dequantizers). Also the greedy sampler (runtime/sample.c, the
- * vocabulary-sized scan after each matrix product) against a plain scan.
+ * reference dequantizers); sotto_qmatmul_many against sotto_qmatmul; the
+ * greedy sampler (runtime/sample.c: the vocabulary-sized scan after each
+ * decoded token's matrix products) against a plain scan.
  */
 #include <math.h>
 
@@ -363,6 +364,41 @@ static void check_pack_all(sotto_dtype t) {
   free(r1), free(r2), free(buf), free(copy);
 }
 
+/* sotto_qmatmul_many (one parallel loop over several matrices' rows, for
+ * decoding) gives each matrix exactly what sotto_qmatmul gives it: mixed
+ * activation formats (Q8_0, Q5_0 and Q4_K rows), row counts that are not
+ * a multiple of the tiles, plain and packed weights, 1 to 5 input rows. */
+static void check_qmatmul_many(pthreadpool_t pool) {
+  const int64_t n_in = 512, n_out[3] = {40, 13, 56};
+  const sotto_dtype t[3] = {SOTTO_DTYPE_Q8_0, SOTTO_DTYPE_Q4_K, SOTTO_DTYPE_Q5_0};
+  sotto_qmat m[3];
+  const sotto_qmat *mp[3] = {&m[0], &m[1], &m[2]};
+  uint8_t *w[3];
+  sotto_error err = {0};
+  for (int i = 0; i < 3; i++) {
+    w[i] = random_rows(t[i], n_in, (size_t)n_out[i]);
+    CHECK(sotto_qmat_init(&m[i], t[i], w[i], n_in, n_out[i], &err) == 0, "qmat_init: %s", err.message);
+    if (i == 2) CHECK(sotto_qmat_pack(&m[i], w[i], &err) == 0, "pack: %s", err.message);
+  }
+  float x[5 * 512], want[5 * 56], got0[5 * 56], got1[5 * 13], got2[5 * 56];
+  float *got[3] = {got0, got1, got2};
+  for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = rndf();
+  sotto_qact a, b;
+  CHECK(sotto_qact_init(&a, n_in, 5, &err) == 0 && sotto_qact_init(&b, n_in, 5, &err) == 0, "qact_init");
+  for (size_t rows = 1; rows <= 5; rows++) {
+    sotto_qact_set(&a, x, rows, n_in);
+    sotto_qmatmul_many(pool, mp, got, 3, &a);
+    for (int i = 0; i < 3; i++) {
+      sotto_qact_set(&b, x, rows, n_in);
+      sotto_qmatmul(pool, &m[i], &b, want);
+      CHECK(memcmp(want, got[i], rows * (size_t)n_out[i] * sizeof(float)) == 0,
+            "qmatmul_many %s rows %zu: equal to qmatmul", sotto_dtype_get(t[i])->name, rows);
+    }
+  }
+  sotto_qact_free(&a), sotto_qact_free(&b);
+  for (int i = 0; i < 3; i++) free(w[i]);
+}
+
 /* Greedy picks equal a plain scan keeping each strictly larger logit: ties
  * to the lowest id, NaNs never chosen unless first, -inf, odd lengths. */
 static void check_greedy(void) {
@@ -438,6 +474,8 @@ int main(void) {
     /* the GEMM kernels' tiles and the rows and columns they leave over */
     if (qk_act_of(types[ti]) == QK_ACT_Q8A) check_qmatmul(pool, types[ti], 896, 136, 67);
   }
+  check_qmatmul_many(NULL);
+  check_qmatmul_many(pool);
   pthreadpool_destroy(pool);
   check_pack_all(SOTTO_DTYPE_Q8_0);
   check_pack_all(SOTTO_DTYPE_Q4_K);

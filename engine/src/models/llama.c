@@ -672,9 +672,8 @@ static int forward(llama_model *m, pthreadpool_t pool, const int32_t *tokens, in
     /* attention */
     pthreadpool_parallelize_1d(pool, attn_norm_task, &tj, nt, 0);
     sotto_qact_set(&s->act_dim, s->xb, nt, dim);
-    sotto_qmatmul(pool, &L->wq, &s->act_dim, s->q);
-    sotto_qmatmul(pool, &L->wk, &s->act_dim, s->k);
-    sotto_qmatmul(pool, &L->wv, &s->act_dim, s->v);
+    const sotto_qmat *qkv[] = {&L->wq, &L->wk, &L->wv};
+    sotto_qmatmul_many(pool, qkv, (float *const[]){s->q, s->k, s->v}, 3, &s->act_dim);
     pthreadpool_parallelize_1d(pool, qkv_task, &tj, nt, 0);
     if (n > 1 && s->kv_type != SOTTO_DTYPE_Q8_0) {
       prompt_attention(m, pool, l, n, pos);
@@ -688,8 +687,8 @@ static int forward(llama_model *m, pthreadpool_t pool, const int32_t *tokens, in
     /* feed-forward: down(act(gate(x)) * up(x)) */
     pthreadpool_parallelize_1d(pool, attn_residual_task, &tj, nt, 0);
     sotto_qact_set(&s->act_dim, s->xb, nt, dim);
-    sotto_qmatmul(pool, &L->w_gate, &s->act_dim, s->hb);
-    sotto_qmatmul(pool, &L->w_up, &s->act_dim, s->hb2);
+    const sotto_qmat *gate_up[] = {&L->w_gate, &L->w_up};
+    sotto_qmatmul_many(pool, gate_up, (float *const[]){s->hb, s->hb2}, 2, &s->act_dim);
     pthreadpool_parallelize_1d(pool, ffn_act_task, &tj, nt, 0);
     sotto_qact_set(&s->act_ffn, s->hb, nt, c->ffn_dim);
     sotto_qmatmul(pool, &L->w_down, &s->act_ffn, s->xb2);

@@ -219,8 +219,10 @@ static void qm_gemm(void *ctx, size_t j0, size_t i0, size_t nj, size_t ni) {
   if (m < ni) qm_tile(ctx, j0, i0 + m, nj, ni - m);
 }
 
-void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float *y) {
-  const qk_table *k = kernels();
+/* The job of w on a's rows in the activation format w takes (quantized
+ * once per input and format). */
+static qm_job qm_job_of(const qk_table *k, pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a,
+                        float *y) {
   const int f = qk_act_of(w->type);
   qm_job job = {k, w, a->x, qk_act_row_bytes(f, a->n), y};
   if (f != QK_ACT_F32) {
@@ -231,6 +233,12 @@ void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float
     }
     job.x = a->buf[f];
   }
+  return job;
+}
+
+void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float *y) {
+  const qk_table *k = kernels();
+  qm_job job = qm_job_of(k, pool, w, a, y);
   if ((w->packed ? k->gemm8[w->type] : k->gemm[w->type]) && a->rows >= QK_GEMM_M) {
     pthreadpool_parallelize_2d_tile_2d(pool, qm_gemm, &job, (size_t)w->n_out, a->rows,
                                        QK_GEMM_N, QM_GEMM_ACTS, 0);
@@ -243,6 +251,39 @@ void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float
   if (act_tile > 64) act_tile = 64;
   pthreadpool_parallelize_2d_tile_2d(pool, qm_tile, &job, (size_t)w->n_out, a->rows,
                                      QM_TILE_ROWS, act_tile, 0);
+}
+
+/* Several matrices on one input as one parallel loop over all their
+ * weight tiles (QM_TILE_ROWS rows of one matrix each): one wake-up of the
+ * pool instead of one per matrix. */
+typedef struct {
+  qm_job job[SOTTO_QMATMUL_MANY_MAX];
+  size_t first[SOTTO_QMATMUL_MANY_MAX + 1]; /* each matrix's first tile */
+  size_t rows;
+} qm_many;
+
+static void qm_many_tile(void *ctx, size_t t) {
+  qm_many *m = ctx;
+  int i = 0;
+  while (t >= m->first[i + 1]) i++;
+  const size_t j0 = (t - m->first[i]) * QM_TILE_ROWS, n_out = (size_t)m->job[i].w->n_out;
+  qm_tile(&m->job[i], j0, 0, n_out - j0 < QM_TILE_ROWS ? n_out - j0 : QM_TILE_ROWS, m->rows);
+}
+
+void sotto_qmatmul_many(pthreadpool_t pool, const sotto_qmat *const *w, float *const *y, int n,
+                        sotto_qact *a) {
+  /* inputs of GEMM size: each matrix by itself, as sotto_qmatmul tiles it */
+  if (a->rows > QM_TILE_ACTS || n > SOTTO_QMATMUL_MANY_MAX) {
+    for (int i = 0; i < n; i++) sotto_qmatmul(pool, w[i], a, y[i]);
+    return;
+  }
+  const qk_table *k = kernels();
+  qm_many m = {.rows = a->rows};
+  for (int i = 0; i < n; i++) {
+    m.job[i] = qm_job_of(k, pool, w[i], a, y[i]);
+    m.first[i + 1] = m.first[i] + ((size_t)w[i]->n_out + QM_TILE_ROWS - 1) / QM_TILE_ROWS;
+  }
+  pthreadpool_parallelize_1d(pool, qm_many_tile, &m, m.first[n], 0);
 }
 
 /* ---- packing by 8 rows (qkernels.h's layout) ---- */

@@ -74,6 +74,13 @@ void sotto_qact_set(sotto_qact *a, const float *x, size_t rows, int64_t n);
  * w->n_in. pool may be NULL. */
 void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float *y);
 
+/* sotto_qmatmul of n <= SOTTO_QMATMUL_MANY_MAX matrices on the same input
+ * (a layer's q, k and v; gate and up) into y[i]: for an input of a few
+ * rows (decoding), one parallel loop over all their rows. */
+#define SOTTO_QMATMUL_MANY_MAX 4
+void sotto_qmatmul_many(pthreadpool_t pool, const sotto_qmat *const *w, float *const *y, int n,
+                        sotto_qact *a);
+
 /* Row i of w as floats (the embedding lookup). */
 void sotto_qmat_row(const sotto_qmat *w, int64_t i, float *out);
 
