@@ -271,8 +271,7 @@ QK_BLOCK32(q8_0, B_Q8_0)
 /* 16 where bit i of 16 bits of a Q5_0 chunk's high-bit words (qh: words
  * 2k and 2k + 1; first: the 16 bits' first byte) is set, in byte i: the
  * fifth bits of 4 rows in the order of the rows' quant bytes. */
-QK_INLINE v128_t fifth_bytes(v128_t qh, int first) {
-  const v128_t bit = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+QK_INLINE v128_t fifth_bytes(v128_t qh, int first, v128_t bit, v128_t sixteen) {
   v128_t v;
   switch (first) {
     case 0: v = wasm_i8x16_shuffle(qh, qh, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1); break;
@@ -280,7 +279,36 @@ QK_INLINE v128_t fifth_bytes(v128_t qh, int first) {
     case 4: v = wasm_i8x16_shuffle(qh, qh, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5); break;
     default: v = wasm_i8x16_shuffle(qh, qh, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7); break;
   }
-  return wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(v, bit), bit), wasm_i8x16_splat(16));
+  return wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(v, bit), bit), sixteen);
+}
+
+/* v unchanged, but opaque to the compiler: LLVM rematerializes vector
+ * constants inside loops (v128.const is cheap in its cost model), and V8
+ * builds each from general registers in several instructions; a constant
+ * passed through this is made once before the loop and kept in a local. */
+QK_INLINE v128_t opaque(v128_t v) {
+  __asm__("" : "+r"(v));
+  return v;
+}
+
+/* The constants of half_hi_f32x4, made once per kernel call. */
+typedef struct { v128_t scale, exp31, inf, sign; } half_k;
+
+QK_INLINE half_k half_consts(void) {
+  return (half_k){opaque(wasm_f32x4_splat(0x1.0p112f)), opaque(wasm_i32x4_splat(0x0F7FFFFF)),
+                  opaque(wasm_i32x4_splat(0x7F800000)), opaque(wasm_i32x4_splat((int32_t)0x80000000u))};
+}
+
+/* 4 halves in the high 16 bits of 32-bit lanes (the low ones zero) as
+ * floats, the values of qk_half: the half's exponent and mantissa moved to
+ * a float's low bits (exponent 15 lower, denormals too) times 2^112 is exact
+ * for every finite half; exponent 31 (infinities, NaNs) gets all exponent
+ * bits set, the sign is copied. */
+QK_INLINE v128_t half_hi_f32x4(v128_t w, const half_k *k) {
+  const v128_t mag = wasm_u32x4_shr(wasm_i32x4_shl(w, 1), 4);
+  const v128_t f = wasm_v128_or(wasm_f32x4_mul(mag, k->scale),
+                                wasm_v128_and(wasm_i32x4_gt(mag, k->exp31), k->inf));
+  return wasm_v128_or(f, wasm_v128_and(w, k->sign));
 }
 
 /* 32-bit lane k of v in every lane: with v an activation block's even (odd)
@@ -294,26 +322,61 @@ QK_INLINE v128_t lane32(v128_t v, int k) {
   }
 }
 
-QK_INLINE void block32_p8(int kind, int64_t n, const void *w8, const void *x, size_t xs, int nr,
-                          float *y, size_t ys) {
+/* An activation block spread for the packed GEMV (qk_table's spread8), made
+ * once per product and shared by every group of 8 weight rows: p[2k]
+ * (p[2k + 1]) holds values 4k and 4k + 2 (4k + 1 and 4k + 3) as int16 in
+ * every 32-bit lane, the pairs lane32 takes from widen8's vectors. */
+typedef struct {
+  v128_t p[16];
+  float d;
+  int32_t sum, pad[2];
+} spread8;
+
+static void spread_q8a(int64_t n, const void *x, void *out) {
+  spread8 *o = out;
+  for (int64_t b = 0; b < n / SOTTO_QK; b++) {
+    const sotto_block_q8a *xb = (const sotto_block_q8a *)x + b;
+    const q16 xw = widen8(xb->qs);
+    for (int k = 0; k < 8; k++) {
+      o[b].p[2 * k] = lane32(xw.v[k < 4 ? 0 : 2], k & 3);
+      o[b].p[2 * k + 1] = lane32(xw.v[k < 4 ? 1 : 3], k & 3);
+    }
+    o[b].d = xb->d;
+    o[b].sum = xb->sum;
+    o[b].pad[0] = o[b].pad[1] = 0;
+  }
+}
+
+/* y[c * ys + r] = dot(row r of the 8 packed rows, activation row c), c < nr;
+ * with spread, x holds one activation row of spread8 blocks (nr 1). */
+QK_INLINE void block32_p8(int kind, int spread, int64_t n, const void *w8, const void *x, size_t xs,
+                          int nr, float *y, size_t ys) {
+  const spread8 *sx = x;
   const size_t gb = 8 * block_bytes(kind); /* bytes of a block of 8 rows */
   const int off = kind == B_Q8_0 ? 128 : block_offset(kind);
   const int qs = kind == B_Q5_0 ? 48 : 16; /* the quants' offset in the block */
-  const v128_t m8 = wasm_i16x8_splat(0xFF), m4 = wasm_i8x16_splat(0x0F);
+  const v128_t m8 = opaque(wasm_i16x8_splat(0xFF)), m4 = opaque(wasm_i8x16_splat(0x0F));
+  const v128_t m4w = opaque(wasm_i16x8_splat(0x0F)), zero = wasm_i32x4_splat(0);
+  const v128_t bit = opaque(wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128));
+  const v128_t sixteen = opaque(wasm_i8x16_splat(16));
+  const half_k hk = half_consts();
   v128_t acc[4][2];
   for (int c = 0; c < nr; c++) acc[c][0] = acc[c][1] = wasm_f32x4_splat(0);
   for (int64_t b = 0; b < n / SOTTO_QK; b++) {
     const uint8_t *blk = (const uint8_t *)w8 + (size_t)b * gb;
     v128_t s[4][2];
-    for (int c = 0; c < nr; c++) s[c][0] = s[c][1] = wasm_i32x4_splat(-off * XB(c, b)->sum);
+    for (int c = 0; c < nr; c++)
+      s[c][0] = s[c][1] = wasm_i32x4_splat(-off * (spread ? sx[b].sum : XB(c, b)->sum));
     q16 xw[4]; /* the activation blocks widened once; lane32 picks a chunk's pairs */
-    for (int c = 0; c < nr; c++) xw[c] = widen8(XB(c, b)->qs);
+    if (!spread)
+      for (int c = 0; c < nr; c++) xw[c] = widen8(XB(c, b)->qs);
+#define PAIR(c, i) (spread ? sx[b].p[i] : lane32(xw[c].v[((i) & 1) + ((i) >= 8 ? 2 : 0)], ((i) >> 1) & 3))
     if (kind == B_Q8_0) {
       for (int k = 0; k < 8; k++) {
         v128_t e[4], o[4];
         for (int c = 0; c < nr; c++) {
-          e[c] = lane32(xw[c].v[k < 4 ? 0 : 2], k & 3);
-          o[c] = lane32(xw[c].v[k < 4 ? 1 : 3], k & 3);
+          e[c] = PAIR(c, 2 * k);
+          o[c] = PAIR(c, 2 * k + 1);
         }
         for (int h = 0; h < 2; h++) { /* rows 4h..4h+3 */
           const v128_t v = wasm_v128_load(blk + qs + 32 * k + 16 * h);
@@ -327,22 +390,21 @@ QK_INLINE void block32_p8(int kind, int64_t n, const void *w8, const void *x, si
       for (int k = 0; k < 4; k++) {
         v128_t e[4][2], o[4][2]; /* values 4k.. and 16 + 4k.. */
         for (int c = 0; c < nr; c++) {
-          e[c][0] = lane32(xw[c].v[0], k), o[c][0] = lane32(xw[c].v[1], k);
-          e[c][1] = lane32(xw[c].v[2], k), o[c][1] = lane32(xw[c].v[3], k);
+          e[c][0] = PAIR(c, 2 * k), o[c][0] = PAIR(c, 2 * k + 1);
+          e[c][1] = PAIR(c, 2 * k + 8), o[c][1] = PAIR(c, 2 * k + 9);
         }
         const v128_t qh = kind == B_Q5_0 ? wasm_v128_load64_zero(blk + 16 + 8 * k) : m4;
         for (int h = 0; h < 2; h++) {
           const v128_t v = wasm_v128_load(blk + qs + 32 * k + 16 * h);
           v128_t le, lo_o, he, ho;
           if (kind == B_Q5_0) { /* words 2k and 2k + 1, the half of rows 4h..4h+3 */
-            const v128_t lo = wasm_v128_or(wasm_v128_and(v, m4), fifth_bytes(qh, 2 * h));
-            const v128_t hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(v, 4), m4), fifth_bytes(qh, 4 + 2 * h));
+            const v128_t lo = wasm_v128_or(wasm_v128_and(v, m4), fifth_bytes(qh, 2 * h, bit, sixteen));
+            const v128_t hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(v, 4), m4), fifth_bytes(qh, 4 + 2 * h, bit, sixteen));
             le = wasm_v128_and(lo, m8), lo_o = wasm_u16x8_shr(lo, 8);
             he = wasm_v128_and(hi, m8), ho = wasm_u16x8_shr(hi, 8);
           } else {
-            const v128_t m = wasm_i16x8_splat(0x0F);
-            le = wasm_v128_and(v, m), lo_o = wasm_v128_and(wasm_u16x8_shr(v, 8), m);
-            he = wasm_v128_and(wasm_u16x8_shr(v, 4), m), ho = wasm_u16x8_shr(v, 12);
+            le = wasm_v128_and(v, m4w), lo_o = wasm_v128_and(wasm_u16x8_shr(v, 8), m4w);
+            he = wasm_v128_and(wasm_u16x8_shr(v, 4), m4w), ho = wasm_u16x8_shr(v, 12);
           }
           for (int c = 0; c < nr; c++)
             s[c][h] = wasm_i32x4_add(
@@ -354,10 +416,11 @@ QK_INLINE void block32_p8(int kind, int64_t n, const void *w8, const void *x, si
       }
     }
     const v128_t h8 = wasm_v128_load(blk);
-    const v128_t dw[2] = {half_f32x4(wasm_u32x4_extend_low_u16x8(h8)),
-                          half_f32x4(wasm_u32x4_extend_high_u16x8(h8))};
+    const v128_t dw[2] = {
+        half_hi_f32x4(wasm_i16x8_shuffle(zero, h8, 0, 8, 1, 9, 2, 10, 3, 11), &hk),
+        half_hi_f32x4(wasm_i16x8_shuffle(zero, h8, 4, 12, 5, 13, 6, 14, 7, 15), &hk)};
     for (int c = 0; c < nr; c++) {
-      const v128_t dx = wasm_f32x4_splat(XB(c, b)->d);
+      const v128_t dx = wasm_f32x4_splat(spread ? sx[b].d : XB(c, b)->d);
       for (int h = 0; h < 2; h++)
         acc[c][h] = wasm_f32x4_add(acc[c][h], wasm_f32x4_mul(wasm_f32x4_mul(dw[h], dx),
                                                              wasm_f32x4_convert_i32x4(s[c][h])));
@@ -367,17 +430,23 @@ QK_INLINE void block32_p8(int kind, int64_t n, const void *w8, const void *x, si
     wasm_v128_store(y + (size_t)c * ys, acc[c][0]);
     wasm_v128_store(y + (size_t)c * ys + 4, acc[c][1]);
   }
+#undef PAIR
 }
 
 #define QK_TILE8(name, KIND)                                                           \
   static void tile8_##name(int64_t n, const void *w8, const void *x, size_t xs, int nr, \
                            float *y, size_t ys) {                                      \
     switch (nr) {                                                                      \
-      case 1: block32_p8(KIND, n, w8, x, xs, 1, y, ys); break;                         \
-      case 2: block32_p8(KIND, n, w8, x, xs, 2, y, ys); break;                         \
-      case 3: block32_p8(KIND, n, w8, x, xs, 3, y, ys); break;                         \
-      default: block32_p8(KIND, n, w8, x, xs, 4, y, ys); break;                        \
+      case 1: block32_p8(KIND, 0, n, w8, x, xs, 1, y, ys); break;                      \
+      case 2: block32_p8(KIND, 0, n, w8, x, xs, 2, y, ys); break;                      \
+      case 3: block32_p8(KIND, 0, n, w8, x, xs, 3, y, ys); break;                      \
+      default: block32_p8(KIND, 0, n, w8, x, xs, 4, y, ys); break;                     \
     }                                                                                  \
+  }                                                                                    \
+  static void gemv8_##name(int64_t n, const void *w8, const void *x, size_t xs, int nr, \
+                           float *y, size_t ys) {                                      \
+    (void)nr;                                                                          \
+    block32_p8(KIND, 1, n, w8, x, xs, 1, y, ys);                                       \
   }
 QK_TILE8(q4_0, B_Q4_0)
 QK_TILE8(q5_0, B_Q5_0)
@@ -576,5 +645,10 @@ void qk_fill_wasm(qk_table *t) {
   t->tile8[SOTTO_DTYPE_Q4_0] = tile8_q4_0;
   t->tile8[SOTTO_DTYPE_Q5_0] = tile8_q5_0;
   t->tile8[SOTTO_DTYPE_Q8_0] = tile8_q8_0;
+  t->spread8 = spread_q8a;
+  t->spread8_bytes = sizeof(spread8);
+  t->gemv8[SOTTO_DTYPE_Q4_0] = gemv8_q4_0;
+  t->gemv8[SOTTO_DTYPE_Q5_0] = gemv8_q5_0;
+  t->gemv8[SOTTO_DTYPE_Q8_0] = gemv8_q8_0;
 }
 #endif

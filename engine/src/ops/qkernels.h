@@ -61,6 +61,11 @@ typedef void (*qk_tile_fn)(int64_t n, const void *w, size_t ws, const void *x, s
 typedef void (*qk_tile8_fn)(int64_t n, const void *w8, const void *x, size_t xs, int nr,
                             float *y, size_t ys);
 
+/* Optional: one activation row of n values in the Q8A format made into the
+ * ISA's own layout for the packed GEMV (spread8_bytes per block of 32),
+ * once per product and shared by every group of 8 weight rows. */
+typedef void (*qk_spread_fn)(int64_t n, const void *x, void *out);
+
 /* A GEMM of QK_GEMM_N weight rows by m activation rows (m a multiple of
  * QK_GEMM_M): y[i * ys + j] = dot(weight row j, activation row i). Weight
  * rows ws bytes apart (gemm), or packed by 8 rows, the 4 groups 8 * ws bytes
@@ -78,6 +83,9 @@ typedef struct qk_table {
   qk_tile_fn tile1[SOTTO_DTYPE_LIMIT]; /* optional: tile_m weight rows by 1 activation row */
   int tile_m, tile_n;
   qk_tile8_fn tile8[SOTTO_DTYPE_LIMIT]; /* optional: for weights packed by 8 rows */
+  qk_spread_fn spread8;                 /* optional, with gemv8: */
+  size_t spread8_bytes;
+  qk_tile8_fn gemv8[SOTTO_DTYPE_LIMIT]; /* packed weights by one spread row (nr 1) */
   qk_gemm_fn gemm[SOTTO_DTYPE_LIMIT];   /* optional: batches, plain weight rows */
   qk_gemm_fn gemm8[SOTTO_DTYPE_LIMIT];  /* optional: batches, weights packed by 8 rows */
 } qk_table;

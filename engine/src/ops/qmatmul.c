@@ -118,6 +118,7 @@ typedef struct {
   const void *x;
   size_t x_stride;
   float *y;
+  const void *spread; /* the one input row spread for gemv8, or NULL */
 } qm_job;
 
 /* Activation rows [i0, i1) by weight rows [j0, j1): tile_m weight rows
@@ -165,6 +166,10 @@ static void qm_tile8(const qm_job *job, size_t j0, size_t i0, size_t nj, size_t 
   const qk_tile8_fn tile8 = job->k->tile8[w->type];
   const size_t n_out = (size_t)w->n_out, j_packed = n_out / 8 * 8;
   size_t j = j0;
+  if (job->spread)
+    for (; j + 8 <= j0 + nj && j + 8 <= j_packed; j += 8)
+      job->k->gemv8[w->type](w->n_in, (const uint8_t *)w->data + j * w->row_bytes, job->spread, 0, 1,
+                             job->y + j, n_out);
   for (; j + 8 <= j0 + nj && j + 8 <= j_packed; j += 8)
     for (size_t i = i0; i < i0 + ni; i += QM_TILE_ACTS) {
       const int nr = (int)(i0 + ni - i < QM_TILE_ACTS ? i0 + ni - i : QM_TILE_ACTS);
@@ -224,7 +229,7 @@ static void qm_gemm(void *ctx, size_t j0, size_t i0, size_t nj, size_t ni) {
 static qm_job qm_job_of(const qk_table *k, pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a,
                         float *y) {
   const int f = qk_act_of(w->type);
-  qm_job job = {k, w, a->x, qk_act_row_bytes(f, a->n), y};
+  qm_job job = {k, w, a->x, qk_act_row_bytes(f, a->n), y, NULL};
   if (f != QK_ACT_F32) {
     if (!(a->ready & (1u << f))) {
       qm_prep p = {k->quant[f], a, a->buf[f], job.x_stride};
@@ -234,6 +239,24 @@ static qm_job qm_job_of(const qk_table *k, pthreadpool_t pool, const sotto_qmat 
     job.x = a->buf[f];
   }
   return job;
+}
+
+/* One input row by packed weights: the row spread once (into a buffer the
+ * caller frees after the products) for every group of 8 rows of the jobs
+ * whose kernels take it so (wasm's gemv8); NULL when none does. */
+static void *qm_spread(const qk_table *k, const sotto_qact *a, qm_job *jobs, int n) {
+  void *spread = NULL;
+  if (a->rows != 1 || !k->spread8) return NULL;
+  for (int i = 0; i < n; i++) {
+    const sotto_qmat *w = jobs[i].w;
+    if (!w->packed || !k->gemv8[w->type]) continue;
+    if (!spread) {
+      if (!(spread = malloc((size_t)(a->n / SOTTO_QK) * k->spread8_bytes))) return NULL;
+      k->spread8(a->n, jobs[i].x, spread);
+    }
+    jobs[i].spread = spread;
+  }
+  return spread;
 }
 
 void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float *y) {
@@ -249,8 +272,10 @@ void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float
    * tiles to share out. */
   size_t act_tile = a->rows;
   if (act_tile > 64) act_tile = 64;
+  void *spread = qm_spread(k, a, &job, 1);
   pthreadpool_parallelize_2d_tile_2d(pool, qm_tile, &job, (size_t)w->n_out, a->rows,
                                      QM_TILE_ROWS, act_tile, 0);
+  free(spread);
 }
 
 /* Several matrices on one input as one parallel loop over all their
@@ -283,7 +308,9 @@ void sotto_qmatmul_many(pthreadpool_t pool, const sotto_qmat *const *w, float *c
     m.job[i] = qm_job_of(k, pool, w[i], a, y[i]);
     m.first[i + 1] = m.first[i] + ((size_t)w[i]->n_out + QM_TILE_ROWS - 1) / QM_TILE_ROWS;
   }
+  void *spread = qm_spread(k, a, m.job, n);
   pthreadpool_parallelize_1d(pool, qm_many_tile, &m, m.first[n], 0);
+  free(spread);
 }
 
 /* ---- packing by 8 rows (qkernels.h's layout) ---- */
