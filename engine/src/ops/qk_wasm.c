@@ -2,9 +2,8 @@
  * qk_wasm.c - the kernels of qkernels.h in WebAssembly SIMD128 (no relaxed
  * SIMD). Quantized products are taken in int16 pairs with i32x4.dot_i16x8_s
  * (one pmaddwd), weights and activations widened to int16 in matching lane
- * orders (see each section). Float weights
- * other than F32 keep the scalar kernels (they have no wasm conversion
- * instruction and are test formats in the browser).
+ * orders (see each section). BF16 weights keep the scalar kernels (a test
+ * format in the browser); F16 has its own (the key and value cache).
  */
 #include "ops/qkernels.h"
 
@@ -589,6 +588,174 @@ QK_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *x, size_t xs, in
 }
 QK_DISPATCH(dot_q6_k)
 
+/* ---- F16 rows (the key and value cache) ----
+ * qk_half's algorithm on 4 lanes, its constants made once per call; unlike
+ * half_hi_f32x4 no float operation sees a denormal (halves below 2^-14 are
+ * common in a cache, and a denormal operand is slow on x86). */
+typedef struct { v128_t bias, scale, magic, half, sub, sign; } half_k2;
+
+QK_INLINE half_k2 half_consts2(void) {
+  return (half_k2){opaque(wasm_i32x4_splat(0xE0 << 23)), opaque(wasm_f32x4_splat(0x1.0p-112f)),
+                   opaque(wasm_i32x4_splat(126 << 23)), opaque(wasm_f32x4_splat(0.5f)),
+                   opaque(wasm_i32x4_splat(1 << 27)), opaque(wasm_i32x4_splat((int32_t)0x80000000u))};
+}
+
+/* 4 halves in the high 16 bits of 32-bit lanes (the low ones zero) as floats. */
+QK_INLINE v128_t half_f32x4_k(v128_t w, const half_k2 *k) {
+  const v128_t two_w = wasm_i32x4_add(w, w);
+  const v128_t normalized = wasm_f32x4_mul(wasm_i32x4_add(wasm_u32x4_shr(two_w, 4), k->bias), k->scale);
+  const v128_t denormalized = wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_shr(two_w, 17), k->magic), k->half);
+  return wasm_v128_or(wasm_v128_bitselect(denormalized, normalized, wasm_u32x4_lt(two_w, k->sub)),
+                      wasm_v128_and(w, k->sign));
+}
+
+QK_INLINE void dot_f16_n(int64_t n, const void *w, const void *x, size_t xs, int nr, float *out) {
+  const uint8_t *a = w;
+  const half_k2 hk = half_consts2();
+  const v128_t zero = wasm_i32x4_splat(0);
+  v128_t acc[4][2];
+  for (int r = 0; r < nr; r++) acc[r][0] = acc[r][1] = wasm_f32x4_splat(0);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v128_t h = wasm_v128_load(a + 2 * i);
+    const v128_t w0 = half_f32x4_k(wasm_i16x8_shuffle(zero, h, 0, 8, 1, 9, 2, 10, 3, 11), &hk);
+    const v128_t w1 = half_f32x4_k(wasm_i16x8_shuffle(zero, h, 4, 12, 5, 13, 6, 14, 7, 15), &hk);
+    for (int r = 0; r < nr; r++) {
+      acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(w0, wasm_v128_load(ROW(float, r) + i)));
+      acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(w1, wasm_v128_load(ROW(float, r) + i + 4)));
+    }
+  }
+  for (int r = 0; r < nr; r++) {
+    float s = hsum4(wasm_f32x4_add(acc[r][0], acc[r][1]));
+    for (int64_t j = i; j < n; j++) {
+      sotto_half h;
+      memcpy(&h, a + 2 * j, 2);
+      s += qk_half(h) * ROW(float, r)[j];
+    }
+    out[r] = s;
+  }
+}
+QK_DISPATCH(dot_f16)
+
+/* ---- K-quants packed by 8 rows (qkernels.h: each super-block's 4-byte
+ * words of the 8 rows side by side) ----
+ * As in block32_p8: a 16-byte load of word w holds its 4 bytes of 4 rows;
+ * read as int16 lanes, the values of bytes 0 and 2 (1 and 3) of row r sit
+ * in lanes 2r and 2r + 1, multiplied by the activation pair of those values
+ * splatted to every 32-bit lane. A sub-block's sums are scaled in the rows'
+ * own lanes by their scales, the rows' 4-byte scale words unpacked lane by
+ * lane (qk_unpack_k4). */
+
+/* Byte i of each 32-bit lane of v, zero-extended. */
+QK_INLINE v128_t byte32(v128_t v, int i, v128_t mask) {
+  return i == 3 ? wasm_u32x4_shr(v, 24) : wasm_v128_and(wasm_u32x4_shr(v, 8 * i), mask);
+}
+
+/* The 16-bit lanes (0 2 0 2 ...) and (1 3 1 3 ...) of the four int32 sums
+ * of pairs of v's int16 lanes: the pairs (s0, s2), (s1, s3) of a Q8_K
+ * block's sums of 32. */
+QK_INLINE void bsum_pairs(const int16_t *bsums, v128_t *p02, v128_t *p13) {
+  const v128_t s = wasm_i32x4_extadd_pairwise_i16x8(wasm_v128_load(bsums));
+  const v128_t n = wasm_i16x8_narrow_i32x4(s, s);
+  *p02 = wasm_i16x8_shuffle(n, n, 0, 2, 0, 2, 0, 2, 0, 2);
+  *p13 = wasm_i16x8_shuffle(n, n, 1, 3, 1, 3, 1, 3, 1, 3);
+}
+
+QK_INLINE void q4k_p8(int64_t n, const void *w8, const void *x, size_t xs, int nr, float *y,
+                      size_t ys) {
+  const size_t gb = 8 * sizeof(sotto_block_q4_k);
+  const v128_t m4w = opaque(wasm_i16x8_splat(0x0F)), mb = opaque(wasm_i32x4_splat(0xFF));
+  const v128_t m1 = opaque(wasm_i32x4_splat(0x3f3f3f3f)), m2 = opaque(wasm_i32x4_splat(0x0f0f0f0f));
+  const v128_t m3 = opaque(wasm_i32x4_splat(0x03030303)), m16 = opaque(wasm_i32x4_splat(0x00FF00FF));
+  const v128_t lo16 = opaque(wasm_i32x4_splat(0xFFFF)), zero = wasm_i32x4_splat(0);
+  const half_k hk = half_consts();
+  v128_t acc[4][2];
+  for (int c = 0; c < nr; c++) acc[c][0] = acc[c][1] = wasm_f32x4_splat(0);
+  for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {
+    const uint8_t *blk = (const uint8_t *)w8 + (size_t)i * gb;
+    v128_t sc[2][2], mn[2][2]; /* [rows half][sub-blocks 0-3, 4-7]: 4 bytes per row lane */
+    for (int h = 0; h < 2; h++) {
+      const v128_t u0 = wasm_v128_load(blk + 32 + 16 * h), u1 = wasm_v128_load(blk + 64 + 16 * h);
+      const v128_t u2 = wasm_v128_load(blk + 96 + 16 * h);
+      sc[h][0] = wasm_v128_and(u0, m1);
+      sc[h][1] = wasm_v128_or(wasm_v128_and(u2, m2), wasm_i32x4_shl(wasm_v128_and(wasm_u32x4_shr(u0, 6), m3), 4));
+      mn[h][0] = wasm_v128_and(u1, m1);
+      mn[h][1] = wasm_v128_or(wasm_v128_and(wasm_u32x4_shr(u2, 4), m2),
+                              wasm_i32x4_shl(wasm_v128_and(wasm_u32x4_shr(u1, 6), m3), 4));
+    }
+    v128_t sumi[4][2];
+    for (int c = 0; c < nr; c++) sumi[c][0] = sumi[c][1] = zero;
+    for (int q = 0; q < 4; q++) { /* values 64q.. (low nibbles), 64q + 32.. (high) */
+      q16 xl[4], xh[4];
+      for (int c = 0; c < nr; c++) {
+        const int8_t *a = ROW(sotto_block_q8_k, c)[i].qs + 64 * q;
+        xl[c] = widen8(a), xh[c] = widen8(a + 32);
+      }
+      v128_t sl[4][2], sh[4][2];
+      for (int c = 0; c < nr; c++) sl[c][0] = sl[c][1] = sh[c][0] = sh[c][1] = zero;
+      for (int k = 0; k < 8; k++) {
+        v128_t el[4], ol[4], eh[4], oh[4];
+        for (int c = 0; c < nr; c++) {
+          el[c] = lane32(xl[c].v[k < 4 ? 0 : 2], k & 3), ol[c] = lane32(xl[c].v[k < 4 ? 1 : 3], k & 3);
+          eh[c] = lane32(xh[c].v[k < 4 ? 0 : 2], k & 3), oh[c] = lane32(xh[c].v[k < 4 ? 1 : 3], k & 3);
+        }
+        for (int h = 0; h < 2; h++) {
+          const v128_t v = wasm_v128_load(blk + 32 * (4 + 8 * q + k) + 16 * h);
+          const v128_t le = wasm_v128_and(v, m4w), lo = wasm_v128_and(wasm_u16x8_shr(v, 8), m4w);
+          const v128_t he = wasm_v128_and(wasm_u16x8_shr(v, 4), m4w), ho = wasm_u16x8_shr(v, 12);
+          for (int c = 0; c < nr; c++) {
+            sl[c][h] = wasm_i32x4_add(sl[c][h], wasm_i32x4_add(wasm_i32x4_dot_i16x8(le, el[c]),
+                                                               wasm_i32x4_dot_i16x8(lo, ol[c])));
+            sh[c][h] = wasm_i32x4_add(sh[c][h], wasm_i32x4_add(wasm_i32x4_dot_i16x8(he, eh[c]),
+                                                               wasm_i32x4_dot_i16x8(ho, oh[c])));
+          }
+        }
+      }
+      for (int h = 0; h < 2; h++) {
+        const v128_t s0 = byte32(sc[h][q >> 1], (2 * q) & 3, mb);
+        const v128_t s1 = byte32(sc[h][q >> 1], (2 * q + 1) & 3, mb);
+        for (int c = 0; c < nr; c++)
+          sumi[c][h] = wasm_i32x4_add(sumi[c][h], wasm_i32x4_add(wasm_i32x4_mul(sl[c][h], s0),
+                                                                 wasm_i32x4_mul(sh[c][h], s1)));
+      }
+    }
+    for (int h = 0; h < 2; h++) {
+      const v128_t dd = wasm_v128_load(blk + 16 * h); /* d | dmin << 16 per row */
+      const v128_t d = half_hi_f32x4(wasm_i32x4_shl(dd, 16), &hk);
+      const v128_t dmin = half_hi_f32x4(wasm_v128_andnot(dd, lo16), &hk);
+      /* the mins (bytes) as int16 pairs: sub-blocks (0, 2), (1, 3), (4, 6), (5, 7) */
+      const v128_t me0 = wasm_v128_and(mn[h][0], m16), mo0 = wasm_v128_and(wasm_u32x4_shr(mn[h][0], 8), m16);
+      const v128_t me1 = wasm_v128_and(mn[h][1], m16), mo1 = wasm_v128_and(wasm_u32x4_shr(mn[h][1], 8), m16);
+      for (int c = 0; c < nr; c++) {
+        const sotto_block_q8_k *b = ROW(sotto_block_q8_k, c) + i;
+        v128_t p02, p13, p46, p57;
+        bsum_pairs(b->bsums, &p02, &p13);
+        bsum_pairs(b->bsums + 8, &p46, &p57);
+        const v128_t summ = wasm_i32x4_add(
+            wasm_i32x4_add(wasm_i32x4_dot_i16x8(me0, p02), wasm_i32x4_dot_i16x8(mo0, p13)),
+            wasm_i32x4_add(wasm_i32x4_dot_i16x8(me1, p46), wasm_i32x4_dot_i16x8(mo1, p57)));
+        const v128_t t = wasm_f32x4_sub(wasm_f32x4_mul(d, wasm_f32x4_convert_i32x4(sumi[c][h])),
+                                        wasm_f32x4_mul(dmin, wasm_f32x4_convert_i32x4(summ)));
+        acc[c][h] = wasm_f32x4_add(acc[c][h], wasm_f32x4_mul(wasm_f32x4_splat(b->d), t));
+      }
+    }
+  }
+  for (int c = 0; c < nr; c++) {
+    wasm_v128_store(y + (size_t)c * ys, acc[c][0]);
+    wasm_v128_store(y + (size_t)c * ys + 4, acc[c][1]);
+  }
+}
+
+static void tile8_q4_k(int64_t n, const void *w8, const void *x, size_t xs, int nr, float *y,
+                       size_t ys) {
+  switch (nr) {
+    case 1: q4k_p8(n, w8, x, xs, 1, y, ys); break;
+    case 2: q4k_p8(n, w8, x, xs, 2, y, ys); break;
+    case 3: q4k_p8(n, w8, x, xs, 3, y, ys); break;
+    default: q4k_p8(n, w8, x, xs, 4, y, ys); break;
+  }
+}
+
 /* ---- activations ---- */
 
 QK_INLINE float absmax(const float *x, int n) {
@@ -634,6 +801,7 @@ void qk_fill_wasm(qk_table *t) {
   t->quant[QK_ACT_Q8A] = quant_q8a;
   t->quant[QK_ACT_Q8K] = quant_q8k;
   t->dot[SOTTO_DTYPE_F32] = dot_f32;
+  t->dot[SOTTO_DTYPE_F16] = dot_f16;
   t->dot[SOTTO_DTYPE_Q4_0] = dot_q4_0;
   t->dot[SOTTO_DTYPE_Q4_1] = dot_q4_1;
   t->dot[SOTTO_DTYPE_Q5_0] = dot_q5_0;
@@ -645,6 +813,7 @@ void qk_fill_wasm(qk_table *t) {
   t->tile8[SOTTO_DTYPE_Q4_0] = tile8_q4_0;
   t->tile8[SOTTO_DTYPE_Q5_0] = tile8_q5_0;
   t->tile8[SOTTO_DTYPE_Q8_0] = tile8_q8_0;
+  t->tile8[SOTTO_DTYPE_Q4_K] = tile8_q4_k;
   t->spread8 = spread_q8a;
   t->spread8_bytes = sizeof(spread8);
   t->gemv8[SOTTO_DTYPE_Q4_0] = gemv8_q4_0;
