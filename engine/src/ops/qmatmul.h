@@ -37,8 +37,8 @@ int sotto_qmat_init(sotto_qmat *m, sotto_dtype type, const void *data, int64_t n
                     int64_t n_out, sotto_error *err);
 
 /* Kernels that multiply faster from weights packed 8 rows at a time
- * (qkernels.h, Q8_0, Q4_0, Q5_0, Q4_K and Q6_K on AVX-512 VNNI; Q8_0, Q4_0
- * and Q5_0 in wasm SIMD128) can have them in that layout,
+ * (qkernels.h, Q8_0, Q4_0, Q5_0, Q4_K and Q6_K on AVX-512 VNNI; Q8_0, Q4_0,
+ * Q5_0 and Q4_K in wasm SIMD128) can have them in that layout,
  * same size; the rows past the last whole group of 8 (a vocabulary of
  * 151,669 leaves 5) stay as they are. 1 when this matrix can be packed. */
 int sotto_qmat_packable(const sotto_qmat *m);
