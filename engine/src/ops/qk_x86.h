@@ -22,15 +22,17 @@
 /* Decoding streams each weight once from memory: software prefetches
  * QK_PREFETCH_AHEAD bytes ahead keep more of it in flight than the
  * hardware prefetchers alone (the weights are read in address order, the
- * next row or 8-row group following the last). */
+ * next row or 8-row group following the last). Into L2 (T1), 2 KiB ahead:
+ * measured on 2 MiB pages, a streaming Q8_0 GEMV reads about 5 % faster so
+ * than into L1 1 KiB ahead (Q5_0 the same; 4 KiB and more, or NTA, slower). */
 #ifndef QK_PREFETCH_AHEAD
-#define QK_PREFETCH_AHEAD 1024
+#define QK_PREFETCH_AHEAD 2048
 #endif
 #define QK_PREFETCH(p, bytes)                                                          \
   do {                                                                                 \
     if (QK_PREFETCH_AHEAD)                                                             \
       for (int pf_ = 0; pf_ < (int)(bytes); pf_ += 64)                                 \
-        _mm_prefetch((const char *)(p) + QK_PREFETCH_AHEAD + pf_, _MM_HINT_T0);       \
+        _mm_prefetch((const char *)(p) + QK_PREFETCH_AHEAD + pf_, _MM_HINT_T1);       \
   } while (0)
 
 /* One half to float with F16C (vcvtph2ps). */
