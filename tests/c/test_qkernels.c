@@ -74,11 +74,73 @@ static uint8_t *random_rows(sotto_dtype t, int64_t n, size_t count) {
   return w;
 }
 
-/* Kernels add int32 partial sums in float in different orders; with the
- * extreme random scales here, partial sums reach 2^24, past float's exact
- * integers, so differences are allowed relative to 1 as well. */
-static int close_to(float a, float b, float rel) {
-  return fabsf(a - b) <= rel * (fabsf(a) + fabsf(b) + 2);
+/* The values a kernel multiplies: the activations as quantized (format f). */
+static void act_values(int f, const uint8_t *xa, int64_t n, float *xd) {
+  for (int64_t i = 0; i < n; i++) {
+    if (f == QK_ACT_F32) memcpy(&xd[i], xa + 4 * i, 4);
+    else if (f == QK_ACT_Q8A) {
+      const sotto_block_q8a *b = (const sotto_block_q8a *)xa + i / SOTTO_QK;
+      xd[i] = b->d * b->qs[i % SOTTO_QK];
+    } else {
+      const sotto_block_q8_k *b = (const sotto_block_q8_k *)xa + i / SOTTO_QK_K;
+      xd[i] = b->d * b->qs[i % SOTTO_QK_K];
+    }
+  }
+}
+
+/* Where a block's quants lie (the rest are scales), and the byte that is
+ * its lowest code: a row with every quant at it dequantizes to each value's
+ * offset or min (Q4_0's -8 d, Q4_K's -dmin m, ...), which kernels may
+ * subtract apart from the products of the unsigned quants. */
+static void quant_bytes(sotto_dtype t, size_t *from, size_t *to, uint8_t *lowest) {
+  *lowest = 0;
+  switch (t) {
+    case SOTTO_DTYPE_Q4_0: *from = 2, *to = 18; break;
+    case SOTTO_DTYPE_Q5_0: *from = 2, *to = 22; break;
+    case SOTTO_DTYPE_Q8_0: *from = 2, *to = 34, *lowest = 0x80; break;
+    case SOTTO_DTYPE_Q4_1: *from = 4, *to = 20; break;
+    case SOTTO_DTYPE_Q5_1: *from = 4, *to = 24; break;
+    case SOTTO_DTYPE_Q4_K: *from = 16, *to = 144; break;
+    case SOTTO_DTYPE_Q5_K: *from = 16, *to = 176; break;
+    case SOTTO_DTYPE_Q6_K: *from = 0, *to = 192; break;
+    default: *from = *to = 0; break; /* F32, F16, BF16: no offsets */
+  }
+}
+
+/* How far a kernel's dot may be from the reference's. Both add the same
+ * products in float, in other orders and groupings: integer sums of blocks,
+ * scaled, then added (at most two float terms per 16 values: the unsigned
+ * quants' products and the offsets' or mins'), or each F32, F16 or BF16
+ * product on its own. m terms added in any order are within
+ * (m - 1) 2^-24 sum|terms| of their exact sum (each partial sum is at most
+ * sum|terms|), two orders within twice that, and scaling a term rounds it a
+ * few times more. sum|terms| is at most sum (|w| + 2 |offset|) |x| over the
+ * values. A result's own size is no measure: random products cancel, and a
+ * small sum of large terms may differ by much more than its size allows. */
+static float dot_tolerance(sotto_dtype t, const uint8_t *w, int f, const uint8_t *xa, int64_t n) {
+  const sotto_dtype_info *info = sotto_dtype_get(t);
+  const size_t rb = sotto_dtype_row_bytes(t, n), nb = rb / info->bytes;
+  size_t from, to;
+  uint8_t lowest;
+  quant_bytes(t, &from, &to, &lowest);
+  float *x = malloc((size_t)n * sizeof *x), *wd = malloc((size_t)n * sizeof *wd);
+  float *off = malloc((size_t)n * sizeof *off);
+  uint8_t *low = malloc(rb);
+  memcpy(low, w, rb);
+  for (size_t b = 0; b < nb; b++) memset(low + b * info->bytes + from, lowest, to - from);
+  act_values(f, xa, n, x);
+  sotto_dequantize_row(t, w, wd, n);
+  sotto_dequantize_row(t, low, off, n);
+  if (to == 0) memset(off, 0, (size_t)n * sizeof *off);
+  double sum = 0;
+  for (int64_t i = 0; i < n; i++) sum += (fabs(wd[i]) + 2 * fabs(off[i])) * fabs(x[i]);
+  free(x), free(wd), free(off), free(low);
+  const double terms = info->block == 1 ? (double)n : (double)(n / 8);
+  return (float)((2 * terms + 8) * 0x1p-24 * sum);
+}
+
+static int close_to(float want, float got, float tolerance) {
+  return fabsf(want - got) <= tolerance;
 }
 
 static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
@@ -109,7 +171,8 @@ static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
       ref->dot[t](n, w, xa, stride, nr, want);
       k->dot[t](n, w, xa, stride, nr, got);
       for (int r = 0; r < nr; r++)
-        CHECK(close_to(want[r], got[r], 2e-5f), "%s %s n=%lld nr=%d row %d: %g, reference %g",
+        CHECK(close_to(want[r], got[r], dot_tolerance(t, w, f, xa + r * stride, n)),
+              "%s %s n=%lld nr=%d row %d: %g, reference %g",
               k->isa, sotto_dtype_get(t)->name, (long long)n, nr, r, got[r], want[r]);
     }
     if (k->tile[t]) { /* a GEMM tile of tile_m weight rows (copies of w, offset) */
@@ -124,7 +187,8 @@ static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
         for (int i = 0; i < tm; i++) {
           float want;
           ref->dot[t](n, wt + (size_t)i * wb, xt + (size_t)j * stride, 0, 1, &want);
-          bad += !close_to(want, yt[(size_t)j * tm * 2 + i], 2e-5f);
+          bad += !close_to(want, yt[(size_t)j * tm * 2 + i],
+                           dot_tolerance(t, wt + (size_t)i * wb, f, xt + (size_t)j * stride, n));
         }
       CHECK(bad == 0, "%s %s n=%lld: %d of the %dx%d tile differ", k->isa,
             sotto_dtype_get(t)->name, (long long)n, bad, tm, tn);
@@ -139,7 +203,7 @@ static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
       for (int i = 0; i < tm; i++) {
         float want;
         ref->dot[t](n, wt + (size_t)i * wb, xa + stride, 0, 1, &want);
-        bad += !close_to(want, yt[i], 2e-5f);
+        bad += !close_to(want, yt[i], dot_tolerance(t, wt + (size_t)i * wb, f, xa + stride, n));
       }
       CHECK(bad == 0, "%s %s n=%lld: %d of the %dx1 tile differ", k->isa,
             sotto_dtype_get(t)->name, (long long)n, bad, tm);
@@ -157,16 +221,18 @@ static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
       /* the reference dots first: with the reference calls between the tile
        * and the comparison, the wasm build at -O3 (clang 14) counted equal
        * values as different */
-      float want[4][8];
+      float want[4][8], tol[4][8];
       for (int j = 0; j < 4; j++)
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < 8; i++) {
           ref->dot[t](n, wt + (size_t)i * rb, xa + (size_t)j * stride, 0, 1, &want[j][i]);
+          tol[j][i] = dot_tolerance(t, wt + (size_t)i * rb, f, xa + (size_t)j * stride, n);
+        }
       for (int nr = 1; nr <= 4; nr++) {
         float yt[4 * 10];
         k->tile8[t](n, wp, xa, stride, nr, yt, 10);
         int bad = 0;
         for (int j = 0; j < nr; j++)
-          for (int i = 0; i < 8; i++) bad += !close_to(want[j][i], yt[j * 10 + i], 2e-5f);
+          for (int i = 0; i < 8; i++) bad += !close_to(want[j][i], yt[j * 10 + i], tol[j][i]);
         CHECK(bad == 0, "%s %s n=%lld nr=%d: %d of the packed 8-row tile differ", k->isa,
               sotto_dtype_get(t)->name, (long long)n, nr, bad);
       }
@@ -176,6 +242,34 @@ static void check_table(const qk_table *ref, const qk_table *k, int64_t n) {
     free(xa), free(w);
   }
   free(x);
+}
+
+/* The F32, F16 and BF16 dots (the key and value cache's, over a head's
+ * length) at every length up to 40 and a few more: their vector bodies and
+ * the values left over after them. */
+static void check_float_dots(const qk_table *ref, const qk_table *k) {
+  static const sotto_dtype float_types[] = {SOTTO_DTYPE_F32, SOTTO_DTYPE_F16, SOTTO_DTYPE_BF16};
+  float x[4 * 139];
+  for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = rndf();
+  for (int64_t n = 1; n <= 139; n += n < 40 ? 1 : 33) {
+    for (size_t ti = 0; ti < 3; ti++) {
+      const sotto_dtype t = float_types[ti];
+      if (!k->dot[t] || k->dot[t] == ref->dot[t]) continue;
+      size_t wb;
+      uint8_t *w = random_row(t, n, &wb);
+      const size_t stride = (size_t)n * sizeof(float);
+      for (int nr = 1; nr <= 4; nr++) {
+        float want[4], got[4];
+        ref->dot[t](n, w, x, stride, nr, want);
+        k->dot[t](n, w, x, stride, nr, got);
+        for (int r = 0; r < nr; r++)
+          CHECK(close_to(want[r], got[r], dot_tolerance(t, w, QK_ACT_F32, (const uint8_t *)(x + r * n), n)),
+                "%s %s n=%lld nr=%d row %d: %g, reference %g", k->isa, sotto_dtype_get(t)->name,
+                (long long)n, nr, r, got[r], want[r]);
+      }
+      free(w);
+    }
+  }
 }
 
 /* The GEMM kernels (AMX) against the reference dots: 32 weight rows (plain,
@@ -191,9 +285,14 @@ static void check_gemm(const qk_table *ref, const qk_table *k, int64_t n) {
     const size_t ys = QK_GEMM_N + 8;
     uint8_t *w = random_rows(t, n, QK_GEMM_N), *wp = malloc(rb * QK_GEMM_N), *xa = malloc(48 * xs);
     float *x = malloc((size_t)n * sizeof *x), *y = malloc(48 * ys * sizeof *y);
+    float *want = malloc(48 * QK_GEMM_N * sizeof *want), *tol = malloc(48 * QK_GEMM_N * sizeof *tol);
     for (int i = 0; i < 48; i++) {
       for (int64_t v = 0; v < n; v++) x[v] = rndf() * (v % 5 == 0 ? 3 : 1);
       ref->quant[f](x, xa + (size_t)i * xs, n);
+      for (int j = 0; j < QK_GEMM_N; j++) {
+        ref->dot[t](n, w + j * rb, xa + (size_t)i * xs, 0, 1, &want[i * QK_GEMM_N + j]);
+        tol[i * QK_GEMM_N + j] = dot_tolerance(t, w + j * rb, f, xa + (size_t)i * xs, n);
+      }
     }
     if (k->gemm8[t]) {
       sotto_qmat m;
@@ -211,16 +310,16 @@ static void check_gemm(const qk_table *ref, const qk_table *k, int64_t n) {
         int bad = 0;
         for (size_t i = 0; i < 48; i++)
           for (size_t j = 0; j < ys; j++) {
-            float want = NAN;
-            if (i < rows && j < QK_GEMM_N) ref->dot[t](n, w + j * rb, xa + i * xs, 0, 1, &want);
             const float got = y[i * ys + j];
-            bad += i < rows && j < QK_GEMM_N ? !close_to(want, got, 2e-5f) : !isnan(got);
+            bad += i < rows && j < QK_GEMM_N
+                       ? !close_to(want[i * QK_GEMM_N + j], got, tol[i * QK_GEMM_N + j])
+                       : !isnan(got);
           }
         CHECK(bad == 0, "%s %s%s n=%lld rows %zu: %d values differ", k->isa,
               sotto_dtype_get(t)->name, packed ? " packed" : "", (long long)n, rows, bad);
       }
     }
-    free(w), free(wp), free(xa), free(x), free(y);
+    free(w), free(wp), free(xa), free(x), free(y), free(want), free(tol);
   }
 }
 
@@ -238,23 +337,13 @@ static void check_reference_decoding(const qk_table *ref, int64_t n) {
     void *w = random_row(t, n, &wb);
     uint8_t *xa = malloc(qk_act_row_bytes(f, n) + 4 * (size_t)n);
     ref->quant[f](x, xa, n);
-    /* the activations as the kernel sees them */
-    for (int64_t i = 0; i < n; i++) {
-      if (f == QK_ACT_F32) xd[i] = x[i];
-      else if (f == QK_ACT_Q8A) {
-        const sotto_block_q8a *b = (const sotto_block_q8a *)xa + i / SOTTO_QK;
-        xd[i] = b->d * b->qs[i % SOTTO_QK];
-      } else {
-        const sotto_block_q8_k *b = (const sotto_block_q8_k *)xa + i / SOTTO_QK_K;
-        xd[i] = b->d * b->qs[i % SOTTO_QK_K];
-      }
-    }
+    act_values(f, xa, n, xd);
     sotto_dequantize_row(t, w, wd, n);
     double want = 0;
     for (int64_t i = 0; i < n; i++) want += (double)wd[i] * xd[i];
     float got;
     ref->dot[t](n, w, xa, 0, 1, &got);
-    CHECK(close_to((float)want, got, 1e-5f), "scalar %s n=%lld: %g, dequantized %g",
+    CHECK(close_to((float)want, got, dot_tolerance(t, w, f, xa, n)), "scalar %s n=%lld: %g, dequantized %g",
           sotto_dtype_get(t)->name, (long long)n, got, want);
     free(xa), free(w);
   }
@@ -279,13 +368,15 @@ static void check_qmatmul(pthreadpool_t pool, sotto_dtype t, int64_t n_in, int64
   sotto_qmatmul(pool, &m, &a, y);
   const int f = qk_act_of(t);
   uint8_t *xa = malloc(qk_act_row_bytes(f, n_in));
+  float *tol = malloc(rows * (size_t)n_out * sizeof *tol);
   int bad = 0;
   for (size_t r = 0; r < rows; r++) {
     ref.quant[f](x + r * (size_t)n_in, xa, n_in);
     for (int64_t j = 0; j < n_out; j++) {
       float want;
       ref.dot[t](n_in, w + (size_t)j * rb, xa, 0, 1, &want);
-      if (!close_to(want, y[r * (size_t)n_out + (size_t)j], 2e-5f)) {
+      tol[r * (size_t)n_out + (size_t)j] = dot_tolerance(t, w + (size_t)j * rb, f, xa, n_in);
+      if (!close_to(want, y[r * (size_t)n_out + (size_t)j], tol[r * (size_t)n_out + (size_t)j])) {
         if (!bad) fprintf(stderr, "row %zu col %lld: %.9g, reference %.9g\n", r, (long long)j,
                           y[r * (size_t)n_out + (size_t)j], want);
         bad++;
@@ -302,7 +393,7 @@ static void check_qmatmul(pthreadpool_t pool, sotto_dtype t, int64_t n_in, int64
     sotto_qact_set(&a, x, rows, n_in);
     sotto_qmatmul(pool, &p, &a, y2);
     int bad2 = 0;
-    for (size_t i = 0; i < rows * (size_t)n_out; i++) bad2 += !close_to(y[i], y2[i], 2e-5f);
+    for (size_t i = 0; i < rows * (size_t)n_out; i++) bad2 += !close_to(y[i], y2[i], tol[i]);
     CHECK(bad2 == 0, "packed qmatmul %s rows %zu: %d values differ", sotto_dtype_get(t)->name, rows, bad2);
     float *r1 = malloc((size_t)n_in * sizeof *r1), *r2 = malloc((size_t)n_in * sizeof *r2);
     for (int64_t j = 0; j < n_out; j += 7) {
@@ -317,12 +408,12 @@ static void check_qmatmul(pthreadpool_t pool, sotto_dtype t, int64_t n_in, int64
     CHECK(sotto_qmat_pack(&p, packed, &err) == 0, "pack in place: %s", err.message);
     sotto_qmatmul(pool, &p, &a, y2);
     bad2 = 0;
-    for (size_t i = 0; i < rows * (size_t)n_out; i++) bad2 += !close_to(y[i], y2[i], 2e-5f);
+    for (size_t i = 0; i < rows * (size_t)n_out; i++) bad2 += !close_to(y[i], y2[i], tol[i]);
     CHECK(bad2 == 0, "packed in place %s rows %zu: %d values differ", sotto_dtype_get(t)->name, rows, bad2);
     free(packed), free(y2), free(r1), free(r2);
   }
   sotto_qact_free(&a);
-  free(xa), free(w), free(x), free(y);
+  free(xa), free(w), free(x), free(y), free(tol);
 }
 
 /* sotto_qmat_pack_all: matrices of one buffer (more than 2 MiB, so whole
@@ -438,12 +529,14 @@ int main(void) {
   k = ref;
   qk_fill_wasm(&k);
   for (size_t i = 0; i < n_sizes; i++) check_table(&ref, &k, sizes[i]), check_gemm(&ref, &k, sizes[i]);
+  check_float_dots(&ref, &k);
 #else
   cpuinfo_initialize();
   if (cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c()) {
     k = ref;
     qk_fill_avx2(&k);
     for (size_t i = 0; i < n_sizes; i++) check_table(&ref, &k, sizes[i]);
+    check_float_dots(&ref, &k);
   } else {
     printf("no AVX2 here: AVX2 kernels not tested\n");
   }
@@ -451,6 +544,7 @@ int main(void) {
     k = ref;
     qk_fill_avx512(&k);
     for (size_t i = 0; i < n_sizes; i++) check_table(&ref, &k, sizes[i]);
+    check_float_dots(&ref, &k);
   } else {
     printf("no AVX-512 VNNI here: those kernels not tested\n");
   }
