@@ -63,7 +63,8 @@ typedef void (*qk_tile8_fn)(int64_t n, const void *w8, const void *x, size_t xs,
 
 /* Optional: one activation row of n values in the Q8A format made into the
  * ISA's own layout for the packed GEMV (spread8_bytes per block of 32),
- * once per product and shared by every group of 8 weight rows. */
+ * once per input (sotto_qact keeps it) and shared by every group of 8
+ * weight rows of every product on it. */
 typedef void (*qk_spread_fn)(int64_t n, const void *x, void *out);
 
 /* A GEMM of QK_GEMM_N weight rows by m activation rows (m a multiple of

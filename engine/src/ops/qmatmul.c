@@ -79,8 +79,15 @@ int sotto_qmat_init(sotto_qmat *m, sotto_dtype type, const void *data, int64_t n
   return 0;
 }
 
+/* Bytes of one spread row (none where the kernels do not spread). */
+static size_t spread_bytes(int64_t max_n) {
+  return (size_t)(max_n / SOTTO_QK) * kernels()->spread8_bytes;
+}
+
 size_t sotto_qact_bytes(int64_t max_n, size_t max_rows) {
-  /* Q8A and Q8_K buffers; F32 inputs are used as they are */
+  /* Q8A and Q8_K buffers; F32 inputs are used as they are. The spread row
+   * of wasm builds (8.5 bytes a value, one row) is left out, so that every
+   * build estimates a model alike. */
   return max_rows * (qk_act_row_bytes(QK_ACT_Q8A, max_n) +
                      qk_act_row_bytes(QK_ACT_Q8K, max_n + SOTTO_QK_K));
 }
@@ -97,11 +104,16 @@ int sotto_qact_init(sotto_qact *a, int64_t max_n, size_t max_rows, sotto_error *
       return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory for activations");
     }
   }
+  if (spread_bytes(max_n) && !(a->spread = malloc(spread_bytes(max_n)))) {
+    sotto_qact_free(a);
+    return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory for activations");
+  }
   return 0;
 }
 
 void sotto_qact_free(sotto_qact *a) {
   for (int f = 0; f < QK_ACT_COUNT; f++) free(a->buf[f]);
+  free(a->spread);
   memset(a, 0, sizeof *a);
 }
 
@@ -241,22 +253,17 @@ static qm_job qm_job_of(const qk_table *k, pthreadpool_t pool, const sotto_qmat 
   return job;
 }
 
-/* One input row by packed weights: the row spread once (into a buffer the
- * caller frees after the products) for every group of 8 rows of the jobs
- * whose kernels take it so (wasm's gemv8); NULL when none does. */
-static void *qm_spread(const qk_table *k, const sotto_qact *a, qm_job *jobs, int n) {
-  void *spread = NULL;
-  if (a->rows != 1 || !k->spread8) return NULL;
-  for (int i = 0; i < n; i++) {
-    const sotto_qmat *w = jobs[i].w;
-    if (!w->packed || !k->gemv8[w->type]) continue;
-    if (!spread) {
-      if (!(spread = malloc((size_t)(a->n / SOTTO_QK) * k->spread8_bytes))) return NULL;
-      k->spread8(a->n, jobs[i].x, spread);
-    }
-    jobs[i].spread = spread;
+/* One input row by packed weights whose kernels take it spread (wasm's
+ * gemv8): the row spread once per input (kept in a, like its quantized
+ * formats) and shared by every group of 8 rows of every such product. */
+#define QM_SPREAD_READY (1u << QK_ACT_COUNT)
+static void qm_spread(const qk_table *k, sotto_qact *a, qm_job *job) {
+  if (a->rows != 1 || !a->spread || !job->w->packed || !k->gemv8[job->w->type]) return;
+  if (!(a->ready & QM_SPREAD_READY)) {
+    k->spread8(a->n, job->x, a->spread);
+    a->ready |= QM_SPREAD_READY;
   }
-  return spread;
+  job->spread = a->spread;
 }
 
 void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float *y) {
@@ -272,10 +279,9 @@ void sotto_qmatmul(pthreadpool_t pool, const sotto_qmat *w, sotto_qact *a, float
    * tiles to share out. */
   size_t act_tile = a->rows;
   if (act_tile > 64) act_tile = 64;
-  void *spread = qm_spread(k, a, &job, 1);
+  qm_spread(k, a, &job);
   pthreadpool_parallelize_2d_tile_2d(pool, qm_tile, &job, (size_t)w->n_out, a->rows,
                                      QM_TILE_ROWS, act_tile, 0);
-  free(spread);
 }
 
 /* Several matrices on one input as one parallel loop over all their
@@ -306,11 +312,10 @@ void sotto_qmatmul_many(pthreadpool_t pool, const sotto_qmat *const *w, float *c
   qm_many m = {.rows = a->rows};
   for (int i = 0; i < n; i++) {
     m.job[i] = qm_job_of(k, pool, w[i], a, y[i]);
+    qm_spread(k, a, &m.job[i]);
     m.first[i + 1] = m.first[i] + ((size_t)w[i]->n_out + QM_TILE_ROWS - 1) / QM_TILE_ROWS;
   }
-  void *spread = qm_spread(k, a, m.job, n);
   pthreadpool_parallelize_1d(pool, qm_many_tile, &m, m.first[n], 0);
-  free(spread);
 }
 
 /* ---- packing by 8 rows (qkernels.h's layout) ---- */

@@ -57,7 +57,8 @@ typedef struct sotto_qact {
   size_t rows;
   int64_t n;
   void *buf[3];
-  unsigned ready; /* bit per format */
+  void *spread;   /* one row in the kernels' spread8 layout (qkernels.h), or NULL */
+  unsigned ready; /* bit per format; bit 3 (QM_SPREAD_READY): spread */
   size_t max_rows;
   int64_t max_n;
 } sotto_qact;
