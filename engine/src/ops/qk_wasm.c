@@ -153,16 +153,31 @@ QK_INLINE v128_t gather4(const uint8_t *p, size_t stride) {
   return wasm_v128_load32_lane(p + 3 * stride, v, 3);
 }
 
-/* 4 halves in the low 16 bits of 32-bit lanes as floats: qk_half lane by lane. */
+/* qk_half's algorithm on 4 lanes, its constants in a struct (HALF_K2, each
+ * passed through wrap: opaque in half_consts2, so that a loop makes them
+ * once). Unlike half_hi_f32x4, no float operation sees a denormal (halves
+ * below 2^-14 are common in a key and value cache, and a denormal operand
+ * is slow on x86). */
+typedef struct { v128_t bias, scale, magic, half, sub, sign; } half_k2;
+
+#define HALF_K2(wrap)                                                                        \
+  ((half_k2){wrap(wasm_i32x4_splat(0xE0 << 23)), wrap(wasm_f32x4_splat(0x1.0p-112f)),        \
+             wrap(wasm_i32x4_splat(126 << 23)), wrap(wasm_f32x4_splat(0.5f)),                \
+             wrap(wasm_i32x4_splat(1 << 27)), wrap(wasm_i32x4_splat((int32_t)0x80000000u))})
+
+/* 4 halves in the high 16 bits of 32-bit lanes (the low ones zero) as floats. */
+QK_INLINE v128_t half_f32x4_k(v128_t w, const half_k2 *k) {
+  const v128_t two_w = wasm_i32x4_add(w, w);
+  const v128_t normalized = wasm_f32x4_mul(wasm_i32x4_add(wasm_u32x4_shr(two_w, 4), k->bias), k->scale);
+  const v128_t denormalized = wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_shr(two_w, 17), k->magic), k->half);
+  return wasm_v128_or(wasm_v128_bitselect(denormalized, normalized, wasm_u32x4_lt(two_w, k->sub)),
+                      wasm_v128_and(w, k->sign));
+}
+
+/* 4 halves in the low 16 bits of 32-bit lanes as floats. */
 QK_INLINE v128_t half_f32x4(v128_t h) {
-  const v128_t w = wasm_i32x4_shl(h, 16), two_w = wasm_i32x4_add(w, w);
-  const v128_t normalized = wasm_f32x4_mul(
-      wasm_i32x4_add(wasm_u32x4_shr(two_w, 4), wasm_i32x4_splat(0xE0 << 23)), wasm_f32x4_splat(0x1.0p-112f));
-  const v128_t denormalized =
-      wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_shr(two_w, 17), wasm_i32x4_splat(126 << 23)), wasm_f32x4_splat(0.5f));
-  const v128_t is_denormal = wasm_i32x4_eq(wasm_u32x4_shr(two_w, 27), wasm_i32x4_splat(0));
-  return wasm_v128_or(wasm_v128_bitselect(denormalized, normalized, is_denormal),
-                      wasm_v128_and(w, wasm_i32x4_splat((int32_t)0x80000000u)));
+  const half_k2 k = HALF_K2(/* plain */);
+  return half_f32x4_k(wasm_i32x4_shl(h, 16), &k);
 }
 
 /* 4 halves from p, p + stride, ... as floats. */
@@ -588,26 +603,9 @@ QK_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *x, size_t xs, in
 }
 QK_DISPATCH(dot_q6_k)
 
-/* ---- F16 rows (the key and value cache) ----
- * qk_half's algorithm on 4 lanes, its constants made once per call; unlike
- * half_hi_f32x4 no float operation sees a denormal (halves below 2^-14 are
- * common in a cache, and a denormal operand is slow on x86). */
-typedef struct { v128_t bias, scale, magic, half, sub, sign; } half_k2;
-
-QK_INLINE half_k2 half_consts2(void) {
-  return (half_k2){opaque(wasm_i32x4_splat(0xE0 << 23)), opaque(wasm_f32x4_splat(0x1.0p-112f)),
-                   opaque(wasm_i32x4_splat(126 << 23)), opaque(wasm_f32x4_splat(0.5f)),
-                   opaque(wasm_i32x4_splat(1 << 27)), opaque(wasm_i32x4_splat((int32_t)0x80000000u))};
-}
-
-/* 4 halves in the high 16 bits of 32-bit lanes (the low ones zero) as floats. */
-QK_INLINE v128_t half_f32x4_k(v128_t w, const half_k2 *k) {
-  const v128_t two_w = wasm_i32x4_add(w, w);
-  const v128_t normalized = wasm_f32x4_mul(wasm_i32x4_add(wasm_u32x4_shr(two_w, 4), k->bias), k->scale);
-  const v128_t denormalized = wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_shr(two_w, 17), k->magic), k->half);
-  return wasm_v128_or(wasm_v128_bitselect(denormalized, normalized, wasm_u32x4_lt(two_w, k->sub)),
-                      wasm_v128_and(w, k->sign));
-}
+/* ---- F16 rows (the key and value cache): half_f32x4_k, its constants
+ * made once per call ---- */
+QK_INLINE half_k2 half_consts2(void) { return HALF_K2(opaque); }
 
 QK_INLINE void dot_f16_n(int64_t n, const void *w, const void *x, size_t xs, int nr, float *out) {
   const uint8_t *a = w;
