@@ -82,11 +82,18 @@ test('native host: a long summarize stops soon after cancel; its worker goes on'
   const { env } = makeHome();
   env.SOTTO_HOST_WORKERS = '1'; // the next request runs only once the summarize stopped
   const h = new HostClient({ env });
-  const text = longText(SENTENCES);
-  let t0 = now();
-  const full = await h.request({ id: 'full', op: 'summarize', text });
-  const fullMs = now() - t0;
-  assert.ok(full.result, JSON.stringify(full.error));
+  // Three times the text (6 MB, under the 8 MiB limit): natively the work
+  // is fast, and a cancel sent at half of it must still find it running on
+  // a loaded machine. The quicker of two runs sets the times (the first
+  // also faults in the host's memory).
+  const text = longText(3 * SENTENCES);
+  let t0, fullMs = Infinity;
+  for (let i = 0; i < 2; i++) {
+    t0 = now();
+    const full = await h.request({ id: `full${i}`, op: 'summarize', text });
+    fullMs = Math.min(fullMs, now() - t0);
+    assert.ok(full.result, JSON.stringify(full.error));
+  }
   const stops = [];
   for (const share of [0.1, 0.3, 0.5]) {
     const id = `c${share}`;
