@@ -32,6 +32,7 @@
  */
 #include <ctype.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -608,6 +609,27 @@ typedef struct {
   int n_seq, n_tok;
 } bert_batch;
 
+/* Scratch for the int8 layers' quantized inputs over rows (0 for f32
+ * models), a multiple of 64 bytes so that parts of a batch can share one
+ * buffer. */
+static size_t scratch_bytes(const sotto_bert *b, size_t rows) {
+  size_t most = 0;
+  for (int i = 0; i < b->c.n_layer; i++) {
+    const bert_layer *L = &b->w.layers[i];
+    const sotto_linear *ls[4] = {L->qkv, L->out, L->up, L->down};
+    for (int j = 0; j < 4; j++) {
+      size_t n = sotto_linear_scratch_bytes(ls[j], rows);
+      most = n > most ? n : most;
+    }
+  }
+  const sotto_linear *heads[2] = {b->w.cls, b->w.cls_out};
+  for (int j = 0; j < 2; j++) {
+    size_t n = heads[j] ? sotto_linear_scratch_bytes(heads[j], rows) : 0;
+    most = n > most ? n : most;
+  }
+  return (most + 63) / 64 * 64;
+}
+
 static int state_init(sotto_bert *b, sotto_error *err) {
   bert_state *s = &b->s;
   if (s->x) return 0;
@@ -620,23 +642,7 @@ static int state_init(sotto_bert *b, sotto_error *err) {
   s->qkv = malloc((T * 3 * H + SOTTO_PAD_FLOATS) * sizeof(float));
   s->ff = malloc((T * F + SOTTO_PAD_FLOATS) * sizeof(float));
   s->first = malloc((2 * T * H + SOTTO_PAD_FLOATS) * sizeof(float));
-  size_t scratch = 0;
-  for (int i = 0; i < c->n_layer; i++) {
-    const bert_layer *L = &b->w.layers[i];
-    const sotto_linear *ls[4] = {L->qkv, L->out, L->up, L->down};
-    for (int j = 0; j < 4; j++) {
-      size_t n = sotto_linear_scratch_bytes(ls[j], T);
-      scratch = n > scratch ? n : scratch;
-    }
-  }
-  if (b->w.cls) {
-    size_t n = sotto_linear_scratch_bytes(b->w.cls, T);
-    scratch = n > scratch ? n : scratch;
-  }
-  if (b->w.cls_out) {
-    size_t n = sotto_linear_scratch_bytes(b->w.cls_out, T);
-    scratch = n > scratch ? n : scratch;
-  }
+  size_t scratch = scratch_bytes(b, T);
   s->scratch_bytes = scratch;
   s->scratch = scratch ? malloc(scratch) : NULL;
   if (!s->x || !s->y || !s->qkv || !s->ff || !s->first || (scratch && !s->scratch)) {
@@ -681,6 +687,7 @@ typedef struct {
   bert_act act;
   const int *pos; /* position of each token in its sequence */
   /* attention's split and merge of heads h0 .. h0 + hg of one sequence */
+  const float *qkv;
   float *heads, *out;
   size_t n, start, h0, hg;
 } rows_job;
@@ -755,7 +762,7 @@ static int activate(pthreadpool_t pool, bert_act act, float *x, size_t rows, siz
 static void task_split_heads(void *ctx, size_t i) {
   const rows_job *j = ctx;
   size_t H = (size_t)j->b->c.n_embd, d = H / (size_t)j->b->c.n_head, n = j->n, hg = j->hg;
-  const float *row = j->b->s.qkv + (j->start + i) * 3 * H + j->h0 * d;
+  const float *row = j->qkv + (j->start + i) * 3 * H + j->h0 * d;
   for (size_t p = 0; p < 3; p++)
     for (size_t h = 0; h < hg; h++)
       memcpy(j->heads + ((p * hg + h) * n + i) * d, row + p * H + h * d, d * sizeof(float));
@@ -774,11 +781,12 @@ static void task_merge_heads(void *ctx, size_t i) {
  * the qkv layer. The heads' columns of the sequence's qkv rows are split
  * into [3][hg][n][d] for the batched products, whose result is merged
  * back into rows of out. */
-static int attention(sotto_bert *b, bert_attn *a, pthreadpool_t pool, size_t start, size_t n,
-                     size_t h0, size_t hg, float *out, sotto_error *err) {
+static int attention(sotto_bert *b, bert_attn *a, pthreadpool_t pool, const float *qkv,
+                     size_t start, size_t n, size_t h0, size_t hg, float *out, sotto_error *err) {
   size_t d = (size_t)(b->c.n_embd / b->c.n_head);
   float *q = a->heads, *k = q + hg * n * d, *v = k + hg * n * d;
-  rows_job j = {.b = b, .heads = q, .out = out, .n = n, .start = start, .h0 = h0, .hg = hg};
+  rows_job j = {.b = b, .qkv = qkv, .heads = q, .out = out, .n = n, .start = start, .h0 = h0,
+                .hg = hg};
   pthreadpool_parallelize_1d(pool, task_split_heads, &j, n, 0);
   if (sotto_bmm_run(a->qk, pool, q, k, a->scores, hg, n, d, n, err)) return -1;
   if (sotto_softmax(pool, a->scores, a->scores, hg * n, n, err)) return -1;
@@ -792,6 +800,7 @@ static int attention(sotto_bert *b, bert_attn *a, pthreadpool_t pool, size_t sta
 typedef struct {
   sotto_bert *b;
   const bert_batch *bt;
+  const float *qkv;
   float *out;
   size_t groups;
   sotto_error *errs; /* one per thread */
@@ -802,21 +811,23 @@ static void task_attention(void *ctx, size_t thread, size_t i) {
   if (j->errs[thread].status) return;
   size_t seq = i / j->groups, g = i % j->groups, heads = (size_t)j->b->c.n_head;
   size_t h0 = g * heads / j->groups, h1 = (g + 1) * heads / j->groups;
-  attention(j->b, &j->b->s.attn[thread], NULL, (size_t)j->bt->start[seq],
+  attention(j->b, &j->b->s.attn[thread], NULL, j->qkv, (size_t)j->bt->start[seq],
             (size_t)j->bt->len[seq], h0, h1 - h0, j->out, &j->errs[thread]);
 }
 
-/* Self-attention of every text in the batch into out. With threads, each
- * thread runs whole texts, or groups of a text's heads when there are
- * fewer texts than threads: one wake-up of the pool per layer. */
-static int attention_all(sotto_bert *b, pthreadpool_t pool, const bert_batch *bt, float *out,
-                         sotto_error *err) {
+/* Self-attention of every text in the batch from its qkv rows into out.
+ * With threads, each thread runs whole texts, or groups of a text's heads
+ * when there are fewer texts than threads: one wake-up of the pool per
+ * layer. Without, the texts run one after another with the buffers of
+ * part (reserved by the caller when part > 0). */
+static int attention_all(sotto_bert *b, pthreadpool_t pool, size_t part, const bert_batch *bt,
+                         const float *qkv, float *out, sotto_error *err) {
   int threads = (int)pthreadpool_get_threads_count(pool), longest = 0;
   for (int i = 0; i < bt->n_seq; i++) longest = bt->len[i] > longest ? bt->len[i] : longest;
   if (threads < 2) {
-    if (attn_reserve(b, 1, longest, err)) return -1;
+    if (part == 0 && attn_reserve(b, 1, longest, err)) return -1;
     for (int i = 0; i < bt->n_seq; i++)
-      if (attention(b, &b->s.attn[0], pool, (size_t)bt->start[i], (size_t)bt->len[i], 0,
+      if (attention(b, &b->s.attn[part], pool, qkv, (size_t)bt->start[i], (size_t)bt->len[i], 0,
                     (size_t)b->c.n_head, out, err))
         return -1;
     return 0;
@@ -827,7 +838,7 @@ static int attention_all(sotto_bert *b, pthreadpool_t pool, const bert_batch *bt
   if (!errs) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   int rc = attn_reserve(b, threads, longest, err);
   if (!rc) {
-    attn_job j = {b, bt, out, groups, errs};
+    attn_job j = {b, bt, qkv, out, groups, errs};
     pthreadpool_parallelize_1d_with_thread(pool, task_attention, &j, (size_t)bt->n_seq * groups, 0);
     for (int t = 0; t < threads && !rc; t++)
       if (errs[t].status) *err = errs[t], rc = -1;
@@ -836,55 +847,180 @@ static int attention_all(sotto_bert *b, pthreadpool_t pool, const bert_batch *bt
   return rc;
 }
 
-/* Runs the encoder over a batch; the last hidden states end in s->x
- * ([n_tok x n_embd], sequences one after another). With first_only, only
- * each sequence's first row (its [CLS] or <s> token) is computed through
- * the last layer's output projection and feed-forward. */
-static int forward(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const bert_batch *bt,
-                   int first_only, sotto_error *err) {
+/* Where a forward pass over some of a batch's rows works: those rows of
+ * bert_state's buffers, and scratch for the int8 layers. */
+typedef struct {
+  float *x, *y, *qkv, *ff;
+  void *scratch;
+} bert_rows;
+
+/* A linear layer on the pool, or, as one of parts threads that each run
+ * their own rows, on this thread. */
+static int linear_run(sotto_linear *l, pthreadpool_t pool, size_t part, size_t parts,
+                      const float *x, size_t rows, float *y, void *scratch, sotto_error *err) {
+  if (parts > 1) return sotto_linear_run_part(l, x, rows, y, scratch, part, parts, err);
+  return sotto_linear_run_scratch(l, pool, x, rows, y, scratch, err);
+}
+
+/* Cancellation, asked before each layer by the thread that has the stream
+ * (st is NULL on the others: its callback belongs to the calling thread)
+ * and passed to the others through stop, which a failing part sets too. */
+static int stopped(sotto_stream *st, atomic_int *stop) {
+  if (st && sotto_stream_cancelled(st)) atomic_store(stop, 1);
+  return atomic_load(stop);
+}
+
+/* Runs the encoder over a batch in the rows of r (the batch's first token
+ * in r's first row); the last hidden states end in r->x ([n_tok x n_embd],
+ * sequences one after another). With first_only, only each sequence's
+ * first row (its [CLS] or <s> token) is computed through the last layer's
+ * output projection and feed-forward. part / parts: see linear_run. */
+static int forward_rows(sotto_bert *b, pthreadpool_t pool, size_t part, size_t parts,
+                        sotto_stream *st, atomic_int *stop, const bert_batch *bt,
+                        const bert_rows *r, int first_only, sotto_error *err) {
   const bert_config *c = &b->c;
-  bert_state *s = &b->s;
   size_t T = (size_t)bt->n_tok, H = (size_t)c->n_embd, F = (size_t)c->n_ff;
   int *pos = malloc(T * sizeof *pos);
   if (!pos) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   for (int i = 0; i < bt->n_seq; i++)
     for (int k = 0; k < bt->len[i]; k++) pos[bt->start[i] + k] = k;
 
-  rows_job j = {.b = b, .batch = bt, .x = s->x, .pos = pos, .cols = H};
+  rows_job j = {.b = b, .batch = bt, .x = r->x, .pos = pos, .cols = H};
   pthreadpool_parallelize_1d(pool, task_embed, &j, T, 0);
   free(pos);
 
   for (int l = 0; l < c->n_layer; l++) {
     const bert_layer *L = &b->w.layers[l];
-    if (sotto_stream_cancelled(st)) return -1;
+    if (stopped(st, stop)) return -1;
     /* self-attention, output projection, residual + layer norm */
-    if (sotto_linear_run_scratch(L->qkv, pool, s->x, T, s->qkv, s->scratch, err)) return -1;
-    if (attention_all(b, pool, bt, s->y, err)) return -1;
+    if (linear_run(L->qkv, pool, part, parts, r->x, T, r->qkv, r->scratch, err)) return -1;
+    if (attention_all(b, pool, part, bt, r->qkv, r->y, err)) return -1;
     if (first_only && l == c->n_layer - 1) {
       /* The rest of the last layer for each sequence's first token only:
        * its rows moved to the front (start[i] >= i), and back at the end. */
       for (size_t i = 0; i < (size_t)bt->n_seq; i++) {
         size_t from = (size_t)bt->start[i] * H;
-        memmove(s->x + i * H, s->x + from, H * sizeof(float));
-        memmove(s->y + i * H, s->y + from, H * sizeof(float));
+        memmove(r->x + i * H, r->x + from, H * sizeof(float));
+        memmove(r->y + i * H, r->y + from, H * sizeof(float));
       }
       T = (size_t)bt->n_seq;
     }
-    if (sotto_linear_run_scratch(L->out, pool, s->y, T, s->qkv, s->scratch, err)) return -1;
-    j = (rows_job){.b = b, .x = s->x, .y = s->qkv, .gamma = L->attn_norm_w,
+    if (linear_run(L->out, pool, part, parts, r->y, T, r->qkv, r->scratch, err)) return -1;
+    j = (rows_job){.b = b, .x = r->x, .y = r->qkv, .gamma = L->attn_norm_w,
                    .beta = L->attn_norm_b, .cols = H};
     pthreadpool_parallelize_1d(pool, task_add_norm, &j, T, 0);
     /* feed-forward, residual + layer norm */
-    if (sotto_linear_run_scratch(L->up, pool, s->x, T, s->ff, s->scratch, err)) return -1;
-    if (activate(pool, c->act, s->ff, T, F, err)) return -1;
-    if (sotto_linear_run_scratch(L->down, pool, s->ff, T, s->y, s->scratch, err)) return -1;
-    j = (rows_job){.b = b, .x = s->x, .y = s->y, .gamma = L->out_norm_w, .beta = L->out_norm_b,
+    if (linear_run(L->up, pool, part, parts, r->x, T, r->ff, r->scratch, err)) return -1;
+    if (activate(pool, c->act, r->ff, T, F, err)) return -1;
+    if (linear_run(L->down, pool, part, parts, r->ff, T, r->y, r->scratch, err)) return -1;
+    j = (rows_job){.b = b, .x = r->x, .y = r->y, .gamma = L->out_norm_w, .beta = L->out_norm_b,
                    .cols = H};
     pthreadpool_parallelize_1d(pool, task_add_norm, &j, T, 0);
   }
   for (size_t i = first_only ? (size_t)bt->n_seq : 0; i-- > 0;)
-    memmove(s->x + (size_t)bt->start[i] * H, s->x + i * H, H * sizeof(float));
+    memmove(r->x + (size_t)bt->start[i] * H, r->x + i * H, H * sizeof(float));
   return 0;
+}
+
+/* A batch cut into parts of whole texts, one thread each. */
+typedef struct {
+  sotto_bert *b;
+  sotto_stream *st;
+  const bert_batch *bt;
+  const int *first; /* part p: texts first[p] .. first[p + 1] */
+  int *start;       /* each text's start within its part */
+  size_t parts;
+  int first_only;
+  atomic_int stop;
+  sotto_error *errs; /* one per part */
+} parts_job;
+
+static void task_part(void *ctx, size_t thread, size_t p) {
+  parts_job *j = ctx;
+  const bert_batch *bt = j->bt;
+  bert_state *s = &j->b->s;
+  size_t H = (size_t)j->b->c.n_embd, F = (size_t)j->b->c.n_ff;
+  int s0 = j->first[p], s1 = j->first[p + 1], r0 = bt->start[s0];
+  for (int i = s0; i < s1; i++) j->start[i] = bt->start[i] - r0;
+  bert_batch sub = {bt->ids + r0, bt->types ? bt->types + r0 : NULL, j->start + s0, bt->len + s0,
+                    s1 - s0, bt->start[s1 - 1] + bt->len[s1 - 1] - r0};
+  /* each part's scratch after the ones before it */
+  char *scratch = s->scratch;
+  for (size_t q = 0; scratch && q < p; q++)
+    scratch += scratch_bytes(j->b, (size_t)(bt->start[j->first[q + 1] - 1] +
+                                            bt->len[j->first[q + 1] - 1] - bt->start[j->first[q]]));
+  bert_rows r = {s->x + r0 * H, s->y + r0 * H, s->qkv + r0 * 3 * H, s->ff + r0 * F, scratch};
+  if (forward_rows(j->b, NULL, p, j->parts, thread == 0 ? j->st : NULL, &j->stop, &sub, &r,
+                   j->first_only, &j->errs[p]))
+    atomic_store(&j->stop, 1);
+}
+
+/* Cuts a batch into parts of whole texts with about as many tokens each,
+ * first[0] = 0 <= first[1] .. first[parts] = n_seq; returns the most tokens
+ * of a part. */
+static int cut_parts(const bert_batch *bt, int parts, int *first) {
+  int p = 0, tokens = 0, most = 0, from = 0;
+  first[0] = 0;
+  for (int i = 0; i < bt->n_seq; i++) {
+    /* a new part when this one has its share, or when every text left
+     * must start one */
+    if (p + 1 < parts && i > first[p] &&
+        ((long)tokens * parts >= (long)(p + 1) * bt->n_tok || bt->n_seq - i == parts - 1 - p)) {
+      most = tokens - from > most ? tokens - from : most;
+      first[++p] = i, from = tokens;
+    }
+    tokens += bt->len[i];
+  }
+  first[parts] = bt->n_seq;
+  return tokens - from > most ? tokens - from : most;
+}
+
+/* Runs the encoder over a batch into s->x (see forward_rows). With threads
+ * and at least as many texts, each thread runs the whole encoder for its
+ * own texts: no wake-ups of the pool between the steps of a layer, each
+ * thread's rows stay in its own caches, and a thread never waits for
+ * another until the end. The threads share each layer's weights a column
+ * block at a time (sotto_linear_run_part). When the texts cannot be cut
+ * into parts of nearly equal tokens, every step is spread over the pool. */
+static int forward(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const bert_batch *bt,
+                   int first_only, sotto_error *err) {
+  bert_state *s = &b->s;
+  int threads = (int)pthreadpool_get_threads_count(pool), parts = threads;
+  atomic_int stop = 0;
+  bert_rows all = {s->x, s->y, s->qkv, s->ff, s->scratch};
+  int *first = threads > 1 && bt->n_seq >= threads
+                   ? malloc((size_t)(threads + 1 + bt->n_seq) * sizeof *first)
+                   : NULL;
+  /* at most 1/8 more tokens in a part than an even share */
+  if (!first || (long)cut_parts(bt, parts, first) * parts * 8 > (long)bt->n_tok * 9) {
+    free(first);
+    return forward_rows(b, pool, 0, 1, st, &stop, bt, &all, first_only, err);
+  }
+  int longest = 0, rc = 0;
+  size_t scratch = 0;
+  for (int i = 0; i < bt->n_seq; i++) longest = bt->len[i] > longest ? bt->len[i] : longest;
+  for (int p = 0; p < parts; p++)
+    scratch += scratch_bytes(b, (size_t)(bt->start[first[p + 1] - 1] + bt->len[first[p + 1] - 1] -
+                                         bt->start[first[p]]));
+  if (scratch > s->scratch_bytes) {
+    free(s->scratch);
+    s->scratch = malloc(scratch);
+    s->scratch_bytes = s->scratch ? scratch : 0;
+    if (!s->scratch) rc = sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+  }
+  sotto_error *errs = rc ? NULL : calloc((size_t)parts, sizeof *errs);
+  if (!rc && !errs) rc = sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+  if (!rc) rc = attn_reserve(b, parts, longest, err);
+  if (!rc) {
+    parts_job j = {b, st, bt, first, first + parts + 1, (size_t)parts, first_only, 0, errs};
+    pthreadpool_parallelize_1d_with_thread(pool, task_part, &j, (size_t)parts, 0);
+    for (int p = 0; p < parts && !rc; p++)
+      if (errs[p].status) *err = errs[p], rc = -1;
+    if (!rc && atomic_load(&j.stop)) rc = -1; /* cancelled */
+  }
+  free(errs);
+  free(first);
+  return rc;
 }
 
 /* Classifier logits of each sequence's first token into logits[n_seq x

@@ -41,6 +41,11 @@ size_t sotto_linear_scratch_bytes(const sotto_linear *l, size_t rows);
  * (NULL: allocated for the call). */
 int sotto_linear_run_scratch(sotto_linear *l, pthreadpool_t pool, const float *x, size_t rows,
                              float *y, void *scratch, sotto_error *err);
+/* The layer over rows of x on the calling thread, while up to parts threads
+ * (part = this one's index) run it at the same time over other rows, each
+ * with its own scratch: the threads take its column blocks one at a time. */
+int sotto_linear_run_part(sotto_linear *l, const float *x, size_t rows, float *y,
+                          void *scratch, size_t part, size_t parts, sotto_error *err);
 
 /* Batched matrix products c[i] = a[i] b[i] for i < batch, all contiguous:
  * a[i] is [m x k]; b[i] is [k x n], or [n x k] when created with

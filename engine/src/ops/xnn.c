@@ -7,6 +7,7 @@
  * threads at once: callers that share a model serialise on it.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,8 +51,10 @@ int sotto_ops_init(sotto_error *err) {
 
 struct sotto_linear {
   xnn_operator_t *ops;     /* one per block of output columns */
+  atomic_int *busy;        /* per operator: a thread runs it (sotto_linear_run_part) */
   size_t n_ops, block;     /* block: columns per operator (the last may have fewer) */
   xnn_operator_t quantize; /* int8 layers: f32 rows -> qd8 */
+  atomic_int quantize_busy;
   size_t n_in, n_out;
 };
 
@@ -61,7 +64,7 @@ static size_t block_columns(size_t n_in, size_t n_out, size_t weight_bytes) {
   return b < n_out ? b : n_out;
 }
 
-/* Allocates l with its operator array for blocks of block columns. */
+/* Allocates l with its operator arrays for blocks of block columns. */
 static sotto_linear *linear_alloc(size_t n_in, size_t n_out, size_t block, sotto_error *err) {
   if (n_in == 0 || n_out == 0) {
     sotto_error_set(err, SOTTO_BAD_REQUEST, "linear layer with an empty dimension");
@@ -72,9 +75,10 @@ static sotto_linear *linear_alloc(size_t n_in, size_t n_out, size_t block, sotto
     l->n_in = n_in, l->n_out = n_out, l->block = block;
     l->n_ops = (n_out + block - 1) / block;
     l->ops = calloc(l->n_ops, sizeof *l->ops);
+    l->busy = calloc(l->n_ops, sizeof *l->busy);
   }
-  if (!l || !l->ops) {
-    if (l) free(l);
+  if (!l || !l->ops || !l->busy) {
+    if (l) free(l->ops), free(l->busy), free(l);
     sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
     return NULL;
   }
@@ -222,12 +226,51 @@ int sotto_linear_run(sotto_linear *l, pthreadpool_t pool, const float *x, size_t
   return sotto_linear_run_scratch(l, pool, x, rows, y, NULL, err);
 }
 
+/* Takes operator flag f, waiting while another thread holds it. */
+static void take(atomic_int *f) {
+  while (atomic_exchange_explicit(f, 1, memory_order_acquire)) {
+  }
+}
+
+int sotto_linear_run_part(sotto_linear *l, const float *x, size_t rows, float *y,
+                          void *scratch, size_t part, size_t parts, sotto_error *err) {
+  if (rows == 0) return 0;
+  linear_job j = {l, NULL, x, NULL, NULL, y, rows, xnn_status_success};
+  if (l->quantize) {
+    struct xnn_quantization_params *qp = scratch;
+    int8_t *xq = (int8_t *)(qp + rows + XNN_EXTRA_QUANTIZATION_PARAMS);
+    take(&l->quantize_busy);
+    enum xnn_status s = xnn_reshape_convert_nc_f32_qd8(l->quantize, rows, l->n_in, l->n_in, l->n_in, NULL);
+    if (s == xnn_status_success) s = xnn_setup_convert_nc_f32_qd8(l->quantize, x, xq, qp);
+    if (s == xnn_status_success) s = xnn_run_operator(l->quantize, NULL);
+    atomic_store_explicit(&l->quantize_busy, 0, memory_order_release);
+    j.xq = xq, j.qp = qp, j.status = s;
+  }
+  /* Each thread starts at its own share of the blocks, so that threads
+   * running in step never meet; a block another thread holds is passed
+   * over and taken on a later round. */
+  unsigned char *done = calloc(l->n_ops, 1);
+  if (!done) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+  size_t left = l->n_ops, i = part * l->n_ops / parts;
+  while (left && j.status == xnn_status_success) {
+    if (!done[i] && !atomic_exchange_explicit(&l->busy[i], 1, memory_order_acquire)) {
+      linear_block(&j, i);
+      atomic_store_explicit(&l->busy[i], 0, memory_order_release);
+      done[i] = 1, left--;
+    }
+    i = i + 1 < l->n_ops ? i + 1 : 0;
+  }
+  free(done);
+  return j.status == xnn_status_success ? 0 : xnn_fail(err, "fully-connected run", j.status);
+}
+
 void sotto_linear_destroy(sotto_linear *l) {
   if (!l) return;
   for (size_t i = 0; i < l->n_ops; i++)
     if (l->ops[i]) xnn_delete_operator(l->ops[i]);
   if (l->quantize) xnn_delete_operator(l->quantize);
   free(l->ops);
+  free(l->busy);
   free(l);
 }
 
