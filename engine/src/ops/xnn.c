@@ -7,6 +7,7 @@
  * threads at once: callers that share a model serialise on it.
  */
 #include <math.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,10 +227,9 @@ int sotto_linear_run(sotto_linear *l, pthreadpool_t pool, const float *x, size_t
   return sotto_linear_run_scratch(l, pool, x, rows, y, NULL, err);
 }
 
-/* Takes operator flag f, waiting while another thread holds it. */
+/* Takes operator flag f, giving way while another thread holds it. */
 static void take(atomic_int *f) {
-  while (atomic_exchange_explicit(f, 1, memory_order_acquire)) {
-  }
+  while (atomic_exchange_explicit(f, 1, memory_order_acquire)) sched_yield();
 }
 
 int sotto_linear_run_part(sotto_linear *l, const float *x, size_t rows, float *y,
@@ -248,15 +248,19 @@ int sotto_linear_run_part(sotto_linear *l, const float *x, size_t rows, float *y
   }
   /* Each thread starts at its own share of the blocks, so that threads
    * running in step never meet; a block another thread holds is passed
-   * over and taken on a later round. */
+   * over and taken on a later round. When every block left is held, the
+   * thread gives way (the holder may be waiting for a core). */
   unsigned char *done = calloc(l->n_ops, 1);
   if (!done) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
-  size_t left = l->n_ops, i = part * l->n_ops / parts;
+  size_t left = l->n_ops, i = part * l->n_ops / parts, passed = 0;
   while (left && j.status == xnn_status_success) {
     if (!done[i] && !atomic_exchange_explicit(&l->busy[i], 1, memory_order_acquire)) {
       linear_block(&j, i);
       atomic_store_explicit(&l->busy[i], 0, memory_order_release);
-      done[i] = 1, left--;
+      done[i] = 1, left--, passed = 0;
+    } else if (!done[i] && ++passed == left) {
+      sched_yield();
+      passed = 0;
     }
     i = i + 1 < l->n_ops ? i + 1 : 0;
   }
