@@ -86,7 +86,9 @@ typedef struct qk_table {
   qk_tile8_fn tile8[SOTTO_DTYPE_LIMIT]; /* optional: for weights packed by 8 rows */
   qk_spread_fn spread8;                 /* optional, with gemv8: */
   size_t spread8_bytes;
-  qk_tile8_fn gemv8[SOTTO_DTYPE_LIMIT]; /* packed weights by one spread row (nr 1) */
+  /* packed weights by one spread row (nr 1); xs: the weight bytes
+   * readable from w8 on (the rest of the matrix), which it may read ahead */
+  qk_tile8_fn gemv8[SOTTO_DTYPE_LIMIT];
   qk_gemm_fn gemm[SOTTO_DTYPE_LIMIT];   /* optional: batches, plain weight rows */
   qk_gemm_fn gemm8[SOTTO_DTYPE_LIMIT];  /* optional: batches, weights packed by 8 rows */
 } qk_table;

@@ -180,8 +180,8 @@ static void qm_tile8(const qm_job *job, size_t j0, size_t i0, size_t nj, size_t 
   size_t j = j0;
   if (job->spread)
     for (; j + 8 <= j0 + nj && j + 8 <= j_packed; j += 8)
-      job->k->gemv8[w->type](w->n_in, (const uint8_t *)w->data + j * w->row_bytes, job->spread, 0, 1,
-                             job->y + j, n_out);
+      job->k->gemv8[w->type](w->n_in, (const uint8_t *)w->data + j * w->row_bytes, job->spread,
+                             (n_out - j) * w->row_bytes, 1, job->y + j, n_out);
   for (; j + 8 <= j0 + nj && j + 8 <= j_packed; j += 8)
     for (size_t i = i0; i < i0 + ni; i += QM_TILE_ACTS) {
       const int nr = (int)(i0 + ni - i < QM_TILE_ACTS ? i0 + ni - i : QM_TILE_ACTS);
