@@ -20,21 +20,25 @@
 /* ---- primitives ---- */
 
 /* Decoding streams each weight once from memory: software prefetches
- * QK_PREFETCH_AHEAD bytes ahead keep more of it in flight than the
- * hardware prefetchers alone (the weights are read in address order, the
- * next row or 8-row group following the last). Into L2 (T1), 3 KiB ahead:
- * measured on 2 MiB pages, a streaming Q8_0 GEMV reads about 5 % faster
- * into L2 2 KiB ahead than into L1 1 KiB ahead, and the layer matrices of a
- * 0.5B model (Q8_0, Q4_0, Q5_0) 3-8 % faster again 3 KiB ahead than 2 KiB
- * (Q4_K, Q6_K the same; 3.5 and 4 KiB, or NTA, slower). */
+ * ahead keep more of it in flight than the hardware prefetchers alone (the
+ * weights are read in address order, the next row or 8-row group following
+ * the last). Into L2 (T1): measured on 2 MiB pages, a streaming Q8_0 GEMV
+ * reads about 5 % faster into L2 2 KiB ahead than into L1 1 KiB ahead; the
+ * 0.5B model's Q8_0, Q4_0 and Q5_0 layer matrices 3-8 % faster again 3 KiB
+ * ahead (3.5 and 4 KiB, or NTA, slower), while the K-quant kernels, with
+ * more work per byte, are best 2 KiB ahead (1.5B Q4_K_M decoding 4 %
+ * slower at 3 KiB). */
 #ifndef QK_PREFETCH_AHEAD
-#define QK_PREFETCH_AHEAD 3072
+#define QK_PREFETCH_AHEAD 3072   /* blocks of 32 */
 #endif
-#define QK_PREFETCH(p, bytes)                                                          \
+#ifndef QK_PREFETCH_AHEAD_K
+#define QK_PREFETCH_AHEAD_K 2048 /* K-quant super-blocks */
+#endif
+#define QK_PREFETCH(p, ahead, bytes)                                                   \
   do {                                                                                 \
-    if (QK_PREFETCH_AHEAD)                                                             \
+    if (ahead)                                                                         \
       for (int pf_ = 0; pf_ < (int)(bytes); pf_ += 64)                                 \
-        _mm_prefetch((const char *)(p) + QK_PREFETCH_AHEAD + pf_, _MM_HINT_T1);       \
+        _mm_prefetch((const char *)(p) + (ahead) + pf_, _MM_HINT_T1);                  \
   } while (0)
 
 /* One half to float with F16C (vcvtph2ps). */
@@ -278,7 +282,7 @@ QK_TILES32(tile_q8_0, sotto_block_q8_0, DECODE_TQ8, 128, 0, 0)
     for (int j = 0; j < nr; j++) acc[j] = _mm256_setzero_ps();                         \
     for (int64_t b = 0; b < n / SOTTO_QK; b++) {                                       \
       const uint8_t *blk = (const uint8_t *)w8 + (size_t)b * (BLOCK_BYTES);            \
-      QK_PREFETCH(blk, BLOCK_BYTES);                                                   \
+      QK_PREFETCH(blk, QK_PREFETCH_AHEAD, BLOCK_BYTES);                                \
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));        \
       __m256i s[4];                                                                    \
       QK_UNROLL                                                                        \
@@ -360,7 +364,7 @@ QK_INLINE void tile8_q4_k_n(int64_t n, const void *w8, const void *x, size_t xs,
   for (int j = 0; j < nr; j++) acc[j] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {
     const uint8_t *blk = (const uint8_t *)w8 + (size_t)i * 8 * sizeof(sotto_block_q4_k);
-    QK_PREFETCH(blk, 8 * sizeof(sotto_block_q4_k));
+    QK_PREFETCH(blk, QK_PREFETCH_AHEAD_K, 8 * sizeof(sotto_block_q4_k));
     const __m256i dd = KW(0), u0 = KW(1), u1 = KW(2), u2 = KW(3);
     const __m256 d = _mm256_cvtph_ps(_mm256_cvtepi32_epi16(dd));
     const __m256 dmin = _mm256_cvtph_ps(_mm256_cvtepi32_epi16(_mm256_srli_epi32(dd, 16)));
@@ -432,7 +436,7 @@ QK_INLINE void tile8_q6_k_n(int64_t n, const void *w8, const void *x, size_t xs,
   for (int j = 0; j < nr; j++) acc[j] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {
     const uint8_t *blk = (const uint8_t *)w8 + (size_t)i * 8 * sizeof(sotto_block_q6_k);
-    QK_PREFETCH(blk, 8 * sizeof(sotto_block_q6_k));
+    QK_PREFETCH(blk, QK_PREFETCH_AHEAD_K, 8 * sizeof(sotto_block_q6_k));
     __m256i isum[4];
     QK_UNROLL
     for (int j = 0; j < nr; j++) isum[j] = _mm256_setzero_si256();
@@ -515,7 +519,7 @@ QK_INLINE int k4_min_sum(const uint8_t *mins, const int16_t *bsums) {
     for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();                         \
     const __m256i low4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);            \
     for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {                                     \
-      QK_PREFETCH(a + i, sizeof(BLOCK));                                               \
+      QK_PREFETCH(a + i, QK_PREFETCH_AHEAD_K, sizeof(BLOCK));                          \
       uint8_t sm[16];                                                                  \
       qk_unpack_k4(a[i].scales, sm);                                                   \
       const float d = half_x86(a[i].d), dmin = half_x86(a[i].dmin);                    \
@@ -564,7 +568,7 @@ QK_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *x, size_t xs, in
   for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
   const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(3);
   for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {
-    QK_PREFETCH(a + i, sizeof *a);
+    QK_PREFETCH(a + i, QK_PREFETCH_AHEAD_K, sizeof *a);
     __m256i sumi[4];
     QK_UNROLL
     for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
