@@ -922,13 +922,20 @@ static int forward_rows(sotto_bert *b, pthreadpool_t pool, size_t part, size_t p
   return 0;
 }
 
+/* Tokens of part p, texts first[p] .. first[p + 1] (one after another). */
+static int part_tokens(const bert_batch *bt, const int *first, int p) {
+  int last = first[p + 1] - 1;
+  return bt->start[last] + bt->len[last] - bt->start[first[p]];
+}
+
 /* A batch cut into parts of whole texts, one thread each. */
 typedef struct {
   sotto_bert *b;
   sotto_stream *st;
   const bert_batch *bt;
-  const int *first; /* part p: texts first[p] .. first[p + 1] */
-  int *start;       /* each text's start within its part */
+  const int *first;     /* part p: texts first[p] .. first[p + 1] */
+  int *start;           /* each text's start within its part */
+  const size_t *at;     /* part p's scratch: bytes at[p] .. at[p + 1] of s->scratch */
   size_t parts;
   int first_only;
   atomic_int stop;
@@ -943,13 +950,9 @@ static void task_part(void *ctx, size_t thread, size_t p) {
   int s0 = j->first[p], s1 = j->first[p + 1], r0 = bt->start[s0];
   for (int i = s0; i < s1; i++) j->start[i] = bt->start[i] - r0;
   bert_batch sub = {bt->ids + r0, bt->types ? bt->types + r0 : NULL, j->start + s0, bt->len + s0,
-                    s1 - s0, bt->start[s1 - 1] + bt->len[s1 - 1] - r0};
-  /* each part's scratch after the ones before it */
-  char *scratch = s->scratch;
-  for (size_t q = 0; scratch && q < p; q++)
-    scratch += scratch_bytes(j->b, (size_t)(bt->start[j->first[q + 1] - 1] +
-                                            bt->len[j->first[q + 1] - 1] - bt->start[j->first[q]]));
-  bert_rows r = {s->x + r0 * H, s->y + r0 * H, s->qkv + r0 * 3 * H, s->ff + r0 * F, scratch};
+                    s1 - s0, part_tokens(bt, j->first, (int)p)};
+  bert_rows r = {s->x + r0 * H, s->y + r0 * H, s->qkv + r0 * 3 * H, s->ff + r0 * F,
+                 s->scratch ? (char *)s->scratch + j->at[p] : NULL};
   if (forward_rows(j->b, NULL, p, j->parts, thread == 0 ? j->st : NULL, &j->stop, &sub, &r,
                    j->first_only, &j->errs[p]))
     atomic_store(&j->stop, 1);
@@ -997,11 +1000,16 @@ static int forward(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const be
     return forward_rows(b, pool, 0, 1, st, &stop, bt, &all, first_only, err);
   }
   int longest = 0, rc = 0;
-  size_t scratch = 0;
   for (int i = 0; i < bt->n_seq; i++) longest = bt->len[i] > longest ? bt->len[i] : longest;
-  for (int p = 0; p < parts; p++)
-    scratch += scratch_bytes(b, (size_t)(bt->start[first[p + 1] - 1] + bt->len[first[p + 1] - 1] -
-                                         bt->start[first[p]]));
+  /* each part's scratch after the ones before it */
+  size_t *at = malloc((size_t)(parts + 1) * sizeof *at);
+  if (!at) {
+    free(first);
+    return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
+  }
+  at[0] = 0;
+  for (int p = 0; p < parts; p++) at[p + 1] = at[p] + scratch_bytes(b, (size_t)part_tokens(bt, first, p));
+  size_t scratch = at[parts];
   if (scratch > s->scratch_bytes) {
     free(s->scratch);
     s->scratch = malloc(scratch);
@@ -1012,13 +1020,14 @@ static int forward(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const be
   if (!rc && !errs) rc = sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   if (!rc) rc = attn_reserve(b, parts, longest, err);
   if (!rc) {
-    parts_job j = {b, st, bt, first, first + parts + 1, (size_t)parts, first_only, 0, errs};
+    parts_job j = {b, st, bt, first, first + parts + 1, at, (size_t)parts, first_only, 0, errs};
     pthreadpool_parallelize_1d_with_thread(pool, task_part, &j, (size_t)parts, 0);
     for (int p = 0; p < parts && !rc; p++)
       if (errs[p].status) *err = errs[p], rc = -1;
     if (!rc && atomic_load(&j.stop)) rc = -1; /* cancelled */
   }
   free(errs);
+  free(at);
   free(first);
   return rc;
 }
