@@ -61,9 +61,18 @@ for name in $names; do
   printf '%-20s %12s executions in %ss, %8s/s\n' "$name" "${runs:-?}" "$secs" "${rate:-?}" >> "$rates"
   if [ "$status" != 0 ]; then
     echo "fuzz: $name failed (exit $status); input saved as $B/$name-*, log $log" >&2
-    failed=1
+    failed="${failed:-}$name "
   fi
 done
 echo "fuzz: executions (load average $(cut -d' ' -f1-3 /proc/loadavg)):"
 cat "$rates"
-exit ${failed:-0}
+# Last, where a log's tail shows it: each failure's report and its input
+# (small ones as base64, to rerun elsewhere: base64 -d > x; $B/NAME x).
+for name in ${failed:-}; do
+  echo "fuzz: $name failed; the report:" >&2
+  sed -n '/ERROR: \|runtime error: /,+14p' "$B/$name.log" | head -n 16 >&2
+  for f in "$B/$name"-*; do
+    [ -f "$f" ] && [ "$(wc -c < "$f")" -le 16384 ] && echo "fuzz: $f as base64: $(base64 -w 0 "$f")" >&2
+  done
+done
+[ -z "${failed:-}" ]
