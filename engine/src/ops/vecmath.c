@@ -181,48 +181,70 @@ void sotto_vgelu_mul(float *a, const float *b, int64_t n) {
   }
 }
 
-/* Sums in 4 lanes (lane j adds elements 4k + j), then lane 0 + 1 + 2 + 3,
- * then the tail: the same order with and without SIMD, so native and wasm
- * agree to the last bit. */
+/* Sums in 16 lanes (lane j adds elements 16k + j) kept as four 4-lane
+ * sums, so that four additions are in flight at once instead of one chain;
+ * then the four added pairwise, (0 + 1) + (2 + 3), their lanes
+ * 0 + 1 + 2 + 3, then the tail one by one: the same order with and without
+ * SIMD, so native and wasm agree to the last bit. */
+#ifdef V
+#define SUM16(s0, s1, s2, s3) VSUM(VADD(VADD(s0, s1), VADD(s2, s3)))
+#else
+static float sum16(const float *lane) {
+  float t[4];
+  for (int j = 0; j < 4; j++) t[j] = (lane[j] + lane[4 + j]) + (lane[8 + j] + lane[12 + j]);
+  return t[0] + t[1] + t[2] + t[3];
+}
+#endif
+
 void sotto_vadd_layernorm(float *x, const float *y, const float *gamma, const float *beta,
                           int64_t n, float eps) {
-  int64_t i = 0, body = n / 4 * 4;
+  int64_t i = 0, body = n / 16 * 16;
   float sum = 0, var = 0;
 #ifdef V
-  V s = VSET(0);
-  for (; i < body; i += 4) {
-    V v = VLOAD(x + i);
-    if (y) v = VADD(v, VLOAD(y + i)), VSTORE(x + i, v);
-    s = VADD(s, v);
-  }
-  sum = VSUM(s);
+  V s0 = VSET(0), s1 = s0, s2 = s0, s3 = s0;
+  if (y)
+    for (; i < body; i += 16) {
+      const V v0 = VADD(VLOAD(x + i), VLOAD(y + i)), v1 = VADD(VLOAD(x + i + 4), VLOAD(y + i + 4));
+      const V v2 = VADD(VLOAD(x + i + 8), VLOAD(y + i + 8));
+      const V v3 = VADD(VLOAD(x + i + 12), VLOAD(y + i + 12));
+      VSTORE(x + i, v0), VSTORE(x + i + 4, v1), VSTORE(x + i + 8, v2), VSTORE(x + i + 12, v3);
+      s0 = VADD(s0, v0), s1 = VADD(s1, v1), s2 = VADD(s2, v2), s3 = VADD(s3, v3);
+    }
+  else
+    for (; i < body; i += 16) {
+      s0 = VADD(s0, VLOAD(x + i)), s1 = VADD(s1, VLOAD(x + i + 4));
+      s2 = VADD(s2, VLOAD(x + i + 8)), s3 = VADD(s3, VLOAD(x + i + 12));
+    }
+  sum = SUM16(s0, s1, s2, s3);
 #else
-  float lane[4] = {0, 0, 0, 0};
-  for (; i < body; i++) lane[i % 4] += y ? (x[i] += y[i]) : x[i];
-  sum = lane[0] + lane[1] + lane[2] + lane[3];
+  float lane[16] = {0};
+  for (; i < body; i++) lane[i % 16] += y ? (x[i] += y[i]) : x[i];
+  sum = sum16(lane);
 #endif
   for (; i < n; i++) sum += y ? (x[i] += y[i]) : x[i];
   const float mean = sum / (float)n;
   i = 0;
 #ifdef V
   const V m = VSET(mean);
-  s = VSET(0);
-  for (; i < body; i += 4) {
-    const V d = VSUB(VLOAD(x + i), m);
-    s = VADD(s, VMUL(d, d));
+  s0 = s1 = s2 = s3 = VSET(0);
+  for (; i < body; i += 16) {
+    const V d0 = VSUB(VLOAD(x + i), m), d1 = VSUB(VLOAD(x + i + 4), m);
+    const V d2 = VSUB(VLOAD(x + i + 8), m), d3 = VSUB(VLOAD(x + i + 12), m);
+    s0 = VADD(s0, VMUL(d0, d0)), s1 = VADD(s1, VMUL(d1, d1));
+    s2 = VADD(s2, VMUL(d2, d2)), s3 = VADD(s3, VMUL(d3, d3));
   }
-  var = VSUM(s);
+  var = SUM16(s0, s1, s2, s3);
 #else
-  for (int k = 0; k < 4; k++) lane[k] = 0;
-  for (; i < body; i++) lane[i % 4] += (x[i] - mean) * (x[i] - mean);
-  var = lane[0] + lane[1] + lane[2] + lane[3];
+  for (int k = 0; k < 16; k++) lane[k] = 0;
+  for (; i < body; i++) lane[i % 16] += (x[i] - mean) * (x[i] - mean);
+  var = sum16(lane);
 #endif
   for (; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
   const float inv = 1.0f / sqrtf(var / (float)n + eps);
   i = 0;
 #ifdef V
   const V r = VSET(inv);
-  for (; i < body; i += 4) {
+  for (; i < n / 4 * 4; i += 4) {
     V v = VMUL(VSUB(VLOAD(x + i), m), r);
     if (gamma) v = VMUL(v, VLOAD(gamma + i));
     if (beta) v = VADD(v, VLOAD(beta + i));

@@ -22,7 +22,7 @@ void sotto_vgelu_mul(float *a, const float *b, int64_t n);
 /* x = LayerNorm(x + y): x[i] += y[i] (y may be NULL), then
  * (x[i] - mean) / sqrt(var + eps) * gamma[i] + beta[i] (gamma, beta may be
  * NULL: 1 and 0), as torch.nn.LayerNorm computes it (biased variance).
- * Float sums in 4 lanes, the same order in every build. */
+ * Float sums in 16 lanes, the same order in every build. */
 void sotto_vadd_layernorm(float *x, const float *y, const float *gamma, const float *beta,
                           int64_t n, float eps);
 
