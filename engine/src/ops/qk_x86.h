@@ -36,6 +36,11 @@
 #ifndef QK_PREFETCH_AHEAD_K
 #define QK_PREFETCH_AHEAD_K 2048 /* K-quant super-blocks */
 #endif
+/* tile8_q6_k reads its 8 rows' scales (the last 10 % of the 1,680 bytes)
+ * first: 3 KiB ahead streams 8 % faster than 2 (2.5 and 3.5 KiB less). */
+#ifndef QK_PREFETCH_AHEAD_Q6K
+#define QK_PREFETCH_AHEAD_Q6K 3072
+#endif
 #define QK_PREFETCH(p, ahead, bytes)                                                   \
   do {                                                                                 \
     if (ahead)                                                                         \
@@ -434,28 +439,52 @@ QK_TILE8_DISPATCH(tile8_q4_k)
 /* Q6_K: words 0-31 ql, 32-47 qh, 48-51 scales, then the 8 halves d. Value
  * 128h + 32k + 4i + t has its low bits in nibble k / 2 of word 16h + 8(k %
  * 2) + i, its high two at bit 2k of word 32 + 8h + i, and scale 8h + 2k +
- * i / 4; stored plus 32: each sub-block's sum starts at -32 times its
- * activations' sum (bsums). */
+ * i / 4 (byte t of word 48 + m is scale 4m + t); stored plus 32: the
+ * super-block's sum starts at -32 times the sum over sub-blocks of scale
+ * times the activations' sum (bsums), taken as int16 pairs with vpdpwssd,
+ * as tile8_q4_k takes its mins. */
 QK_INLINE void tile8_q6_k_n(int64_t n, const void *w8, const void *x, size_t xs, int nr,
                             float *y, size_t ys) {
   const __m256i low4 = _mm256_set1_epi8(0x0F), high2 = _mm256_set1_epi8(0x30);
+  /* bsums in the order of the scales' int16 pairs: (b0, b2), (b1, b3), (b4, b6), ... */
+  const __m256i pair_order = _mm256_broadcastsi128_si256(
+      _mm_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15));
   __m256 acc[4];
   QK_UNROLL
   for (int j = 0; j < nr; j++) acc[j] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / SOTTO_QK_K; i++) {
     const uint8_t *blk = (const uint8_t *)w8 + (size_t)i * 8 * sizeof(sotto_block_q6_k);
-    QK_PREFETCH(blk, QK_PREFETCH_AHEAD_K, 8 * sizeof(sotto_block_q6_k));
+    QK_PREFETCH(blk, QK_PREFETCH_AHEAD_Q6K, 8 * sizeof(sotto_block_q6_k));
     __m256i isum[4];
+    {
+      /* scales 4m + t as int16 pairs: (t0, t2) and (t1, t3) of word 48 + m */
+      __m256i sp[8];
+      QK_UNROLL
+      for (int m = 0; m < 4; m++) {
+        const __m256i w = KW(48 + m);
+        sp[2 * m] = _mm256_srai_epi16(_mm256_slli_epi16(w, 8), 8);
+        sp[2 * m + 1] = _mm256_srai_epi16(w, 8);
+      }
+      QK_UNROLL
+      for (int j = 0; j < nr; j++) {
+        const __m256i bs = _mm256_shuffle_epi8(
+            _mm256_loadu_si256((const __m256i *)ROW(sotto_block_q8_k, j)[i].bsums), pair_order);
+        __m256i m = _mm256_setzero_si256();
+        QK_UNROLL
+        for (int p = 0; p < 8; p++)
+          m = _mm256_dpwssd_epi32(m, sp[p], _mm256_permutevar8x32_epi32(bs, _mm256_set1_epi32(p)));
+        isum[j] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(m, 5));
+      }
+    }
     QK_UNROLL
-    for (int j = 0; j < nr; j++) isum[j] = _mm256_setzero_si256();
     for (int h = 0; h < 2; h++)
+      QK_UNROLL
       for (int half = 0; half < 2; half++) {
         __m256i s[4][4]; /* [k][j] */
         QK_UNROLL
         for (int k = 0; k < 4; k++)
           QK_UNROLL
-          for (int j = 0; j < nr; j++)
-            s[k][j] = _mm256_set1_epi32(-32 * ROW(sotto_block_q8_k, j)[i].bsums[8 * h + 2 * k + half]);
+          for (int j = 0; j < nr; j++) s[k][j] = _mm256_setzero_si256();
         QK_UNROLL
         for (int ii = 0; ii < 4; ii++) {
           const int w = 4 * half + ii;
