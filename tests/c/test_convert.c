@@ -555,6 +555,10 @@ static void test_damaged(void) {
       {"{\"architectures\":[\"LlamaForCausalLM\"],\"num_hidden_layers\":1,\"hidden_size\":64,"
        "\"num_attention_heads\":4,\"num_key_value_heads\":3,\"intermediate_size\":160}",
        SOTTO_BAD_MODEL, "do not fit"},
+      {"{\"architectures\":[\"LlamaForCausalLM\"],\"num_hidden_layers\":1,\"hidden_size\":64,"
+       "\"num_attention_heads\":4,\"intermediate_size\":160,\"max_position_embeddings\":64,\"vocab_size\":99,\"rope_scaling\":{\"rope_type\":\"yarn\","
+       "\"factor\":4,\"original_max_position_embeddings\":-1e300}}",
+       SOTTO_BAD_MODEL, "original_max_position_embeddings"},
   };
   for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
     sotto_file files[2] = {{"config.json", configs[i].json, strlen(configs[i].json)}, fo.files[1]};

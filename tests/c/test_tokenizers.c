@@ -209,6 +209,13 @@ static void test_errors(void) {
       {"{\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"Sequence\":{\"id\":\"A\"}}],"
        "\"pair\":[{\"Sequence\":{\"id\":\"A\"}},{\"Sequence\":{\"id\":\"A\"}}],\"special_tokens\":{}},"
        "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]}}", SOTTO_BAD_MODEL},
+      /* type ids that are no small whole number (one overflowed a cast to int) */
+      {"{\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"Sequence\":{\"id\":\"A\","
+       "\"type_id\":2.2e91}}],\"pair\":[],\"special_tokens\":{}},"
+       "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]}}", SOTTO_BAD_MODEL},
+      {"{\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"Sequence\":{\"id\":\"A\","
+       "\"type_id\":256}}],\"pair\":[],\"special_tokens\":{}},"
+       "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]}}", SOTTO_BAD_MODEL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     sotto_error err = {0};

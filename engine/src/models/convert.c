@@ -726,6 +726,10 @@ static int set_metadata(conv *c, sotto_gguf_writer *w, const sotto_file *files, 
             sotto_gguf_set_f32(w, key(&k, c, "rope.scaling.factor"), (float)factor->valuedouble);
     else if (rt && !strcmp(rt, "yarn") && cJSON_IsNumber(factor)) {
       const cJSON *orig = cJSON_GetObjectItemCaseSensitive(rs, "original_max_position_embeddings");
+      if (cJSON_IsNumber(orig) && !(orig->valuedouble >= 1 && orig->valuedouble <= (1 << 30) &&
+                                    orig->valuedouble == (double)(int32_t)orig->valuedouble))
+        return sotto_error_set(err, SOTTO_BAD_MODEL, "config.json: rope_scaling's "
+                               "original_max_position_embeddings must be a whole number from 1 to 2^30");
       bad = bad || sotto_gguf_set_str(w, key(&k, c, "rope.scaling.type"), "yarn", 4) ||
             sotto_gguf_set_f32(w, key(&k, c, "rope.scaling.factor"), (float)factor->valuedouble) ||
             (cJSON_IsNumber(orig) &&

@@ -268,7 +268,7 @@ static int32_t token_id(const sotto_tokenizer *t, const char *s) {
 static int add_item(jload *L, tok_item *items, int *n, int32_t id, int type_id) {
   if (*n == TOK_MAX_ITEMS) return bad(L, SOTTO_UNSUPPORTED_MODEL, "template too long");
   if (id < -2 || id >= L->t->n_vocab) return bad(L, SOTTO_BAD_MODEL, "template token unknown");
-  items[(*n)++] = (tok_item){id, (uint8_t)(type_id & 0xFF)};
+  items[(*n)++] = (tok_item){id, (uint8_t)type_id};
   return 0;
 }
 
@@ -293,7 +293,13 @@ static int parse_template(jload *L, const cJSON *list, const cJSON *specials, to
     const cJSON *sp = cJSON_GetObjectItemCaseSensitive(it, "SpecialToken");
     const cJSON *seq = cJSON_GetObjectItemCaseSensitive(it, "Sequence");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(sp ? sp : seq, "type_id");
-    int type_id = cJSON_IsNumber(type) ? (int)type->valuedouble : 0;
+    int type_id = 0;
+    if (type && !cJSON_IsNull(type)) {
+      if (!cJSON_IsNumber(type) || !(type->valuedouble >= 0 && type->valuedouble <= 255) ||
+          type->valuedouble != (double)(int)type->valuedouble)
+        return bad(L, SOTTO_BAD_MODEL, "template type_id is not a whole number from 0 to 255");
+      type_id = (int)type->valuedouble;
+    }
     if (seq) {
       const char *which = jstr(seq, "id");
       if (!which || (strcmp(which, "A") && strcmp(which, "B")))
