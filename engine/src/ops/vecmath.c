@@ -28,7 +28,7 @@ static float expf1(float x) {
   const float r = (x - n * LN2_HI) - n * LN2_LO;
   float p = ((((P0 * r + P1) * r + P2) * r + P3) * r + P4) * r + P5;
   p = p * r * r + r + 1.0f;
-  const int32_t e = ((int32_t)n + 127) << 23;
+  const int32_t e = ((n == n ? (int32_t)n : 0) + 127) << 23; /* NaN stays NaN, through p */
   float s;
   memcpy(&s, &e, 4);
   return p * s;

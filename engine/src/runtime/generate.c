@@ -6,6 +6,7 @@
  * is held back until it is known not to be one, so a caller never sees a
  * stop string or half a character.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,14 @@ void sotto_gen_result_free(sotto_gen_result *r) {
   memset(r, 0, sizeof *r);
 }
 
+int sotto_logits_check(const float *logits, int32_t n, sotto_error *err) {
+  for (int32_t i = 0; i < n; i++)
+    if (!isfinite(logits[i]))
+      return sotto_error_set(err, SOTTO_BAD_MODEL,
+                             "the model computes values that are not numbers (damaged weights)");
+  return 0;
+}
+
 int sotto_generate(sotto_lm *lm, pthreadpool_t pool, const int32_t *prompt, int32_t n_prompt,
                    const sotto_gen_params *p, sotto_gen_token_fn on_token, void *user,
                    sotto_stream *st, sotto_gen_result *out, sotto_error *err) {
@@ -85,6 +94,7 @@ int sotto_generate(sotto_lm *lm, pthreadpool_t pool, const int32_t *prompt, int3
   out->n_prompt = n_prompt;
   double t0 = sotto_now_ms();
   int r = lm->eval(lm, pool, prompt, n_prompt, 0, logits, st, err);
+  if (r == 0) r = sotto_logits_check(logits, lm->n_vocab, err);
   out->prefill_ms = sotto_now_ms() - t0;
   out->finish = SOTTO_FINISH_LENGTH;
   t0 = sotto_now_ms();

@@ -91,6 +91,10 @@ int sotto_generate(sotto_lm *lm, pthreadpool_t pool, const int32_t *prompt, int3
                    const sotto_gen_params *p, sotto_gen_token_fn on_token, void *user,
                    sotto_stream *st, sotto_gen_result *out, sotto_error *err);
 void sotto_gen_result_free(sotto_gen_result *r);
+/* 0 when all n logits are numbers; else -1 with a bad_model error (a model
+ * with damaged weights computes NaN or infinities, which neither sampling
+ * nor a JSON reply can carry). */
+int sotto_logits_check(const float *logits, int32_t n, sotto_error *err);
 
 /* Length of the longest prefix of s[0..len) that is whole UTF-8 sequences
  * (a cut sequence at the end is held back; invalid bytes pass). */

@@ -211,7 +211,7 @@ cJSON *sotto_task_logits(sotto_context *ctx, const cJSON *req, sotto_stream *st,
   if (!err->status && logits && lm->begin(lm, n, kv, err) == 0) {
     const int r = lm->eval(lm, ctx->pool, ids, n, 0, logits, st, err);
     lm->end(lm);
-    if (r == 0) {
+    if (r == 0 && sotto_logits_check(logits, lm->n_vocab, err) == 0) {
       out = cJSON_CreateObject();
       cJSON_AddNumberToObject(out, "n_vocab", lm->n_vocab);
       cJSON_AddItemToObject(out, "logits", cJSON_CreateFloatArray(logits, lm->n_vocab));

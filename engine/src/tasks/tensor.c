@@ -5,6 +5,7 @@
  *
  * A tensor in JSON is {"shape":[d0,d1,...],"data":[x0,x1,...]} (row-major).
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,17 +53,27 @@ static int tensor_read(const cJSON *req, const char *key, tensor *t, int optiona
   if (!t->data) return sotto_error_set(err, SOTTO_OUT_OF_MEMORY, "out of memory");
   i = 0;
   cJSON_ArrayForEach(d, data) {
-    if (!cJSON_IsNumber(d)) {
+    if (!cJSON_IsNumber(d) || !(fabs(d->valuedouble) <= FLT_MAX)) {
       free(t->data);
       t->data = NULL;
-      return sotto_error_set(err, SOTTO_BAD_REQUEST, "\"%s\" data must be numbers", key);
+      return sotto_error_set(err, SOTTO_BAD_REQUEST, "\"%s\" data must be numbers a float holds", key);
     }
     t->data[i++] = (float)d->valuedouble;
   }
   return 0;
 }
 
-static cJSON *tensor_json(const size_t *shape, size_t rank, const float *data) {
+/* The result as JSON; NULL with an error when it holds a NaN or an
+ * infinity (from inputs near the float range), which JSON cannot carry. */
+static cJSON *tensor_json(const size_t *shape, size_t rank, const float *data, sotto_error *err) {
+  size_t count = 1;
+  for (size_t i = 0; i < rank; i++) count *= shape[i];
+  for (size_t i = 0; i < count; i++)
+    if (!isfinite(data[i])) {
+      sotto_error_set(err, SOTTO_BAD_REQUEST, "the result holds values that are not numbers "
+                      "(NaN or infinity): the inputs are too large for floats");
+      return NULL;
+    }
   cJSON *o = cJSON_CreateObject();
   cJSON *s = cJSON_AddArrayToObject(o, "shape");
   cJSON *d = cJSON_AddArrayToObject(o, "data");
@@ -157,7 +168,7 @@ static cJSON *product(sotto_context *ctx, const cJSON *req, int lin, sotto_error
   } else {
     rc = sotto_matmul(ctx->pool, a.data, b.data, y, m, k, n, err);
   }
-  if (rc == 0) out = tensor_json((size_t[]){m, n}, 2, y);
+  if (rc == 0) out = tensor_json((size_t[]){m, n}, 2, y, err);
 done:
   free(a.data), free(b.data), free(c.data), free(y);
   return out;
@@ -182,7 +193,7 @@ cJSON *sotto_task_tensor_softmax(sotto_context *ctx, const cJSON *req, sotto_str
   if (tensor_read(req, "x", &x, 0, err) != 0) return NULL;
   size_t cols = x.shape[x.rank - 1], rows = x.n / cols;
   cJSON *out = sotto_softmax(ctx->pool, x.data, x.data, rows, cols, err) == 0
-                   ? tensor_json(x.shape, x.rank, x.data)
+                   ? tensor_json(x.shape, x.rank, x.data, err)
                    : NULL;
   free(x.data);
   return out;
@@ -205,7 +216,7 @@ cJSON *sotto_task_tensor_layernorm(sotto_context *ctx, const cJSON *req, sotto_s
   double eps = sotto_json_num(req, "eps", 1e-5, 0, 1, err);
   if (err->status) goto done;
   sotto_layernorm(x.data, gamma.data, beta.data, x.data, rows, cols, (float)eps);
-  out = tensor_json(x.shape, x.rank, x.data);
+  out = tensor_json(x.shape, x.rank, x.data, err);
 done:
   free(x.data), free(gamma.data), free(beta.data);
   return out;
@@ -224,7 +235,7 @@ cJSON *sotto_task_tensor_unary(sotto_context *ctx, const cJSON *req, sotto_strea
   }
   if (tensor_read(req, "x", &x, 0, err) != 0) return NULL;
   cJSON *out = sotto_unary(ctx->pool, (sotto_unary_op)f, x.data, x.data, x.n, err) == 0
-                   ? tensor_json(x.shape, x.rank, x.data)
+                   ? tensor_json(x.shape, x.rank, x.data, err)
                    : NULL;
   free(x.data);
   return out;
@@ -263,7 +274,7 @@ cJSON *sotto_task_tensor_binary(sotto_context *ctx, const cJSON *req, sotto_stre
   }
   if (sotto_binary(ctx->pool, (sotto_binary_op)f, a.data, a.shape, a.rank, b.data, b.shape,
                    b.rank, y, err) == 0)
-    out = tensor_json(shape, rank, y);
+    out = tensor_json(shape, rank, y, err);
 done:
   free(a.data), free(b.data), free(y);
   return out;
