@@ -545,6 +545,14 @@ int main(void) {
     qk_fill_avx512(&k);
     for (size_t i = 0; i < n_sizes; i++) check_table(&ref, &k, sizes[i]);
     check_float_dots(&ref, &k);
+    if (cpuinfo_has_x86_gfni()) { /* the kernels that replace some of those with GFNI */
+      k = ref;
+      qk_fill_avx512(&k);
+      qk_fill_avx512_gfni(&k);
+      for (size_t i = 0; i < n_sizes; i++) check_table(&ref, &k, sizes[i]);
+    } else {
+      printf("no GFNI here: those kernels not tested\n");
+    }
   } else {
     printf("no AVX-512 VNNI here: those kernels not tested\n");
   }

@@ -17,5 +17,6 @@ void qk_fill_avx512(qk_table *t) {
   t->isa = "avx512vnni";
   fill_avx512(t);
 }
+void qk_fill_avx512_gfni(qk_table *t) { fill_gfni_avx512(t); }
 #include "ops/qk_x86_end.h"
 #endif

@@ -96,6 +96,8 @@ typedef struct qk_table {
 void qk_fill_scalar(qk_table *t);
 void qk_fill_avx2(qk_table *t);   /* x86-64 builds only */
 void qk_fill_avx512(qk_table *t); /* x86-64 builds only */
+/* On top of qk_fill_avx512, on CPUs with GFNI (x86-64 builds only). */
+void qk_fill_avx512_gfni(qk_table *t);
 /* On top of qk_fill_avx512, on CPUs with AMX-INT8 (x86-64 builds only):
  * 0 when the OS does not grant the tiles (then nothing is filled). */
 int qk_fill_amx(qk_table *t);

@@ -42,10 +42,12 @@ static void table_init(void) {
     qk_fill_avx2(&table);
   if (want && strcmp(want, "avx2") == 0) return;
   if (cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512vl() &&
-      cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c())
+      cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c()) {
     qk_fill_avx512(&table);
-  else
+    if (cpuinfo_has_x86_gfni()) qk_fill_avx512_gfni(&table);
+  } else {
     return;
+  }
   if (want && strcmp(want, "avx512") == 0) return;
   if (cpuinfo_has_x86_amx_tile() && cpuinfo_has_x86_amx_int8()) qk_fill_amx(&table);
 #endif
