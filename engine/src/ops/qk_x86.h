@@ -345,8 +345,10 @@ QK_TILE8(tile8_q5_0, 4, 8 * sizeof(sotto_block_q5_0), 16, 48,
  * vgf2p8affineqb (the bit matrix of x >> 4 in each byte) instead of a shift
  * and a mask; streamed from memory the 0.5B model's Q5_0 matrices read 7 %
  * faster. */
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("gfni"))), apply_to = function)
+#if defined(__clang__) /* clang keeps one target per function: qk_target.h's region
+                          is closed and reopened with the whole list */
+#pragma clang attribute pop
+QK_PRAGMA(clang attribute push(__attribute__((target(QK_TARGET ",gfni"))), apply_to = function))
 #else
 #pragma GCC push_options
 #pragma GCC target("gfni")
@@ -370,6 +372,7 @@ QK_TILE8(tile8_q4_0_gfni, 4, 8 * sizeof(sotto_block_q4_0), 8, 16,
          })
 #if defined(__clang__)
 #pragma clang attribute pop
+QK_PRAGMA(clang attribute push(__attribute__((target(QK_TARGET))), apply_to = function))
 #else
 #pragma GCC pop_options
 #endif
