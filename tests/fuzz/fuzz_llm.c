@@ -6,11 +6,7 @@
  * "generate", "logits" and "tokenize" requests with a result or an error
  * reply, never crash, leak, or read outside the file.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "sotto.h"
+#include "fuzz_model.h"
 
 static const char *const requests[] = {
     "{\"op\":\"generate\",\"model\":\"m\",\"tokens\":[1,2,3],\"max_tokens\":3,\"temperature\":0}",
@@ -21,22 +17,5 @@ static const char *const requests[] = {
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static sotto_context *ctx;
-  if (!ctx) {
-    sotto_config cfg = {.threads = 1};
-    ctx = sotto_context_create(&cfg);
-    if (!ctx) abort();
-  }
-  sotto_error err = {0};
-  if (sotto_model_add(ctx, "m", (void *)data, size, SOTTO_MODEL_COPY, &err) != SOTTO_OK) {
-    if (!err.message[0]) abort(); /* every failure says why */
-    return 0;
-  }
-  for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
-    char *reply = sotto_request(ctx, requests[i]);
-    if (!reply || (!strstr(reply, "\"result\"") && !strstr(reply, "\"error\""))) abort();
-    sotto_string_free(reply);
-  }
-  sotto_model_remove(ctx, "m");
-  return 0;
+  return fuzz_model_requests(data, size, requests, sizeof requests / sizeof requests[0]);
 }
