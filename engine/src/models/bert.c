@@ -1151,12 +1151,6 @@ static int jobs_add(bert_jobs *q, const sotto_bert *m, const int32_t *a, int na,
   return count;
 }
 
-static int finite_all(const float *x, size_t n) {
-  for (size_t i = 0; x && i < n; i++)
-    if (!isfinite(x[i])) return 0;
-  return 1;
-}
-
 /* Runs every queued sequence in batches of at most cap tokens; per
  * sequence writes pooled (n_embd floats) and/or logits (n_labels). */
 static int jobs_run(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const bert_jobs *q,
@@ -1183,8 +1177,8 @@ static int jobs_run(sotto_bert *b, pthreadpool_t pool, sotto_stream *st, const b
     int rc = forward(b, p, st, &bt, first_only, err);
     if (!rc && pooled) pool_rows(b, &bt, pooling, pooled + (size_t)i * H);
     if (!rc && logits) rc = head(b, p, &bt, logits + (size_t)i * L, err);
-    if (!rc && (!finite_all(pooled ? pooled + (size_t)i * H : NULL, (size_t)(k - i) * H) ||
-                !finite_all(logits ? logits + (size_t)i * L : NULL, (size_t)(k - i) * L)))
+    if (!rc && (!sotto_vfinite(pooled ? pooled + (size_t)i * H : NULL, (int64_t)(k - i) * (int64_t)H) ||
+                !sotto_vfinite(logits ? logits + (size_t)i * L : NULL, (int64_t)(k - i) * (int64_t)L)))
       rc = sotto_error_set(err, SOTTO_BAD_MODEL,
                            "the model computes values that are not numbers (damaged weights)");
     if (rc) {

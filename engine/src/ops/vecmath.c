@@ -256,3 +256,9 @@ void sotto_vadd_layernorm(float *x, const float *y, const float *gamma, const fl
     x[i] = v * (gamma ? gamma[i] : 1.0f) + (beta ? beta[i] : 0.0f);
   }
 }
+
+int sotto_vfinite(const float *x, int64_t n) {
+  for (int64_t i = 0; x && i < n; i++)
+    if (!isfinite(x[i])) return 0;
+  return 1;
+}

@@ -26,4 +26,7 @@ void sotto_vgelu_mul(float *a, const float *b, int64_t n);
 void sotto_vadd_layernorm(float *x, const float *y, const float *gamma, const float *beta,
                           int64_t n, float eps);
 
+/* 1 when every x[i] is a number (not NaN, not infinite); also for x NULL. */
+int sotto_vfinite(const float *x, int64_t n);
+
 #endif /* SOTTO_VECMATH_H */

@@ -6,11 +6,11 @@
  * is held back until it is known not to be one, so a caller never sees a
  * stop string or half a character.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime/runtime.h"
+#include "ops/vecmath.h"
 
 size_t sotto_utf8_whole(const char *s, size_t len) {
   /* look back at most 3 bytes for the start of the last sequence */
@@ -59,11 +59,8 @@ void sotto_gen_result_free(sotto_gen_result *r) {
 }
 
 int sotto_logits_check(const float *logits, int32_t n, sotto_error *err) {
-  for (int32_t i = 0; i < n; i++)
-    if (!isfinite(logits[i]))
-      return sotto_error_set(err, SOTTO_BAD_MODEL,
-                             "the model computes values that are not numbers (damaged weights)");
-  return 0;
+  return sotto_vfinite(logits, n) ? 0 : sotto_error_set(err, SOTTO_BAD_MODEL,
+                                                        "the model computes values that are not numbers (damaged weights)");
 }
 
 int sotto_generate(sotto_lm *lm, pthreadpool_t pool, const int32_t *prompt, int32_t n_prompt,

@@ -12,6 +12,7 @@
 
 #include "tasks.h"
 #include "ops/ops.h"
+#include "ops/vecmath.h"
 
 #define MAX_ELEMS (16u << 20) /* 64 MiB of f32 per tensor */
 
@@ -68,12 +69,11 @@ static int tensor_read(const cJSON *req, const char *key, tensor *t, int optiona
 static cJSON *tensor_json(const size_t *shape, size_t rank, const float *data, sotto_error *err) {
   size_t count = 1;
   for (size_t i = 0; i < rank; i++) count *= shape[i];
-  for (size_t i = 0; i < count; i++)
-    if (!isfinite(data[i])) {
-      sotto_error_set(err, SOTTO_BAD_REQUEST, "the result holds values that are not numbers "
-                      "(NaN or infinity): the inputs are too large for floats");
-      return NULL;
-    }
+  if (!sotto_vfinite(data, (int64_t)count)) {
+    sotto_error_set(err, SOTTO_BAD_REQUEST, "the result holds values that are not numbers "
+                    "(NaN or infinity): the inputs are too large for floats");
+    return NULL;
+  }
   cJSON *o = cJSON_CreateObject();
   cJSON *s = cJSON_AddArrayToObject(o, "shape");
   cJSON *d = cJSON_AddArrayToObject(o, "data");
