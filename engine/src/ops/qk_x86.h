@@ -321,25 +321,29 @@ QK_INLINE int32_t load_i32(const void *p) {
 
 QK_TILE8(tile8_q8_0, 8, 8 * sizeof(sotto_block_q8_0), 128, 16,
          QK_UNROLL for (int j = 0; j < nr; j++) s[j] = _mm256_dpbusd_epi32(s[j], v, XB(j, 4 * k));)
-QK_TILE8(tile8_q4_0, 4, 8 * sizeof(sotto_block_q4_0), 8, 16,
-         const __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
-         const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
-         QK_UNROLL for (int j = 0; j < nr; j++) {
-           s[j] = _mm256_dpbusd_epi32(s[j], lo, XB(j, 4 * k));
-           s[j] = _mm256_dpbusd_epi32(s[j], hi, XB(j, 16 + 4 * k));
-         })
+/* Q4_0 and Q5_0 bodies, with HI(v) the high nibble of each byte of v */
+#define HI_SHIFT(v) _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F))
+#define Q4_0_BODY(HI)                                                    \
+  const __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0F));       \
+  const __m256i hi = HI(v);                                             \
+  QK_UNROLL for (int j = 0; j < nr; j++) {                              \
+    s[j] = _mm256_dpbusd_epi32(s[j], lo, XB(j, 4 * k));                 \
+    s[j] = _mm256_dpbusd_epi32(s[j], hi, XB(j, 16 + 4 * k));            \
+  }
 /* Q5_0: the fifth bits of chunk k's low and high nibbles are the bits of
  * high-bit words 2k and 2k + 1, one per byte: a masked add of 16 */
-QK_TILE8(tile8_q5_0, 4, 8 * sizeof(sotto_block_q5_0), 16, 48,
-         const __m256i b5 = _mm256_set1_epi8(0x10);
-         __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
-         __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
-         lo = _mm256_mask_add_epi8(lo, _cvtu32_mask32((uint32_t)load_i32(blk + 16 + 8 * k)), lo, b5);
-         hi = _mm256_mask_add_epi8(hi, _cvtu32_mask32((uint32_t)load_i32(blk + 20 + 8 * k)), hi, b5);
-         QK_UNROLL for (int j = 0; j < nr; j++) {
-           s[j] = _mm256_dpbusd_epi32(s[j], lo, XB(j, 4 * k));
-           s[j] = _mm256_dpbusd_epi32(s[j], hi, XB(j, 16 + 4 * k));
-         })
+#define Q5_0_BODY(HI)                                                                          \
+  const __m256i b5 = _mm256_set1_epi8(0x10);                                                  \
+  __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0F));                                   \
+  __m256i hi = HI(v);                                                                         \
+  lo = _mm256_mask_add_epi8(lo, _cvtu32_mask32((uint32_t)load_i32(blk + 16 + 8 * k)), lo, b5); \
+  hi = _mm256_mask_add_epi8(hi, _cvtu32_mask32((uint32_t)load_i32(blk + 20 + 8 * k)), hi, b5); \
+  QK_UNROLL for (int j = 0; j < nr; j++) {                                                    \
+    s[j] = _mm256_dpbusd_epi32(s[j], lo, XB(j, 4 * k));                                       \
+    s[j] = _mm256_dpbusd_epi32(s[j], hi, XB(j, 16 + 4 * k));                                  \
+  }
+QK_TILE8(tile8_q4_0, 4, 8 * sizeof(sotto_block_q4_0), 8, 16, Q4_0_BODY(HI_SHIFT))
+QK_TILE8(tile8_q5_0, 4, 8 * sizeof(sotto_block_q5_0), 16, 48, Q5_0_BODY(HI_SHIFT))
 
 /* The same on CPUs with GFNI (qk_fill_avx512_gfni): the high nibbles in one
  * vgf2p8affineqb (the bit matrix of x >> 4 in each byte) instead of a shift
@@ -353,23 +357,9 @@ QK_PRAGMA(clang attribute push(__attribute__((target(QK_TARGET ",gfni"))), apply
 #pragma GCC push_options
 #pragma GCC target("gfni")
 #endif
-QK_TILE8(tile8_q5_0_gfni, 4, 8 * sizeof(sotto_block_q5_0), 16, 48,
-         const __m256i b5 = _mm256_set1_epi8(0x10);
-         __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
-         __m256i hi = _mm256_gf2p8affine_epi64_epi8(v, _mm256_set1_epi64x(0x1020408000000000), 0);
-         lo = _mm256_mask_add_epi8(lo, _cvtu32_mask32((uint32_t)load_i32(blk + 16 + 8 * k)), lo, b5);
-         hi = _mm256_mask_add_epi8(hi, _cvtu32_mask32((uint32_t)load_i32(blk + 20 + 8 * k)), hi, b5);
-         QK_UNROLL for (int j = 0; j < nr; j++) {
-           s[j] = _mm256_dpbusd_epi32(s[j], lo, XB(j, 4 * k));
-           s[j] = _mm256_dpbusd_epi32(s[j], hi, XB(j, 16 + 4 * k));
-         })
-QK_TILE8(tile8_q4_0_gfni, 4, 8 * sizeof(sotto_block_q4_0), 8, 16,
-         const __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
-         const __m256i hi = _mm256_gf2p8affine_epi64_epi8(v, _mm256_set1_epi64x(0x1020408000000000), 0);
-         QK_UNROLL for (int j = 0; j < nr; j++) {
-           s[j] = _mm256_dpbusd_epi32(s[j], lo, XB(j, 4 * k));
-           s[j] = _mm256_dpbusd_epi32(s[j], hi, XB(j, 16 + 4 * k));
-         })
+#define HI_GFNI(v) _mm256_gf2p8affine_epi64_epi8(v, _mm256_set1_epi64x(0x1020408000000000), 0)
+QK_TILE8(tile8_q5_0_gfni, 4, 8 * sizeof(sotto_block_q5_0), 16, 48, Q5_0_BODY(HI_GFNI))
+QK_TILE8(tile8_q4_0_gfni, 4, 8 * sizeof(sotto_block_q4_0), 8, 16, Q4_0_BODY(HI_GFNI))
 #if defined(__clang__)
 #pragma clang attribute pop
 QK_PRAGMA(clang attribute push(__attribute__((target(QK_TARGET))), apply_to = function))
