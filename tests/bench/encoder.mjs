@@ -4,11 +4,12 @@
 // bert-base: 12 layers, hidden 768, 12 heads; vocabulary 30522), written as
 // Hugging Face folders by tests/encoder/make_models.py, converted to GGUF by
 // `sotto convert` (f32, and q8_0 for sotto's int8 path) and exported to ONNX
-// by tests/encoder/export_onnx.py (torch.onnx, opset 14). Sequence 128,
+// by tests/encoder/export_onnx.py (torch.onnx, opset 14; and with --int8 as
+// onnxruntime's dynamic quantization writes it, the peers' int8 path). Sequence 128,
 // batch 1 and 8, mean-pooled embeddings from token ids (no tokenizer in the
 // timing), 1 and 2 threads: sotto native (the CLI, a process per run),
-// onnxruntime-node, sotto wasm (SIMD; SIMD + threads) and onnxruntime-web's
-// wasm backend (1 thread here, 2 threads in a child process: its thread
+// onnxruntime-node (f32 and int8), sotto wasm (SIMD; SIMD + threads) and onnxruntime-web's
+// wasm backend (f32 and int8 with 1 thread here; f32 with 2 threads in a child process: its thread
 // count is fixed when its wasm starts). The runners take turns run by run;
 // each reports sotto's engine time (stats.ms) or onnxruntime's
 // session.run(), after warm-up rounds: MiniLM 21 runs at batch 1 and 8 after
@@ -49,10 +50,11 @@ function prepare(model) {
     execFileSync('/usr/bin/python3', [path.join(root, 'tests/encoder/make_models.py'),
       path.join(dir, 'hf'), vocabs, model], { stdio: 'inherit' });
   }
-  const files = { onnx: path.join(dir, `${model}.onnx`) };
-  if (!fs.existsSync(files.onnx))
-    execFileSync('/usr/bin/python3', [path.join(root, 'tests/encoder/export_onnx.py'), hf, files.onnx],
-      { stdio: ['ignore', 'ignore', 'ignore'] });
+  const files = { onnx: path.join(dir, `${model}.onnx`), onnx8: path.join(dir, `${model}.int8.onnx`) };
+  for (const [key, flags] of [['onnx', []], ['onnx8', ['--int8']]])
+    if (!fs.existsSync(files[key]))
+      execFileSync('/usr/bin/python3', [path.join(root, 'tests/encoder/export_onnx.py'), hf, files[key], ...flags],
+        { stdio: ['ignore', 'ignore', 'ignore'] });
   for (const type of ['f32', 'q8_0']) {
     files[type] = path.join(dir, `${model}.${type}.gguf`);
     if (!fs.existsSync(files[type]) || fs.statSync(files[type]).mtimeMs < fs.statSync(nativeCli).mtimeMs)
@@ -149,6 +151,9 @@ const RATIOS = [
   ['native int8 / ORT-node 2T', 'sotto native int8 2T', 'ORT-node 2T'],
   ['wasm / ORT-web 1T', 'sotto wasm 1T', 'ORT-web 1T'],
   ['wasm int8 / ORT-web 1T', 'sotto wasm int8 1T', 'ORT-web 1T'],
+  ['native int8 / ORT-node int8 1T', 'sotto native int8 1T', 'ORT-node int8 1T'],
+  ['native int8 / ORT-node int8 2T', 'sotto native int8 2T', 'ORT-node int8 2T'],
+  ['wasm int8 / ORT-web int8 1T', 'sotto wasm int8 1T', 'ORT-web int8 1T'],
   ['wasm / ORT-web 2T', 'sotto wasm 2T', 'ORT-web 2T'],
   ['wasm int8 / ORT-web 2T', 'sotto wasm int8 2T', 'ORT-web 2T'],
   ['wasm / native 1T', 'sotto wasm 1T', 'sotto native 1T'],
@@ -169,11 +174,14 @@ async function main() {
       'sotto native int8 2T': nativeRunner(f.q8_0, 2),
       'ORT-node 1T': await ortNodeRunner(f.onnx, 1),
       'ORT-node 2T': await ortNodeRunner(f.onnx, 2),
+      'ORT-node int8 1T': await ortNodeRunner(f.onnx8, 1),
+      'ORT-node int8 2T': await ortNodeRunner(f.onnx8, 2),
       'sotto wasm 1T': await wasmRunner('wasm-simd', f.f32, 1),
       'sotto wasm int8 1T': await wasmRunner('wasm-simd', f.q8_0, 1),
       'sotto wasm 2T': await wasmRunner('wasm-simd-threads', f.f32, 2),
       'sotto wasm int8 2T': await wasmRunner('wasm-simd-threads', f.q8_0, 2),
       'ORT-web 1T': await ortWebRunner(f.onnx),
+      'ORT-web int8 1T': await ortWebRunner(f.onnx8),
       'ORT-web 2T': ortWebChild(f.onnx, 2),
     };
     for (const batch of [1, 8]) {
@@ -205,7 +213,7 @@ async function main() {
     for (const s of summary)
       console.log(`| ${s.shape}, ${s.batch} | ${RATIOS.map(([, a, b]) => (s[key][a] / s[key][b]).toFixed(2)).join(' | ')} |`);
   }
-  console.log(`\nTargets: native / ORT-node at most 0.90 (1 and 2 threads); wasm / ORT-web at most 0.67 (1 thread). Load average at the end ${load()}.`);
+  console.log(`\nTargets: native / ORT-node at most 0.90 (1 and 2 threads); wasm / ORT-web at most 0.67 (1 thread); the int8 rows compare int8 with int8 at like accuracy (max abs diff column). Load average at the end ${load()}.`);
   process.exit(0);
 }
 
