@@ -282,20 +282,6 @@ QK_BLOCK32(q8_0, B_Q8_0)
  * stored offsets (Q8_0 128, Q4_0 8, Q5_0 16) come off through the
  * activation block's sum, as in block32. */
 
-/* 16 where bit i of 16 bits of a Q5_0 chunk's high-bit words (qh: words
- * 2k and 2k + 1; first: the 16 bits' first byte) is set, in byte i: the
- * fifth bits of 4 rows in the order of the rows' quant bytes. */
-QK_INLINE v128_t fifth_bytes(v128_t qh, int first, v128_t bit, v128_t sixteen) {
-  v128_t v;
-  switch (first) {
-    case 0: v = wasm_i8x16_shuffle(qh, qh, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1); break;
-    case 2: v = wasm_i8x16_shuffle(qh, qh, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3); break;
-    case 4: v = wasm_i8x16_shuffle(qh, qh, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5); break;
-    default: v = wasm_i8x16_shuffle(qh, qh, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7); break;
-  }
-  return wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(v, bit), bit), sixteen);
-}
-
 /* v unchanged, but opaque to the compiler: LLVM rematerializes vector
  * constants inside loops (v128.const is cheap in its cost model), and V8
  * builds each from general registers in several instructions; a constant
@@ -400,14 +386,15 @@ QK_INLINE void block32_p8(int kind, int spread, int64_t n, const void *w8, const
   const int qs = kind == B_Q5_0 ? 48 : 16; /* the quants' offset in the block */
   const v128_t m8 = opaque(wasm_i16x8_splat(0xFF)), m4 = opaque(wasm_i8x16_splat(0x0F));
   const v128_t m4w = opaque(wasm_i16x8_splat(0x0F)), zero = wasm_i32x4_splat(0);
-  const v128_t bit = opaque(wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128));
+  /* bit 4 + i in 32-bit lane i: Q5_0's fifth bits of row 4h + i (QK_QH_ROWS4) */
+  const v128_t rowbit = opaque(wasm_u8x16_make(16, 16, 16, 16, 32, 32, 32, 32, 64, 64, 64, 64, 128, 128, 128, 128));
   const v128_t sixteen = opaque(wasm_i8x16_splat(16));
   const half_k hk = half_consts();
   v128_t acc[4][2];
   for (int c = 0; c < nr; c++) acc[c][0] = acc[c][1] = wasm_f32x4_splat(0);
   for (int64_t b = 0; b < n / SOTTO_QK; b++) {
     const uint8_t *blk = (const uint8_t *)w8 + (size_t)b * gb;
-    if (spread && kind == B_Q8_0) page_ahead(blk, gb, (const uint8_t *)w8 + xs);
+    if (spread && kind != B_Q4_0) page_ahead(blk, gb, (const uint8_t *)w8 + xs);
     v128_t s[4][2];
     for (int c = 0; c < nr; c++)
       s[c][0] = s[c][1] = wasm_i32x4_splat(-off * (spread ? sx[b].sum : XB(c, b)->sum));
@@ -438,13 +425,19 @@ QK_INLINE void block32_p8(int kind, int spread, int64_t n, const void *w8, const
           e[c][0] = PAIR(c, 2 * k), o[c][0] = PAIR(c, 2 * k + 1);
           e[c][1] = PAIR(c, 2 * k + 8), o[c][1] = PAIR(c, 2 * k + 9);
         }
-        const v128_t qh = kind == B_Q5_0 ? wasm_v128_load64_zero(blk + 16 + 8 * k) : m4;
         for (int h = 0; h < 2; h++) {
           const v128_t v = wasm_v128_load(blk + qs + 32 * k + 16 * h);
           v128_t le, lo_o, he, ho;
-          if (kind == B_Q5_0) { /* words 2k and 2k + 1, the half of rows 4h..4h+3 */
-            const v128_t lo = wasm_v128_or(wasm_v128_and(v, m4), fifth_bytes(qh, 2 * h, bit, sixteen));
-            const v128_t hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(v, 4), m4), fifth_bytes(qh, 4 + 2 * h, bit, sixteen));
+          if (kind == B_Q5_0) {
+            /* word 2k + h in every 32-bit lane: the and with rowbit leaves in
+             * byte t of lane i (row 4h + i's byte t) the fifth bit of its high
+             * nibble's value as 16 << i, of its low one's after a shift by 4;
+             * min with 16 makes it 16 */
+            const v128_t qh = wasm_v128_load32_splat(blk + 16 + 8 * k + 4 * h);
+            const v128_t lo = wasm_v128_or(wasm_v128_and(v, m4),
+                                           wasm_u8x16_min(wasm_v128_and(wasm_i32x4_shl(qh, 4), rowbit), sixteen));
+            const v128_t hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(v, 4), m4),
+                                           wasm_u8x16_min(wasm_v128_and(qh, rowbit), sixteen));
             le = wasm_v128_and(lo, m8), lo_o = wasm_u16x8_shr(lo, 8);
             he = wasm_v128_and(hi, m8), ho = wasm_u16x8_shr(hi, 8);
           } else {
@@ -458,6 +451,7 @@ QK_INLINE void block32_p8(int kind, int spread, int64_t n, const void *w8, const
                                         wasm_i32x4_add(wasm_i32x4_dot_i16x8(he, e[c][1]),
                                                        wasm_i32x4_dot_i16x8(ho, o[c][1]))));
         }
+        if (spread && kind == B_Q5_0 && k % 2) keep_order((const v128_t (*)[2])s, nr);
       }
     }
     const v128_t h8 = wasm_v128_load(blk);
@@ -848,5 +842,6 @@ void qk_fill_wasm(qk_table *t) {
   t->gemv8[SOTTO_DTYPE_Q4_0] = gemv8_q4_0;
   t->gemv8[SOTTO_DTYPE_Q5_0] = gemv8_q5_0;
   t->gemv8[SOTTO_DTYPE_Q8_0] = gemv8_q8_0;
+  t->q5_0_qh = QK_QH_ROWS4;
 }
 #endif

@@ -53,7 +53,11 @@ typedef void (*qk_tile_fn)(int64_t n, const void *w, size_t ws, const void *x, s
  * plus 128 (unsigned). Q5_0 has 8 words of fifth bits between the scales
  * and the quants: bit 4r + t of word 2k (2k + 1) is the fifth bit of row
  * r's value 4k + t (16 + 4k + t), the value in the low (high) nibble of
- * row r's byte t of 4-byte chunk k. K-quants (Q4_K, Q6_K) keep each
+ * row r's byte t of 4-byte chunk k (QK_QH_ROWS8; with QK_QH_ROWS4, word
+ * 2k + h holds rows 4h..4h + 3's bits of chunk k instead: bit 8t + i
+ * (8t + 4 + i) is the fifth bit of row 4h + i's value 4k + t (16 + 4k + t),
+ * so a word's byte t sits at the byte of its rows' quants it belongs to
+ * when splatted to every 32-bit lane). K-quants (Q4_K, Q6_K) keep each
  * super-block's bytes as they are, 4 at a time: word w of the 8 rows side
  * by side (row r's at byte 32w + 4r), and a last 2 bytes (Q6_K's d) as the
  * 8 rows' halves; so a 32-byte load holds the same 4 bytes of 8 rows.
@@ -91,7 +95,10 @@ typedef struct qk_table {
   qk_tile8_fn gemv8[SOTTO_DTYPE_LIMIT];
   qk_gemm_fn gemm[SOTTO_DTYPE_LIMIT];   /* optional: batches, plain weight rows */
   qk_gemm_fn gemm8[SOTTO_DTYPE_LIMIT];  /* optional: batches, weights packed by 8 rows */
+  int q5_0_qh;                          /* packed Q5_0's fifth bits: QK_QH_ROWS8 (0) or 4 */
 } qk_table;
+
+enum { QK_QH_ROWS8, QK_QH_ROWS4 };
 
 void qk_fill_scalar(qk_table *t);
 void qk_fill_avx2(qk_table *t);   /* x86-64 builds only */

@@ -334,9 +334,18 @@ int sotto_qmat_packable(const sotto_qmat *m) {
   return kernels()->tile8[m->type] && m->n_out >= 8;
 }
 
-/* Bit 4r + t of high-bit word h (qkernels.h) is the fifth bit of row r's
- * value 16 * (h & 1) + 4 * (h >> 1) + t. */
-static int pack_qh_source_bit(int h, int t) { return 16 * (h & 1) + 4 * (h >> 1) + t; }
+/* Bit b of high-bit word h (qkernels.h) is the fifth bit of row *r's value
+ * (the bit of its qh) returned. QK_QH_ROWS8: bit 4r + t of word h is value
+ * 16 * (h & 1) + 4 * (h >> 1) + t; QK_QH_ROWS4: bit 8t + 4 * hi + i of word
+ * 2k + h is row 4h + i's value 16 * hi + 4k + t. */
+static int pack_qh_source_bit(int layout, int h, int b, int *r) {
+  if (layout == QK_QH_ROWS4) {
+    *r = 4 * (h & 1) + b % 4;
+    return 16 * ((b >> 2) & 1) + 4 * (h >> 1) + b / 8;
+  }
+  *r = b / 4;
+  return 16 * (h & 1) + 4 * (h >> 1) + b % 4;
+}
 
 /* K-quant super-blocks (qkernels.h): each of the 8 rows' blocks 4 bytes at
  * a time, word w of the 8 rows side by side; a last 2 bytes (Q6_K's d) as
@@ -365,12 +374,15 @@ static void pack_block8(sotto_dtype type, const uint8_t *const src[8], size_t bb
   int qh, bias;
   const int qs = pack_layout(type, &qh, &bias);
   for (int r = 0; r < 8; r++, o += 2) memcpy(o, src[r], 2);
+  const int layout = kernels()->q5_0_qh;
+  uint32_t bits[8];
+  for (int r = 0; qh && r < 8; r++) memcpy(&bits[r], src[r] + 2, 4); /* little-endian, as the file's qh */
   for (int h = 0; h < 8 * qh / 4; h++, o += 4) {
     uint32_t word = 0;
-    for (int r = 0; r < 8; r++) {
-      uint32_t bits;
-      memcpy(&bits, src[r] + 2, 4); /* little-endian, as the file's qh */
-      for (int t = 0; t < 4; t++) word |= ((bits >> pack_qh_source_bit(h, t)) & 1u) << (4 * r + t);
+    for (int b = 0; b < 32; b++) {
+      int r;
+      const int s = pack_qh_source_bit(layout, h, b, &r);
+      word |= ((bits[r] >> s) & 1u) << b;
     }
     memcpy(o, &word, 4);
   }
@@ -390,11 +402,16 @@ static void unpack_block8(sotto_dtype type, const uint8_t *g, size_t bb, int r, 
   memcpy(blk, g + 2 * r, 2);
   g += 16;
   if (qh) {
+    const int layout = kernels()->q5_0_qh;
     uint32_t bits = 0;
     for (int h = 0; h < 8; h++) {
       uint32_t word;
       memcpy(&word, g + 4 * h, 4);
-      for (int t = 0; t < 4; t++) bits |= ((word >> (4 * r + t)) & 1u) << pack_qh_source_bit(h, t);
+      for (int b = 0; b < 32; b++) {
+        int rb;
+        const int s = pack_qh_source_bit(layout, h, b, &rb);
+        if (rb == r) bits |= ((word >> b) & 1u) << s;
+      }
     }
     memcpy(blk + 2, &bits, 4);
     g += 32;
