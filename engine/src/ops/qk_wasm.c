@@ -353,9 +353,9 @@ static void spread_q8a(int64_t n, const void *x, void *out) {
  * there, the reorder window full of the products before them. One byte
  * read a page ahead when the weights enter a page starts the next one early
  * (its TLB entry, its first line, the prefetcher's stream): streamed Q8_0
- * weights run 8-10 % faster. Q4_0 and Q5_0, more work per byte, do not
- * gain (Q5_0 loses), so only Q8_0 reads ahead. Nothing at or past end is
- * read. */
+ * weights run 8-10 % faster. Q4_0 and Q5_0 gain only together with
+ * keep_order (below; alone it makes them 12-15 % slower). Nothing at or
+ * past end is read. */
 #define QK_PAGE 4096
 QK_INLINE void page_ahead(const uint8_t *blk, size_t bytes, const uint8_t *end) {
   if (((uintptr_t)blk & (QK_PAGE - 1)) + bytes <= QK_PAGE) return;
@@ -367,8 +367,9 @@ QK_INLINE void page_ahead(const uint8_t *blk, size_t bytes, const uint8_t *end) 
  * among the loads, so the products before it are made before the loads
  * after it. Without it V8 takes all of a block's loads to the top of the
  * loop and spills most of them: packed Q8_0's GEMV has 2.5 times fewer
- * stack accesses with it and decodes 2-4 % faster. The Q5_0 tile streams
- * slower with it (0.74x), so only Q8_0 uses it. */
+ * stack accesses with it and decodes 2-4 % faster. With page_ahead, the
+ * Q5_0 GEMV (QK_QH_ROWS4) streams 1.2-1.27x faster, Q4_0's 1.15-1.17x;
+ * either alone does little or harm there. */
 QK_INLINE void keep_order(const v128_t (*s)[2], int nr) {
   volatile v128_t sink;
   for (int c = 0; c < nr; c++) sink = s[c][0], sink = s[c][1];
@@ -394,7 +395,7 @@ QK_INLINE void block32_p8(int kind, int spread, int64_t n, const void *w8, const
   for (int c = 0; c < nr; c++) acc[c][0] = acc[c][1] = wasm_f32x4_splat(0);
   for (int64_t b = 0; b < n / SOTTO_QK; b++) {
     const uint8_t *blk = (const uint8_t *)w8 + (size_t)b * gb;
-    if (spread && kind != B_Q4_0) page_ahead(blk, gb, (const uint8_t *)w8 + xs);
+    if (spread) page_ahead(blk, gb, (const uint8_t *)w8 + xs);
     v128_t s[4][2];
     for (int c = 0; c < nr; c++)
       s[c][0] = s[c][1] = wasm_i32x4_splat(-off * (spread ? sx[b].sum : XB(c, b)->sum));
@@ -451,7 +452,7 @@ QK_INLINE void block32_p8(int kind, int spread, int64_t n, const void *w8, const
                                         wasm_i32x4_add(wasm_i32x4_dot_i16x8(he, e[c][1]),
                                                        wasm_i32x4_dot_i16x8(ho, o[c][1]))));
         }
-        if (spread && kind == B_Q5_0 && k % 2) keep_order((const v128_t (*)[2])s, nr);
+        if (spread && k % 2) keep_order((const v128_t (*)[2])s, nr);
       }
     }
     const v128_t h8 = wasm_v128_load(blk);
