@@ -406,18 +406,21 @@ QK_INLINE __m256i halves_sum(__m512i v) {
 
 /* Q4_K: words 0 (d, dmin), 1-3 (scales and mins: qk_unpack_k4 lane by
  * lane), then chunk c's 8 words: low nibbles sub-block 2c, high 2c + 1.
- * The nibbles two words at a time in 512-bit steps: half the vpdpbusd and
- * mask ops per byte of 256-bit ones, and streamed from memory the 1.5B
- * model's Q4_K_M decoding ran 6 % faster (fewer ops in flight per byte
- * leave more room for the loads ahead); the same integer sums. */
+ * With one activation row (decoding) the nibbles two words at a time in
+ * 512-bit steps: half the vpdpbusd and mask ops per byte of 256-bit ones,
+ * and streamed from memory the 1.5B model's Q4_K_M decoding ran 8 %
+ * faster (fewer ops in flight per byte leave more room for the loads
+ * ahead); the same integer sums. With 2-4 rows (prompts without AMX) the
+ * 256-bit steps: the 512-bit ones, short of registers for 4 rows' sums,
+ * made them 16 % slower. */
 QK_INLINE void tile8_q4_k_n(int64_t n, const void *w8, const void *x, size_t xs, int nr,
                             float *y, size_t ys) {
-  const __m256i m1 = _mm256_set1_epi32(0x3f3f3f3f),
+  const __m256i low4 = _mm256_set1_epi8(0x0F), m1 = _mm256_set1_epi32(0x3f3f3f3f),
                 m2 = _mm256_set1_epi32(0x0f0f0f0f), m3 = _mm256_set1_epi32(0x03030303),
                 even = _mm256_set1_epi32(0x00FF00FF);
   /* the sums of 32 activations P0..P7 in the order of the mins' int16 pairs */
   const __m128i pair_order = _mm_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15);
-  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  const __m512i low4x2 = _mm512_set1_epi8(0x0F);
   PAIR_IDX;
   __m256 acc[4];
   QK_UNROLL
@@ -444,28 +447,38 @@ QK_INLINE void tile8_q4_k_n(int64_t n, const void *w8, const void *x, size_t xs,
     for (int j = 0; j < nr; j++) isum[j] = isum16[j] = _mm256_setzero_si256();
     QK_UNROLL
     for (int c = 0; c < 4; c++) {
-      __m512i s0[4], s1[4], xlo[4], xhi[4];
-      QK_UNROLL
-      for (int j = 0; j < nr; j++) {
-        s0[j] = s1[j] = _mm512_setzero_si512();
-        xlo[j] = XK8(j, 64 * c), xhi[j] = XK8(j, 64 * c + 32);
-      }
-      QK_UNROLL
-      for (int k = 0; k < 8; k += 2) {
-        const __m512i v = KW2(4 + 8 * c + k);
-        const __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_andnot_si512(low4, v);
+      /* s0, s1: chunk c's low and high nibbles' dots, 8 rows by nr */
+      __m256i s0[4], s1[4];
+      if (nr == 1) { /* 512-bit steps, two words at a time */
+        const __m512i xlo = XK8(0, 64 * c), xhi = XK8(0, 64 * c + 32);
+        __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
         QK_UNROLL
-        for (int j = 0; j < nr; j++) {
-          s0[j] = _mm512_dpbusd_epi32(s0[j], lo, X2K(xlo[j], k / 2));
-          s1[j] = _mm512_dpbusd_epi32(s1[j], hi, X2K(xhi[j], k / 2));
+        for (int k = 0; k < 8; k += 2) {
+          const __m512i v = KW2(4 + 8 * c + k);
+          t0 = _mm512_dpbusd_epi32(t0, _mm512_and_si512(v, low4x2), X2K(xlo, k / 2));
+          t1 = _mm512_dpbusd_epi32(t1, _mm512_andnot_si512(low4x2, v), X2K(xhi, k / 2));
+        }
+        s0[0] = halves_sum(t0), s1[0] = halves_sum(t1);
+      } else {
+        QK_UNROLL
+        for (int j = 0; j < nr; j++) s0[j] = s1[j] = _mm256_setzero_si256();
+        QK_UNROLL
+        for (int k = 0; k < 8; k++) {
+          const __m256i v = KW(4 + 8 * c + k);
+          const __m256i lo = _mm256_and_si256(v, low4), hi = _mm256_andnot_si256(low4, v);
+          QK_UNROLL
+          for (int j = 0; j < nr; j++) {
+            s0[j] = _mm256_dpbusd_epi32(s0[j], lo, XK(j, 64 * c + 4 * k));
+            s1[j] = _mm256_dpbusd_epi32(s1[j], hi, XK(j, 64 * c + 32 + 4 * k));
+          }
         }
       }
       const __m256i sc = c < 2 ? sc_lo : sc_hi;
       const __m256i sc0 = lane_byte_u(sc, 2 * (c % 2)), sc1 = lane_byte_u(sc, 2 * (c % 2) + 1);
       QK_UNROLL
       for (int j = 0; j < nr; j++) {
-        isum[j] = _mm256_add_epi32(isum[j], _mm256_mullo_epi32(halves_sum(s0[j]), sc0));
-        isum16[j] = _mm256_add_epi32(isum16[j], _mm256_mullo_epi32(halves_sum(s1[j]), sc1));
+        isum[j] = _mm256_add_epi32(isum[j], _mm256_mullo_epi32(s0[j], sc0));
+        isum16[j] = _mm256_add_epi32(isum16[j], _mm256_mullo_epi32(s1[j], sc1));
       }
     }
     QK_UNROLL
