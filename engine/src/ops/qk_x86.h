@@ -388,18 +388,12 @@ QK_INLINE __m256i lane_byte_s(__m256i v, int k) {
 /* 512-bit steps (tile8_q4_k): words o and o + 1 of 8 rows, word o in lanes
  * 0-7 and o + 1 in lanes 8-15; XK8: the 8 activation dwords of super-block
  * i, row j, from value o, of which X2K puts dword 2p in lanes 0-7 and 2p + 1
- * in lanes 8-15 (a vpermd with PAIR_IDX's pair_idx[p]); halves_sum adds
+ * in lanes 8-15 (a vpermd with tile8_q4_k_n's pair_idx[p]); halves_sum adds
  * the two halves' int32 lanes, giving each row's sum over both words. */
 #define KW2(o) _mm512_loadu_si512((const void *)(blk + 32 * (o)))
 #define XK8(j, o) \
   _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(ROW(sotto_block_q8_k, j)[i].qs + (o))))
 #define X2K(x8, p) _mm512_permutexvar_epi32(pair_idx[p], x8)
-#define PAIR_IDX                                                           \
-  const __m512i pair_idx[4] = {                                            \
-      _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),  \
-      _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3),  \
-      _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5),  \
-      _mm512_setr_epi32(6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7)}
 QK_INLINE __m256i halves_sum(__m512i v) {
   return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
 }
@@ -421,7 +415,10 @@ QK_INLINE void tile8_q4_k_n(int64_t n, const void *w8, const void *x, size_t xs,
   /* the sums of 32 activations P0..P7 in the order of the mins' int16 pairs */
   const __m128i pair_order = _mm_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15);
   const __m512i low4x2 = _mm512_set1_epi8(0x0F);
-  PAIR_IDX;
+  const __m512i pair_idx[4] = {_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+                               _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3),
+                               _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5),
+                               _mm512_setr_epi32(6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7)};
   __m256 acc[4];
   QK_UNROLL
   for (int j = 0; j < nr; j++) acc[j] = _mm256_setzero_ps();
